@@ -1,0 +1,378 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/modelgate/modelgate/core/finding"
+	"github.com/modelgate/modelgate/core/limits"
+	"github.com/modelgate/modelgate/core/policy"
+	"github.com/modelgate/modelgate/core/rules"
+)
+
+// Options configures an Engine.
+type Options struct {
+	// Formats are tried in order; the first whose Match accepts the content
+	// scans it. See core/formats/list for the default list.
+	Formats []Format
+	// Policy judges pickle traces and supplies the limits. Nil means the
+	// built-in policy.
+	Policy *policy.Policy
+	// Jobs is the number of files scanned in parallel (default GOMAXPROCS).
+	Jobs int
+	// TempDir holds spool files for large decompressed streams (default
+	// os.TempDir()).
+	TempDir string
+	// Rules is the rule catalogue used to fill default severities and fix
+	// hints (default rules.Default()).
+	Rules *rules.Catalogue
+}
+
+// Engine scans files. It holds no per-scan state and is safe for
+// concurrent use.
+type Engine struct {
+	formats []Format
+	policy  *policy.Policy
+	limits  limits.Limits
+	jobs    int
+	tempDir string
+	rules   *rules.Catalogue
+}
+
+// New builds an engine.
+func New(opts Options) (*Engine, error) {
+	if len(opts.Formats) == 0 {
+		return nil, errors.New("engine: no formats configured")
+	}
+	pol := opts.Policy
+	if pol == nil {
+		pol = policy.Default()
+	}
+	jobs := opts.Jobs
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	cat := opts.Rules
+	if cat == nil {
+		cat = rules.Default()
+	}
+	return &Engine{
+		formats: opts.Formats,
+		policy:  pol,
+		limits:  pol.Limits(),
+		jobs:    jobs,
+		tempDir: opts.TempDir,
+		rules:   cat,
+	}, nil
+}
+
+// Policy returns the policy the engine judges with.
+func (e *Engine) Policy() *policy.Policy { return e.policy }
+
+// Progress is called after each file with the number done and the number
+// discovered so far. It must be cheap and safe for concurrent use.
+type Progress func(done, total int, bytes int64)
+
+// ScanPaths scans files and directories (recursively, skipping .git). Paths
+// in results are relative to root and '/'-separated. The error is non-nil
+// only for problems with the arguments themselves (a path that does not
+// exist); per-file problems are recorded in the results.
+func (e *Engine) ScanPaths(ctx context.Context, paths []string, root string, progress Progress) ([]finding.FileResult, error) {
+	var files []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("scan %s: %w", p, err)
+		}
+		if !st.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(fp string, d fs.DirEntry, err error) error {
+			if err != nil {
+				files = append(files, fp) // reported as unreadable below
+				return nil
+			}
+			if d.IsDir() {
+				if d.Name() == ".git" && fp != p {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.Type().IsRegular() {
+				files = append(files, fp)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("walk %s: %w", p, err)
+		}
+	}
+	results := make([]finding.FileResult, len(files))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	var doneBytes int64
+	for w := 0; w < e.jobs; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				results[i] = e.ScanFile(ctx, files[i], displayPath(root, files[i]))
+				if progress != nil {
+					mu.Lock()
+					done++
+					doneBytes += results[i].Size
+					d, b := done, doneBytes
+					mu.Unlock()
+					progress(d, len(files), b)
+				}
+			}
+		}()
+	}
+	for i := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return results, fmt.Errorf("scan cancelled: %w", err)
+	}
+	return results, nil
+}
+
+// displayPath makes p relative to root, '/'-separated; paths outside root
+// stay as given.
+func displayPath(root, p string) string {
+	if root != "" {
+		absRoot, err1 := filepath.Abs(root)
+		absP, err2 := filepath.Abs(p)
+		if err1 == nil && err2 == nil {
+			if rel, err := filepath.Rel(absRoot, absP); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				return filepath.ToSlash(rel)
+			}
+		}
+	}
+	return filepath.ToSlash(filepath.Clean(p))
+}
+
+// ScanFile scans one file on disk; display is the path used in reports.
+func (e *Engine) ScanFile(ctx context.Context, file, display string) finding.FileResult {
+	f, err := os.Open(file)
+	if err != nil {
+		return finding.FileResult{Path: display, Status: finding.StatusNotScanned, Error: err.Error(),
+			Unscanned: []finding.Unscanned{{RuleID: rules.NotScannedError, Reason: fmt.Sprintf("open: %v", err), ModelLike: true}}}
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return finding.FileResult{Path: display, Status: finding.StatusNotScanned, Error: err.Error(),
+			Unscanned: []finding.Unscanned{{RuleID: rules.NotScannedError, Reason: fmt.Sprintf("stat: %v", err), ModelLike: true}}}
+	}
+	return e.ScanReaderAt(ctx, display, f, st.Size())
+}
+
+// ScanReader scans a stream (stdin, a git blob, an HTTP download) by
+// spooling it first; display is the path used in reports.
+func (e *Engine) ScanReader(ctx context.Context, display string, r io.Reader) finding.FileResult {
+	sp, err := e.spoolPlain(ctx, r)
+	if sp != nil {
+		defer sp.Close()
+	}
+	if err != nil {
+		return finding.FileResult{Path: display, Status: finding.StatusNotScanned, Error: err.Error(),
+			Unscanned: []finding.Unscanned{{RuleID: rules.NotScannedError, Reason: err.Error(), ModelLike: true}}}
+	}
+	return e.ScanReaderAt(ctx, display, sp, sp.Size())
+}
+
+func (e *Engine) spoolPlain(ctx context.Context, r io.Reader) (*Spool, error) {
+	sp, err := e.spool(ctx, io.LimitReader(r, e.limits.MaxFileBytes+1), 0)
+	var bomb *BombError
+	if errors.As(err, &bomb) || (err == nil && sp.Size() > e.limits.MaxFileBytes) {
+		return sp, fmt.Errorf("input larger than max_file_bytes %d", e.limits.MaxFileBytes)
+	}
+	return sp, err
+}
+
+// ScanReaderAt scans size bytes readable from r; display is the path used in
+// reports. It never panics on hostile content.
+func (e *Engine) ScanReaderAt(ctx context.Context, display string, r io.ReaderAt, size int64) finding.FileResult {
+	res := finding.FileResult{Path: display, Size: size}
+	fsState := &fileState{path: display, formats: map[string]bool{}}
+	if size > e.limits.MaxFileBytes {
+		res.Status = finding.StatusNotScanned
+		res.Unscanned = []finding.Unscanned{{RuleID: rules.NotScannedLimit, ModelLike: true,
+			Reason: fmt.Sprintf("file is %d bytes, larger than max_file_bytes %d", size, e.limits.MaxFileBytes)}}
+		res.SHA256 = hashReaderAt(r, size)
+		return res
+	}
+	fctx, cancel := context.WithTimeout(ctx, e.limits.FileTimeout)
+	defer cancel()
+	in := &Input{Path: display, Name: filepath.Base(display), R: r, Size: size}
+	err := e.scanInput(fctx, in, fsState)
+	if err != nil {
+		rule := rules.NotScannedError
+		if errors.Is(err, context.DeadlineExceeded) {
+			rule = rules.NotScannedLimit
+			err = fmt.Errorf("scan exceeded file_timeout %s: %w", e.limits.FileTimeout, err)
+		}
+		fsState.unscanned = append(fsState.unscanned, finding.Unscanned{RuleID: rule, Reason: err.Error(), ModelLike: true})
+	}
+	res.Findings = fsState.findings
+	res.Unscanned = fsState.unscanned
+	for f := range fsState.formats {
+		res.Formats = append(res.Formats, f)
+	}
+	sort.Strings(res.Formats)
+	switch {
+	case len(res.Unscanned) > 0:
+		res.Status = finding.StatusNotScanned
+	case len(res.Formats) == 0:
+		res.Status = finding.StatusSkipped
+	default:
+		res.Status = finding.StatusScanned
+	}
+	if len(res.Findings) > 0 || len(res.Unscanned) > 0 {
+		// Hashing is deferred to here so clean multi-GB checkpoints are
+		// never read in full.
+		res.SHA256 = hashReaderAt(r, size)
+		for i := range res.Findings {
+			res.Findings[i].SHA256 = res.SHA256
+		}
+	}
+	return res
+}
+
+func hashReaderAt(r io.ReaderAt, size int64) string {
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(r, 0, size)); err != nil {
+		return ""
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// scanInput sniffs one input and dispatches it to the first matching format.
+func (e *Engine) scanInput(ctx context.Context, in *Input, fsState *fileState) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if in.Head == nil {
+		n := int64(HeadSize)
+		if in.Size < n {
+			n = in.Size
+		}
+		head := make([]byte, n)
+		m, rerr := in.R.ReadAt(head, 0)
+		if rerr != nil && !errors.Is(rerr, io.EOF) {
+			return fmt.Errorf("read %s: %w", describe(in), rerr)
+		}
+		in.Head = head[:m]
+	}
+	env := &Env{Policy: e.policy, Limits: e.limits, in: in, file: fsState, eng: e}
+	for _, f := range e.formats {
+		if !safeMatch(f, in) {
+			continue
+		}
+		fsState.mu.Lock()
+		fsState.formats[f.Name()] = true
+		fsState.mu.Unlock()
+		defer func() {
+			if r := recover(); r != nil {
+				env.NotScanned(rules.NotScannedError, "", fmt.Sprintf("internal error (panic) in %s parser: %v\n%s", f.Name(), r, debug.Stack()))
+				err = nil
+			}
+		}()
+		if serr := f.Scan(ctx, in, env); serr != nil {
+			if errors.Is(serr, context.DeadlineExceeded) || errors.Is(serr, context.Canceled) {
+				return serr
+			}
+			env.NotScanned(rules.NotScannedError, "", fmt.Sprintf("%s: %v", f.Name(), serr))
+		}
+		return nil
+	}
+	e.unidentified(in, env)
+	return nil
+}
+
+func safeMatch(f Format, in *Input) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			ok = false
+		}
+	}()
+	return f.Match(in)
+}
+
+// unidentified decides what to say about content no format claimed.
+func (e *Engine) unidentified(in *Input, env *Env) {
+	switch {
+	case in.Size == 0, in.Context == ContextTensorData:
+		return
+	case LooksLikeText(in.Head):
+		return
+	case in.Depth == 0 && !IsModelLikeName(in.Name):
+		return
+	}
+	env.NotScanned(rules.NotScannedUnknown, "", fmt.Sprintf("unrecognised content (%d bytes, starts %s)", in.Size, hexPrefix(in.Head, 8)))
+}
+
+// ContextTensorData marks members that a container already identified as
+// raw numeric tensor storage (never deserialized by the loader).
+const ContextTensorData = "tensor-data"
+
+// LooksLikeText reports whether head is plausibly human-readable text.
+func LooksLikeText(head []byte) bool {
+	if len(head) == 0 {
+		return true
+	}
+	b := head
+	if !utf8.Valid(b) {
+		// A multi-byte rune cut at the end of the head is fine.
+		cut := len(b) - utf8.UTFMax
+		if cut < 0 || !utf8.Valid(b[:cut]) {
+			return false
+		}
+	}
+	ctl := 0
+	for _, c := range b {
+		if c == 0 {
+			return false
+		}
+		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' {
+			ctl++
+		}
+	}
+	return ctl*50 < len(b)
+}
+
+func hexPrefix(b []byte, n int) string {
+	if len(b) < n {
+		n = len(b)
+	}
+	return fmt.Sprintf("%x", b[:n])
+}
+
+func describe(in *Input) string {
+	if in.Member == "" {
+		return in.Path
+	}
+	return in.Path + " member " + in.Member
+}

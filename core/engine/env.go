@@ -1,0 +1,126 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/modelgate/modelgate/core/finding"
+	"github.com/modelgate/modelgate/core/limits"
+	"github.com/modelgate/modelgate/core/policy"
+)
+
+// Env is what a Format sees of the engine while scanning one input: where
+// to send findings, the policy that judges pickle traces, the limits, and a
+// way to scan nested content.
+type Env struct {
+	Policy *policy.Policy
+	Limits limits.Limits
+
+	in   *Input
+	file *fileState
+	eng  *Engine
+}
+
+// fileState accumulates results for one top-level file across all nested
+// members; formats may report from several goroutines.
+type fileState struct {
+	mu        sync.Mutex
+	path      string
+	sha256    string
+	findings  []finding.Finding
+	unscanned []finding.Unscanned
+	formats   map[string]bool
+}
+
+// Input returns the input this Env belongs to.
+func (e *Env) Input() *Input { return e.in }
+
+// Report records a finding. Member is relative to the current input and is
+// joined to its member path; Path and SHA256 are filled in.
+func (e *Env) Report(f finding.Finding) {
+	f.Path = e.file.path
+	f.SHA256 = e.file.sha256
+	f.Member = finding.JoinMember(e.in.Member, f.Member)
+	if f.Fix == "" {
+		if r, ok := e.eng.rules.Get(f.RuleID); ok {
+			f.Fix = r.Fix
+		}
+	}
+	if f.Severity == finding.SeverityNone {
+		if r, ok := e.eng.rules.Get(f.RuleID); ok {
+			f.Severity = r.Severity
+		}
+	}
+	e.file.mu.Lock()
+	e.file.findings = append(e.file.findings, f)
+	e.file.mu.Unlock()
+}
+
+// NotScanned records content that could not be scanned completely. member
+// is relative to the current input ("" for the input itself).
+func (e *Env) NotScanned(ruleID, member, reason string) {
+	u := finding.Unscanned{
+		RuleID:    ruleID,
+		Member:    finding.JoinMember(e.in.Member, member),
+		Reason:    reason,
+		ModelLike: true,
+	}
+	e.file.mu.Lock()
+	e.file.unscanned = append(e.file.unscanned, u)
+	e.file.mu.Unlock()
+}
+
+// Recurse scans nested content by sniffing it like any other input. member
+// is the member's name inside the current input; context is an optional
+// hint (see Input.Context).
+func (e *Env) Recurse(ctx context.Context, member string, r io.ReaderAt, size int64, context string) error {
+	if e.in.Depth+1 > e.Limits.MaxDepth {
+		e.NotScanned("MG906", member, fmt.Sprintf("nested deeper than max_depth %d", e.Limits.MaxDepth))
+		return nil
+	}
+	child := &Input{
+		Path:    e.in.Path,
+		Member:  finding.JoinMember(e.in.Member, member),
+		Name:    baseName(member),
+		R:       r,
+		Size:    size,
+		Depth:   e.in.Depth + 1,
+		Context: context,
+	}
+	return e.eng.scanInput(ctx, child, e.file)
+}
+
+// RecurseStream spools a stream (typically a decompressor's output) within
+// the decompression limits and scans it as nested content. compressed is the
+// size of the compressed input, used for the ratio limit (0 if unknown).
+func (e *Env) RecurseStream(ctx context.Context, member string, r io.Reader, compressed int64, context string) error {
+	sp, err := e.eng.spool(ctx, r, compressed)
+	if sp != nil {
+		defer sp.Close()
+	}
+	if err != nil {
+		if bomb, ok := err.(*BombError); ok {
+			e.Report(finding.Finding{RuleID: "MG203", Member: member, Offset: -1,
+				Message: bomb.Error(), Evidence: fmt.Sprintf("compressed %d bytes", compressed)})
+			// Scan what was spooled before the limit: the payload usually
+			// sits at the start.
+			if sp != nil && sp.Size() > 0 {
+				return e.Recurse(ctx, member, sp, sp.Size(), context)
+			}
+			return nil
+		}
+		return fmt.Errorf("decompress %s: %w", member, err)
+	}
+	return e.Recurse(ctx, member, sp, sp.Size(), context)
+}
+
+func baseName(member string) string {
+	for i := len(member) - 1; i >= 0; i-- {
+		if member[i] == '/' || member[i] == '!' {
+			return member[i+1:]
+		}
+	}
+	return member
+}

@@ -1,0 +1,88 @@
+// Package rules is the catalogue of every rule modelgate can report: a stable
+// id, a default severity and the documentation shown by `modelgate rules`,
+// in SARIF rule metadata and in fix hints.
+package rules
+
+import (
+	"sort"
+
+	"github.com/modelgate/modelgate/core/finding"
+)
+
+// Rule is the advisory half of a finding: everything that does not depend on
+// the file being scanned.
+type Rule struct {
+	ID       string
+	Name     string // CamelCase, used as SARIF rule name
+	Severity finding.Severity
+	Title    string // one line
+	What     string
+	Why      string
+	Fix      string
+	Tags     []string
+	// Unscanned marks rules that describe content that could not be scanned
+	// rather than something found in it.
+	Unscanned bool
+}
+
+// Rule ids. They are stable: never renumber, only add.
+const (
+	// Pickle behaviour.
+	DangerousCall        = "MG101"
+	DangerousImport      = "MG102"
+	UnknownGlobal        = "MG103"
+	ExtensionRegistry    = "MG104"
+	NestedPickle         = "MG105"
+	DynamicGlobal        = "MG106"
+	MalformedPickle      = "MG107"
+	StackedPickle        = "MG108"
+	NonContainerMutation = "MG109"
+	ObjectStatePatch     = "MG110"
+	PickleLimit          = "MG111"
+
+	// Containers and archives.
+	ZipTamper       = "MG201"
+	ArchiveSlip     = "MG202"
+	DecompressBomb  = "MG203"
+	PrependedData   = "MG204"
+	DuplicateMember = "MG205"
+	ZipNameMismatch = "MG206"
+
+	// Could not be scanned.
+	NotScannedUnknown   = "MG901"
+	NotScannedLimit     = "MG902"
+	NotScannedEncrypted = "MG903"
+	NotScannedLFS       = "MG904"
+	NotScannedError     = "MG905"
+	NotScannedDepth     = "MG906"
+)
+
+// Catalogue holds every rule by id. It is immutable after construction.
+type Catalogue struct {
+	byID map[string]Rule
+}
+
+// Get returns the rule with the given id.
+func (c *Catalogue) Get(id string) (Rule, bool) {
+	r, ok := c.byID[id]
+	return r, ok
+}
+
+// All returns every rule sorted by id.
+func (c *Catalogue) All() []Rule {
+	out := make([]Rule, 0, len(c.byID))
+	for _, r := range c.byID {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Default returns the built-in catalogue.
+func Default() *Catalogue {
+	c := &Catalogue{byID: make(map[string]Rule, len(builtin))}
+	for _, r := range builtin {
+		c.byID[r.ID] = r
+	}
+	return c
+}
