@@ -345,7 +345,23 @@ def torch_bytes(obj, legacy=False):
     import torch
     bio = io.BytesIO()
     torch.save(obj, bio, _use_new_zipfile_serialization=not legacy)
-    return bio.getvalue()
+    data = bio.getvalue()
+    if legacy:
+        data = _normalise_legacy_keys(data)
+    return data
+
+
+def _normalise_legacy_keys(data):
+    """Legacy torch files name storages by str(memory address): rewrite them to fixed
+    same-length strings (inside the five pickles only, not the raw storage bytes)."""
+    (_, _), _, _, _, (k0, k1) = split_pickles(data, 5)
+    keys = pickle.loads(data[k0:k1])
+    head = data[:k1]
+    for i, key in enumerate(sorted(keys, key=lambda x: (len(x), x))):
+        enc = key.encode()
+        new = str(i + 1).zfill(len(enc)).encode()
+        head = head.replace(struct.pack('<I', len(enc)) + enc, struct.pack('<I', len(new)) + new)
+    return head + data[k1:]
 
 
 def joblib_bytes(obj, compress=0):
