@@ -352,16 +352,46 @@ def torch_bytes(obj, legacy=False):
 
 
 def _normalise_legacy_keys(data):
-    """Legacy torch files name storages by str(memory address): rewrite them to fixed
-    same-length strings (inside the five pickles only, not the raw storage bytes)."""
-    (_, _), _, _, _, (k0, k1) = split_pickles(data, 5)
+    """Legacy torch files name storages by str(memory address) and order the raw storage
+    chunks by that name. Rename them by first use in the main pickle (same string length)
+    and re-order the chunks accordingly, so the output is byte-for-byte reproducible."""
+    import torch
+    sys.path.insert(0, os.path.join(HERE, 'differential'))
+    import resolved_globals as rg
+    (_, _), _, _, (main0, main1), (k0, k1) = split_pickles(data, 5)
+    order, elsize = [], {}
+
+    class U(rg.RecordingUnpickler):
+        def find_class(self, module, name):
+            if module == 'torch' and name.endswith('Storage'):
+                return getattr(torch, name)
+            return super().find_class(module, name)
+
+        def persistent_load(self, pid):
+            if pid[0] == 'storage' and pid[2] not in elsize:
+                order.append(pid[2])
+                elsize[pid[2]] = torch._utils._element_size(pid[1].dtype)
+            return rg._inert()
+
+    U(io.BytesIO(data[main0:main1]), []).load()
     keys = pickle.loads(data[k0:k1])
-    head = data[:k1]
-    for i, key in enumerate(sorted(keys, key=lambda x: (len(x), x))):
-        enc = key.encode()
-        new = str(i + 1).zfill(len(enc)).encode()
-        head = head.replace(struct.pack('<I', len(enc)) + enc, struct.pack('<I', len(new)) + new)
-    return head + data[k1:]
+    if pickle.dumps(keys, protocol=2) != data[k0:k1] or set(keys) != set(order):
+        return data  # unexpected layout: leave it alone
+    pos, chunks = k1, {}
+    for key in keys:
+        n = struct.unpack_from('<q', data, pos)[0]
+        size = 8 + n * elsize[key]
+        chunks[key], pos = data[pos:pos + size], pos + size
+    if pos != len(data):
+        return data
+    rename = {key: str(i + 1).zfill(len(key)) for i, key in enumerate(order)}
+    head = data[:main1]
+    for key, new in rename.items():
+        head = head.replace(b'X' + struct.pack('<I', len(key)) + key.encode(),
+                            b'X' + struct.pack('<I', len(new)) + new.encode())
+    inv = {v: k for k, v in rename.items()}
+    new_keys = sorted(inv)
+    return head + pickle.dumps(new_keys, protocol=2) + b''.join(chunks[inv[k]] for k in new_keys)
 
 
 def joblib_bytes(obj, compress=0):
