@@ -26,9 +26,10 @@ Limitations (read before trusting a difference):
     superset of what a real load resolves before failing. Conversely the stand-in can only
     fail where the *opcode machinery itself* fails (stack underflow, bad memo key, STACK_GLOBAL
     on non-str operands, truncated data, unknown opcode, NEWOBJ on a non-type...).
-  * The stand-in class is a real ``type`` (metaclass ``_StandinMeta``) so NEWOBJ, NEWOBJ_EX,
-    OBJ and INST proceed as with a real class; its instances accept calls, ``__setstate__``,
-    item assignment, append/extend/add, so REDUCE/BUILD/SETITEM(S)/APPEND(S)/ADDITEMS proceed.
+  * Every stand-in (a resolved global, the result of any call, a persistent id) is a fresh
+    real ``type`` (metaclass ``_StandinMeta``) so NEWOBJ, NEWOBJ_EX, OBJ and INST proceed as
+    with a real class; stand-ins and their instances accept calls, ``__setstate__``, item
+    assignment, append/extend/add, so REDUCE/BUILD/SETITEM(S)/APPEND(S)/ADDITEMS proceed.
     Values that CPython would compute (e.g. a STACK_GLOBAL operand produced by a REDUCE such as
     ``_codecs.decode('bf', 'rot13')``) are stand-ins here, so a later STACK_GLOBAL on them fails
     with "STACK_GLOBAL requires str" where CPython would resolve ``os.system``. Treat such an
@@ -53,8 +54,10 @@ import sys
 
 
 def _inert():
-    # object.__new__ directly: calling _Inert() would recurse through _StandinMeta.__call__
-    return object.__new__(_Inert)
+    """Result of any call / persistent id: a fresh stand-in *class*, so that it can also be
+    used where CPython needs a type (NEWOBJ/NEWOBJ_EX on a class returned by REDUCE or by
+    persistent_load, as legacy torch.save does for nn.Module classes)."""
+    return _StandinMeta('standin', (_StandinBase,), {})
 
 
 class _StandinMeta(type):
@@ -97,10 +100,6 @@ class _StandinBase(metaclass=_StandinMeta):
         if name.startswith('__') and name.endswith('__'):
             raise AttributeError(name)
         return _inert()
-
-
-class _Inert(_StandinBase):
-    """Generic inert instance (result of any call, persistent id, ...)."""
 
 
 class RecordingUnpickler(pickle.Unpickler):
