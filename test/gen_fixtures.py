@@ -296,6 +296,40 @@ def zip_bytes(entries, compression=zipfile.ZIP_STORED, prefix=b''):
     return bio.getvalue()
 
 
+def zipcrypto_zip(name, data, pwd):
+    """One stored member encrypted with traditional PKWARE ZipCrypto, with a fixed (not random)
+    12-byte encryption header so the output is reproducible."""
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0xEDB88320 if c & 1 else c >> 1
+        table.append(c)
+    keys = [0x12345678, 0x23456789, 0x34567890]
+
+    def upd(b):
+        keys[0] = (keys[0] >> 8) ^ table[(keys[0] ^ b) & 0xff]
+        keys[1] = ((keys[1] + (keys[0] & 0xff)) * 134775813 + 1) & 0xffffffff
+        keys[2] = (keys[2] >> 8) ^ table[(keys[2] ^ (keys[1] >> 24)) & 0xff]
+
+    for b in pwd:
+        upd(b)
+    crc = zlib.crc32(data)
+    plain = bytes(range(11)) + bytes([crc >> 24]) + data
+    enc = bytearray()
+    for p in plain:
+        t = keys[2] | 2
+        enc.append(p ^ (((t * (t ^ 1)) >> 8) & 0xff))
+        upd(p)
+    nm = name.encode()
+    common = struct.pack('<HHHHHIII', 20, 1, 0, 0, 0x21, crc, len(enc), len(data))
+    local = b'PK\x03\x04' + common + struct.pack('<HH', len(nm), 0) + nm + bytes(enc)
+    central = (b'PK\x01\x02' + struct.pack('<H', 20) + common +
+               struct.pack('<HHHHHII', len(nm), 0, 0, 0, 0, 0o644 << 16, 0) + nm)
+    eocd = b'PK\x05\x06' + struct.pack('<HHHHIIH', 0, 0, 1, 1, len(central), len(local), 0)
+    return local + central + eocd
+
+
 def tar_bytes(entries, mode='w'):
     bio = io.BytesIO()
     if mode == 'w:gz':
@@ -384,7 +418,7 @@ def _normalise_legacy_keys(data):
         chunks[key], pos = data[pos:pos + size], pos + size
     if pos != len(data):
         return data
-    rename = {key: str(i + 1).zfill(len(key)) for i, key in enumerate(order)}
+    rename = {key: str(i + 1) for i, key in enumerate(order)}
     head = data[:main1]
     for key, new in rename.items():
         head = head.replace(b'X' + struct.pack('<I', len(key)) + key.encode(),
@@ -1128,19 +1162,9 @@ def gen_malicious_containers():
       'still reads it', '3.2.21', 'zipfile.open + pickle.load')
     W('tar_gz_pickle.tar.gz', tar_bytes([('model.pkl', plain)], 'w:gz'), 'tar', 'gzip-compressed tar holding a '
       'malicious pickle', '3.2.22', 'tarfile.extractfile + pickle.load')
-    try:
-        with tempfile.TemporaryDirectory(prefix='mg-enc-') as td:
-            with open(os.path.join(td, 'model.pkl'), 'wb') as f:
-                f.write(plain)
-            os.utime(os.path.join(td, 'model.pkl'), (315532800, 315532800))
-            subprocess.run(['7z', 'a', '-tzip', '-pinfected', '-mem=ZipCrypto', 'enc.zip', 'model.pkl'], cwd=td,
-                           check=True, stdout=subprocess.DEVNULL)
-            enc = open(os.path.join(td, 'enc.zip'), 'rb').read()
-        W('zip_encrypted_pickle.zip', enc, 'zip', 'password-protected (ZipCrypto, password "infected") zip holding a '
-          'malicious pickle: contents unscannable without the password', '3.2.22',
-          'zipfile.open(pwd=b"infected") + pickle.load')
-    except (OSError, subprocess.CalledProcessError) as e:
-        SKIPPED.append(('encrypted zip', str(e)))
+    W('zip_encrypted_pickle.zip', zipcrypto_zip('model.pkl', plain, b'infected'), 'zip',
+      'password-protected (ZipCrypto, password "infected") zip holding a malicious pickle: contents unscannable '
+      'without the password', '3.2.22', 'zipfile.open(pwd=b"infected") + pickle.load')
     bz = zipfile.ZipFile(io.BytesIO(torch_bytes({'state_dict': sd})))
     W('torch_zip_extra_pickle_member.pt', zip_bytes([(n, bz.read(n)) for n in bz.namelist()] +
                                                     [('archive/config.p', plain)]), 'pytorch-zip',
@@ -1159,6 +1183,8 @@ def torch_bytes_cloudpickle(obj):
 
 
 def main():
+    if os.environ.get('PYTHONHASHSEED') != '0':  # set/dict-of-str orders (e.g. TorchScript) must not vary
+        os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, PYTHONHASHSEED='0'))
     for d in (BENIGN, MAL):
         if os.path.isdir(d):
             shutil.rmtree(d)
