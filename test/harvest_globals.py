@@ -314,6 +314,10 @@ def torch_objects():
                                                            torch.tensor([0, 0]), 0, torch.qint8)
     except Exception:  # noqa: BLE001
         pass
+    for dt in (torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.complex64, torch.complex128,
+               torch.int8, torch.uint8, torch.int16, torch.int32, torch.int64, torch.bool, torch.qint8, torch.quint8,
+               torch.qint32):
+        extras['dtype ' + str(dt)] = dt
     for k, v in list(tensors.items()) + list(extras.items()):
         harvest({k: v}, 'torch', torch_save=True, joblib_too=False, label=k)
     # nn modules
