@@ -925,6 +925,23 @@ def gen_malicious_pickles():
     W('torch_serialization_load_bytesio.pkl',
       asm(Call(G('torch.serialization', 'load'), Call(G('_io', 'BytesIO'), inner_torch))), P,
       'torch.serialization.load(io.BytesIO(<legacy torch bytes>))', '3.1.5,3.2.23', L)
+    W('joblib_load_bytesio.pkl', asm(Call(G('joblib', 'load'), Call(G('_io', 'BytesIO'), inner))), P,
+      'joblib.load(io.BytesIO(<inner malicious pickle>))', '3.2.23', L)
+    W('dill_loads_nested.pkl', asm(Call(G('dill', 'loads'), inner)), P, 'dill.loads(<inner pickle>)', '3.2.23', L)
+    import numpy as np
+    arr = np.empty(1, dtype=object)
+    arr[0] = Reduce(os.system, (SHELL_CMD,))
+    W('numpy_load_bytesio.pkl', asm(Call(G('numpy', 'load'), Call(G('_io', 'BytesIO'), npy_bytes(arr)), None, True)),
+      P, 'numpy.load(io.BytesIO(<object .npy>), None, True) - allow_pickle passed positionally', '3.2.23,3.3.32', L)
+    W('torch_bottleneck_run_cprofile.pkl', asm(Call(G('torch.utils.bottleneck.__main__', 'run_cprofile'),
+                                                    PY_CODE, {})), P,
+      'torch.utils.bottleneck.__main__.run_cprofile(code, {})', '3.1.5', L)
+    W('pty_spawn.pkl', asm(Call(G('pty', 'spawn'), ['sh', '-c', SHELL_CMD])), P, 'pty.spawn([sh, -c, cmd])',
+      '3.1.3', L)
+    W('doctest_debug_script.pkl', asm(Call(G('doctest', 'debug_script'), PY_CODE)), P,
+      'doctest.debug_script(src) (runs src under pdb)', '3.1.4', L, allow_unproven=True,
+      unproven_reason='pdb stops before the first line; with no terminal (stdin EOF) it quits, so the code runs '
+      'only if someone types "continue"')
     gen_opcode_tricks()
 
 
