@@ -212,6 +212,10 @@ LOADERS = {
         "import tarfile, pickle\nt=tarfile.open(FILE)\nfor m in t.getmembers():\n"
         " if m.name.endswith('.pkl'): pickle.load(t.extractfile(m))",
     'gzip.open + pickle.load': "import gzip, pickle\npickle.load(gzip.open(FILE))",
+    'onnx.load': "import onnx, os\nm = onnx.load(FILE)\nsecret = open('/etc/os-release','rb').read()\n"
+        "# proof only: the marker records that onnx.load pulled a file from outside the model dir\n"
+        "if any(t.raw_data == secret for t in m.graph.initializer):\n"
+        " open(os.environ['MODELGATE_MARKER'],'a').close()",
     'torch.load (then nn.Linear forward)':
         "import torch\ntorch.load(FILE, weights_only=False)\n"
         "torch.nn.Linear(2, 2)(torch.zeros(1, 2))",
@@ -257,11 +261,13 @@ def write_benign(name, data, fmt, technique, loader, catalogue='', notes=None):
 
 
 def write_malicious(name, data, fmt, technique, catalogue, loader, notes=None,
-                    allow_unproven=False, unproven_reason=None):
+                    allow_unproven=False, unproven_reason=None, cand_dirs=()):
     """Prove `data` with `loader`; keep it only if proven (or in unproven/ if allowed)."""
     final = os.path.join(MAL, name)
     with tempfile.TemporaryDirectory(prefix='mg-cand-') as td:
         cand = os.path.join(td, name)
+        for d in cand_dirs:  # mirror directories that exist next to the final fixture
+            os.makedirs(os.path.join(td, d), exist_ok=True)
         with open(cand, 'wb') as f:
             f.write(data)
         hit, rc, err = (False, None, ['no real loader']) if loader is None else _run_loader(cand, loader)
@@ -629,6 +635,9 @@ def gen_benign():
                      'pandas DataFrame', 'pickle.load')
     except ImportError:
         SKIPPED.append(('pandas DataFrame pickle', 'pandas not installed'))
+
+    write_benign('onnx_identity.onnx', onnx_model(), 'onnx', 'tiny ONNX Identity model with an inline initializer',
+                 'onnx.load')
 
     # ---- plain archives holding benign pickles
     small = pickle.dumps({'weights': [0.1, 0.2], 'name': 'tiny'}, protocol=4)
@@ -1191,6 +1200,92 @@ def gen_malicious_containers():
       'unpickles it')
 
 
+def onnx_model(location=None):
+    """Tiny Identity model; its initializer W is inline, or external at `location`."""
+    import onnx
+    import onnx.helper as h
+    t = onnx.TensorProto()
+    t.name, t.data_type = 'W', onnx.TensorProto.UINT8
+    t.dims.append(4)
+    if location is None:
+        t.raw_data = bytes([1, 2, 3, 4])
+    else:
+        t.data_location = onnx.TensorProto.EXTERNAL
+        e = t.external_data.add()
+        e.key, e.value = 'location', location
+    g = h.make_graph([h.make_node('Identity', ['W'], ['Y'])], 'g', [],
+                     [h.make_tensor_value_info('Y', onnx.TensorProto.UINT8, [4])], initializer=[t])
+    m = h.make_model(g, producer_name='modelgate-fixture', opset_imports=[h.make_opsetid('', 13)])
+    m.ir_version = 8
+    return m.SerializeToString()
+
+
+def keras_h5_lambda():
+    """Keras-2 style HDF5 model whose Lambda layer carries marshalled bytecode (func_dump)."""
+    import base64
+    import marshal
+    import h5py
+    code = compile(PY_CODE + '\n', '<lambda>', 'exec')
+    cfg = {'class_name': 'Sequential', 'config': {'name': 'sequential', 'layers': [
+        {'class_name': 'InputLayer', 'config': {'batch_input_shape': [None, 2], 'dtype': 'float32',
+                                                 'name': 'input_1'}},
+        {'class_name': 'Lambda', 'config': {'name': 'lambda', 'trainable': True, 'dtype': 'float32',
+                                            'function': [base64.b64encode(marshal.dumps(code)).decode(), None,
+                                                         None],
+                                            'function_type': 'lambda', 'module': '__main__',
+                                            'output_shape': None, 'arguments': {}}}]}}
+    with tempfile.TemporaryDirectory() as td:
+        p = os.path.join(td, 'm.h5')
+        with h5py.File(p, 'w', track_order=True) as f:
+            f.attrs['keras_version'] = '2.11.0'
+            f.attrs['backend'] = 'tensorflow'
+            f.attrs['model_config'] = json.dumps(cfg)
+            f.create_group('model_weights')
+        with open(p, 'rb') as f:
+            return f.read()
+
+
+def memo_expansion_pickle(depth=40):
+    """'Billion laughs': each level is a 10-element list of the previous level via BINGET."""
+    out = bytearray(b'\x80\x04' + _str('lol', 4) + b'q\x00')
+    for i in range(depth):
+        out += b'(' + (b'h' + bytes([i])) * 10 + b'l' + b'q' + bytes([i + 1])
+        out += b'0'
+    out += b'h' + bytes([depth]) + b'.'
+    return bytes(out)
+
+
+def gen_other_formats():
+    print('other formats:')
+    W = write_malicious
+    W('onnx_external_data_traversal.onnx', onnx_model('unproven/' + '../' * 16 + 'etc/os-release'), 'onnx',
+      'ONNX initializer external_data location "unproven/../../..../etc/os-release": leading "../" is stripped by '
+      "onnx's _sanitize_path (lstrip), a traversal after a real sub-directory is not (CVE-2024-27318 style)",
+      '3.3.30', 'onnx.load', cand_dirs=('unproven',),
+      notes='needs an existing directory named "unproven" next to the model (true in test/fixtures/malicious); '
+      'the proof script touches the marker when the initializer bytes equal /etc/os-release')
+    W('onnx_external_data_absolute.onnx', onnx_model('/etc/os-release'), 'onnx',
+      'ONNX external_data location is an absolute path', '3.3.30', 'onnx.load', allow_unproven=True,
+      unproven_reason="Debian's onnx 1.12 strips leading '/' (CVE-2022-25882 fix); unpatched onnx < 1.13 reads it")
+    W('onnx_external_data_dotdot.onnx', onnx_model('../../../../../../../../etc/os-release'), 'onnx',
+      'ONNX external_data location with leading ../ components', '3.3.30', 'onnx.load', allow_unproven=True,
+      unproven_reason="Debian's onnx 1.12 strips leading '../'; unpatched onnx < 1.13 reads it")
+    try:
+        W('keras_lambda.h5', keras_h5_lambda(), 'keras-h5', 'Keras HDF5 model_config with a Lambda layer whose '
+          'function is base64(marshal(bytecode)) (CPython 3.11 bytecode)', '3.3.28', None, allow_unproven=True,
+          unproven_reason='keras/tensorflow are not installed, so no real loader can be run')
+    except ImportError as e:
+        SKIPPED.append(('keras h5', str(e)))
+    W('dos_memo_expansion.pkl', memo_expansion_pickle(), 'pickle',
+      'memo "billion laughs": 40 levels of 10 BINGET references (10^40 leaves if expanded); CPython shares the '
+      'references and loads it instantly', '3.2.25', None, allow_unproven=True,
+      unproven_reason='no code execution: a resource-exhaustion test for scanners that expand the memo')
+    deep = b'\x80\x04' + b']' * 100000 + b'a' * 99999 + b'.'
+    W('dos_deep_nesting.pkl', deep, 'pickle', '100000 nested lists (EMPTY_LIST x 100000, APPEND x 99999)',
+      '3.2.25', None, allow_unproven=True,
+      unproven_reason='no code execution: a recursion/stack-depth test for scanners')
+
+
 def torch_bytes_cloudpickle(obj):
     import cloudpickle
     import torch
@@ -1211,6 +1306,7 @@ def main():
     verify_benign()
     gen_malicious_pickles()
     gen_malicious_containers()
+    gen_other_formats()
     MANIFEST.sort(key=lambda e: e['file'])
     with open(os.path.join(FIX, 'manifest.json'), 'w') as f:
         json.dump(MANIFEST, f, indent=1, ensure_ascii=False)
