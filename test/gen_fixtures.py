@@ -1236,11 +1236,15 @@ def keras_h5_lambda():
                                             'output_shape': None, 'arguments': {}}}]}}
     with tempfile.TemporaryDirectory() as td:
         p = os.path.join(td, 'm.h5')
-        with h5py.File(p, 'w', track_order=True) as f:
+        fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
+        fcpl.set_obj_track_times(False)  # root group without timestamps
+        with h5py.File(h5py.h5f.create(p.encode(), h5py.h5f.ACC_TRUNC, fcpl=fcpl)) as f:
             f.attrs['keras_version'] = '2.11.0'
             f.attrs['backend'] = 'tensorflow'
             f.attrs['model_config'] = json.dumps(cfg)
-            f.create_group('model_weights')
+            gcpl = h5py.h5p.create(h5py.h5p.GROUP_CREATE)
+            gcpl.set_obj_track_times(False)  # no creation timestamps: reproducible bytes
+            h5py.h5g.create(f.id, b'model_weights', gcpl=gcpl)
         with open(p, 'rb') as f:
             return f.read()
 
