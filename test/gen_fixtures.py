@@ -396,6 +396,7 @@ def _normalise_legacy_keys(data):
     chunks by that name. Rename them by first use in the main pickle (same string length)
     and re-order the chunks accordingly, so the output is byte-for-byte reproducible."""
     import torch
+    sys.dont_write_bytecode = True  # no __pycache__ in the repo
     sys.path.insert(0, os.path.join(HERE, 'differential'))
     import resolved_globals as rg
     (_, _), _, _, (main0, main1), (k0, k1) = split_pickles(data, 5)
