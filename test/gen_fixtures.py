@@ -1285,8 +1285,8 @@ def gen_other_formats():
       'memo "billion laughs": 40 levels of 10 BINGET references (10^40 leaves if expanded); CPython shares the '
       'references and loads it instantly', '3.2.25', None, allow_unproven=True,
       unproven_reason='no code execution: a resource-exhaustion test for scanners that expand the memo')
-    deep = b'\x80\x04' + b']' * 100000 + b'a' * 99999 + b'.'
-    W('dos_deep_nesting.pkl', deep, 'pickle', '100000 nested lists (EMPTY_LIST x 100000, APPEND x 99999)',
+    deep = b'\x80\x04' + b']' * 40000 + b'a' * 39999 + b'.'
+    W('dos_deep_nesting.pkl', deep, 'pickle', '40000 nested lists (EMPTY_LIST x 40000, APPEND x 39999)',
       '3.2.25', None, allow_unproven=True,
       unproven_reason='no code execution: a recursion/stack-depth test for scanners')
 
