@@ -211,6 +211,7 @@ LOADERS = {
     'tarfile.extractfile + pickle.load':
         "import tarfile, pickle\nt=tarfile.open(FILE)\nfor m in t.getmembers():\n"
         " if m.name.endswith('.pkl'): pickle.load(t.extractfile(m))",
+    'tarfile.extractall': "import tarfile\ntarfile.open(FILE).extractall('ext/model')",
     'gzip.open + pickle.load': "import gzip, pickle\npickle.load(gzip.open(FILE))",
     'onnx.load': "import onnx, os\nm = onnx.load(FILE)\nsecret = open('/etc/os-release','rb').read()\n"
         "# proof only: the marker records that onnx.load pulled a file from outside the model dir\n"
@@ -1281,6 +1282,13 @@ def gen_other_formats():
           unproven_reason='keras/tensorflow are not installed, so no real loader can be run')
     except ImportError as e:
         SKIPPED.append(('keras h5', str(e)))
+    W('tar_path_traversal.tar', tar_bytes([('model/config.json', b'{}'), ('../../' + BAKED, b'')]), 'tar',
+      'tar member named "../../modelgate-marker" (archive slip): Python 3.11 tarfile.extractall writes outside the '
+      'target directory', '3.3.33', 'tarfile.extractall')
+    W('zip_path_traversal.zip', zip_bytes([('model/config.json', b'{}'), ('../../' + BAKED, b'')]), 'zip',
+      'zip member named "../../modelgate-marker" (zip slip)', '3.3.33', 'zipfile extract + torch.load',
+      allow_unproven=True, unproven_reason='Python zipfile.extract strips ".." components; other extractors '
+      '(unzip -:, naive Go/Java code) do not')
     W('dos_memo_expansion.pkl', memo_expansion_pickle(), 'pickle',
       'memo "billion laughs": 40 levels of 10 BINGET references (10^40 leaves if expanded); CPython shares the '
       'references and loads it instantly', '3.2.25', None, allow_unproven=True,
