@@ -1,0 +1,167 @@
+package pickle
+
+import (
+	"bytes"
+	"errors"
+	"io"
+)
+
+// errTruncated mirrors CPython's "pickle data was truncated".
+var errTruncated = errors.New("pickle data was truncated")
+
+// reader is a buffered reader over an io.ReaderAt that knows its offset and
+// can skip large payloads without reading them.
+type reader struct {
+	r    io.ReaderAt
+	size int64
+	buf  []byte
+	base int64 // stream offset of buf[0]
+	pos  int   // read position in buf
+	end  int   // valid bytes in buf
+}
+
+func newReader(r io.ReaderAt, start, size int64) *reader {
+	return &reader{r: r, size: size, buf: make([]byte, 256<<10), base: start}
+}
+
+// Offset is the stream offset of the next byte.
+func (r *reader) Offset() int64 { return r.base + int64(r.pos) }
+
+// Remaining is the number of unread bytes.
+func (r *reader) Remaining() int64 { return r.size - r.Offset() }
+
+func (r *reader) fill() error {
+	if r.pos > 0 {
+		copy(r.buf, r.buf[r.pos:r.end])
+		r.base += int64(r.pos)
+		r.end -= r.pos
+		r.pos = 0
+	}
+	off := r.base + int64(r.end)
+	if off >= r.size {
+		return io.EOF
+	}
+	want := len(r.buf) - r.end
+	if rem := r.size - off; int64(want) > rem {
+		want = int(rem)
+	}
+	n, err := r.r.ReadAt(r.buf[r.end:r.end+want], off)
+	r.end += n
+	if n == 0 {
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	return nil
+}
+
+func (r *reader) byte() (byte, error) {
+	if r.pos >= r.end {
+		if err := r.fill(); err != nil {
+			return 0, err
+		}
+	}
+	c := r.buf[r.pos]
+	r.pos++
+	return c, nil
+}
+
+// peek returns the next n (<= len(buf)) bytes without consuming them.
+func (r *reader) peek(n int) ([]byte, error) {
+	for r.end-r.pos < n {
+		if err := r.fill(); err != nil {
+			return nil, errTruncated
+		}
+	}
+	return r.buf[r.pos : r.pos+n], nil
+}
+
+// fixed reads n small bytes (n <= 8) for lengths and numbers.
+func (r *reader) fixed(n int) ([]byte, error) {
+	b, err := r.peek(n)
+	if err != nil {
+		return nil, err
+	}
+	r.pos += n
+	return b, nil
+}
+
+// data reads an n-byte payload, keeping at most maxInline bytes. The
+// returned string is the kept prefix; off is where the payload started.
+func (r *reader) data(n int64) (s string, off int64, err error) {
+	off = r.Offset()
+	if n < 0 || n > r.Remaining() {
+		return "", off, errTruncated
+	}
+	keep := n
+	if keep > maxInline {
+		keep = maxInline
+	}
+	out := make([]byte, 0, keep)
+	for int64(len(out)) < keep {
+		if r.pos >= r.end {
+			if err := r.fill(); err != nil {
+				return "", off, errTruncated
+			}
+		}
+		take := r.end - r.pos
+		if need := int(keep) - len(out); take > need {
+			take = need
+		}
+		out = append(out, r.buf[r.pos:r.pos+take]...)
+		r.pos += take
+	}
+	if err := r.skip(n - keep); err != nil {
+		return "", off, err
+	}
+	return string(out), off, nil
+}
+
+// skip discards n bytes; large skips only move the offset.
+func (r *reader) skip(n int64) error {
+	if n <= 0 {
+		return nil
+	}
+	if n > r.Remaining() {
+		return errTruncated
+	}
+	if avail := int64(r.end - r.pos); n <= avail {
+		r.pos += int(n)
+		return nil
+	}
+	r.base = r.Offset() + n
+	r.pos, r.end = 0, 0
+	return nil
+}
+
+// line reads up to and including '\n' and returns the line without it,
+// keeping at most maxInline bytes. A missing newline is an error, as in
+// CPython's loads().
+func (r *reader) line() (string, error) {
+	var out []byte
+	for {
+		if r.pos >= r.end {
+			if err := r.fill(); err != nil {
+				return "", errors.New("pickle data was truncated (no newline)")
+			}
+		}
+		chunk := r.buf[r.pos:r.end]
+		i := bytes.IndexByte(chunk, '\n')
+		if i >= 0 {
+			if len(out) < maxInline {
+				out = append(out, chunk[:i]...)
+			}
+			r.pos += i + 1
+			if len(out) > maxInline {
+				out = out[:maxInline]
+			}
+			return string(out), nil
+		}
+		if len(out) < maxInline {
+			out = append(out, chunk...)
+		}
+		r.pos = r.end
+	}
+}
+

@@ -1,0 +1,70 @@
+package pickle
+
+// Global is one global resolved by GLOBAL, STACK_GLOBAL, INST or an
+// extension code, with the names exactly as the stream gives them (before
+// Python 2 name mapping), as CPython passes them to find_class.
+type Global struct {
+	Module, Name string
+	Offset       int64
+	Op           string
+	Pickle       int // index of the pickle in a stacked stream
+}
+
+// Call is one invocation the unpickler would perform.
+type Call struct {
+	Callee Value
+	Args   []Value // positional arguments when known
+	// ArgsKnown is false when the argument tuple is itself symbolic (the
+	// result of another call).
+	ArgsKnown bool
+	Kwargs    *Value
+	Op        string // REDUCE, INST, OBJ, NEWOBJ, NEWOBJ_EX
+	Offset    int64
+	Pickle    int
+	// Used is false when the result was discarded without being stored or
+	// passed on (OBJ+POP): the call still ran.
+	Used bool
+}
+
+// EventKind classifies notable behaviour that is not a plain import or call.
+type EventKind string
+
+// Events the VM reports.
+const (
+	EvDynamicGlobal    EventKind = "dynamic-global"     // STACK_GLOBAL with computed operands
+	EvExtension        EventKind = "extension-code"     // EXT1/2/4
+	EvNonContainer     EventKind = "non-container"      // APPEND(S)/SETITEM(S)/ADDITEMS on other objects
+	EvBuildGlobal      EventKind = "build-on-global"    // BUILD applied to a module/class/function
+	EvBuild            EventKind = "build"              // BUILD applied to a call result
+	EvMalformed        EventKind = "malformed"          // CPython would raise here
+	EvLimit            EventKind = "limit"              // a safety limit stopped the trace
+	EvStacked          EventKind = "stacked"            // another pickle starts after STOP
+	EvPersistentID     EventKind = "persistent-id"      // PERSID/BINPERSID
+	EvOutOfBandBuffers EventKind = "out-of-band-buffer" // NEXT_BUFFER
+)
+
+// Event is one notable behaviour.
+type Event struct {
+	Kind   EventKind
+	Offset int64
+	Pickle int
+	Detail string
+	Target Value
+	Arg    Value
+}
+
+// Trace is what the VM observed.
+type Trace struct {
+	Globals []Global
+	Calls   []*Call
+	Events  []Event
+	// Pickles is the number of pickle streams started.
+	Pickles int
+	// Complete is true when the last pickle ended with STOP at end of input.
+	Complete bool
+	Opcodes  int64
+	// End is the offset just past the last byte consumed.
+	End int64
+	// Results holds the value each pickle returned at STOP.
+	Results []Value
+}

@@ -1,0 +1,225 @@
+// Package pickle is a static emulator of CPython's C unpickler (_pickle). It
+// traces which globals a pickle resolves and which callables it invokes with
+// which arguments, using symbolic values. It never imports or executes
+// anything, and it never judges: package policy does.
+package pickle
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Kind tags a symbolic value.
+type Kind uint8
+
+// Value kinds.
+const (
+	KUnknown Kind = iota
+	KNone
+	KBool
+	KInt
+	KFloat
+	KStr
+	KBytes
+	KTuple
+	KList
+	KDict
+	KSet
+	KFrozenSet
+	KGlobal     // result of GLOBAL/STACK_GLOBAL/INST/EXT
+	KCall       // result of REDUCE/OBJ/INST/NEWOBJ
+	KPersistent // result of PERSID/BINPERSID
+	KBuffer     // out-of-band buffer
+)
+
+// maxItems is how many items of a container are kept; the rest are counted.
+// Call arguments are small tuples, so this bounds memory without hiding
+// evidence.
+const maxItems = 64
+
+// maxInline bounds bytes kept for a string or bytes value; longer values
+// keep their length and a prefix, plus their offset for re-reading.
+const maxInline = 1 << 20
+
+// Value is a symbolic pickle value. Numbers are stored inline so numeric
+// pickles allocate nothing per opcode.
+type Value struct {
+	Kind Kind
+	N    int64   // KInt, KBool
+	F    float64 // KFloat
+	O    *Object // everything else
+}
+
+// Object carries the payload of non-scalar values.
+type Object struct {
+	S string // KStr, KBytes (possibly a prefix, see Len)
+	// Len is the full length of a string or bytes value; Off is the stream
+	// offset of its first byte (for re-reading values longer than maxInline).
+	Len int64
+	Off int64
+	// Items are tuple/list/set items, or alternating keys and values of a dict.
+	Items []Value
+	Count int64 // total items including dropped ones
+	// Global names, for KGlobal.
+	Module, Name string
+	// Call is set for KCall.
+	Call *Call
+	// PID is the persistent id, for KPersistent.
+	PID *Value
+	// Mutated is set when APPEND/SETITEM/BUILD targeted this object.
+	Mutated bool
+}
+
+// Truncated reports whether a string/bytes value is longer than kept.
+func (o *Object) Truncated() bool { return int64(len(o.S)) < o.Len }
+
+var (
+	noneValue    = Value{Kind: KNone}
+	unknownValue = Value{Kind: KUnknown}
+)
+
+func strValue(s string, off int64, n int64) Value {
+	return Value{Kind: KStr, O: &Object{S: s, Len: n, Off: off}}
+}
+
+func bytesValue(s string, off int64, n int64) Value {
+	return Value{Kind: KBytes, O: &Object{S: s, Len: n, Off: off}}
+}
+
+func containerValue(k Kind, items []Value) Value {
+	o := &Object{Count: int64(len(items))}
+	if len(items) > maxItems {
+		items = items[:maxItems]
+	}
+	o.Items = append([]Value(nil), items...)
+	return Value{Kind: k, O: o}
+}
+
+func (o *Object) add(vs ...Value) {
+	o.Count += int64(len(vs))
+	room := maxItems - len(o.Items)
+	if room <= 0 {
+		return
+	}
+	if len(vs) > room {
+		vs = vs[:room]
+	}
+	o.Items = append(o.Items, vs...)
+}
+
+// IsStr reports whether v is a constant string.
+func (v Value) IsStr() bool { return v.Kind == KStr && v.O != nil }
+
+// Str returns a constant string's text.
+func (v Value) Str() string {
+	if v.O == nil {
+		return ""
+	}
+	return v.O.S
+}
+
+// String renders v compactly, as Python source where possible, for evidence.
+func (v Value) String() string {
+	var b strings.Builder
+	v.render(&b, 0)
+	return b.String()
+}
+
+func (v Value) render(b *strings.Builder, depth int) {
+	if depth > 4 || b.Len() > 400 {
+		b.WriteString("...")
+		return
+	}
+	switch v.Kind {
+	case KNone:
+		b.WriteString("None")
+	case KBool:
+		if v.N != 0 {
+			b.WriteString("True")
+		} else {
+			b.WriteString("False")
+		}
+	case KInt:
+		b.WriteString(strconv.FormatInt(v.N, 10))
+	case KFloat:
+		b.WriteString(strconv.FormatFloat(v.F, 'g', -1, 64))
+	case KStr:
+		s := v.O.S
+		if len(s) > 200 {
+			s = s[:200]
+		}
+		b.WriteString(strconv.Quote(s))
+		if v.O.Truncated() || len(v.O.S) > 200 {
+			fmt.Fprintf(b, "...(%d chars)", v.O.Len)
+		}
+	case KBytes:
+		s := v.O.S
+		if len(s) > 48 {
+			s = s[:48]
+		}
+		b.WriteString("b")
+		b.WriteString(strconv.Quote(s))
+		if v.O.Len > int64(len(s)) {
+			fmt.Fprintf(b, "...(%d bytes)", v.O.Len)
+		}
+	case KTuple, KList, KSet, KFrozenSet:
+		open, close := "(", ")"
+		switch v.Kind {
+		case KList:
+			open, close = "[", "]"
+		case KSet:
+			open, close = "{", "}"
+		case KFrozenSet:
+			open, close = "frozenset({", "})"
+		}
+		b.WriteString(open)
+		for i, it := range v.O.Items {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			it.render(b, depth+1)
+		}
+		if v.O.Count > int64(len(v.O.Items)) {
+			fmt.Fprintf(b, ", ...%d more", v.O.Count-int64(len(v.O.Items)))
+		}
+		if v.Kind == KTuple && len(v.O.Items) == 1 {
+			b.WriteString(",")
+		}
+		b.WriteString(close)
+	case KDict:
+		b.WriteString("{")
+		for i := 0; i+1 < len(v.O.Items); i += 2 {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			v.O.Items[i].render(b, depth+1)
+			b.WriteString(": ")
+			v.O.Items[i+1].render(b, depth+1)
+		}
+		b.WriteString("}")
+	case KGlobal:
+		b.WriteString(v.O.Module + "." + v.O.Name)
+	case KCall:
+		c := v.O.Call
+		c.Callee.render(b, depth+1)
+		b.WriteString("(")
+		for i, a := range c.Args {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			a.render(b, depth+1)
+		}
+		b.WriteString(")")
+	case KPersistent:
+		b.WriteString("persistent_load(")
+		if v.O.PID != nil {
+			v.O.PID.render(b, depth+1)
+		}
+		b.WriteString(")")
+	case KBuffer:
+		b.WriteString("<buffer>")
+	default:
+		b.WriteString("<?>")
+	}
+}

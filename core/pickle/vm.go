@@ -1,0 +1,1050 @@
+package pickle
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits bounds one run of the VM.
+type Limits struct {
+	MaxOpcodes int64
+	MaxStack   int
+	MaxMemo    int
+	// MaxPickles bounds stacked pickles (0 = unlimited).
+	MaxPickles int
+}
+
+// Options configures a run.
+type Options struct {
+	Limits Limits
+	// OnBuild, if set, is called after every BUILD with the target and the
+	// state. It may consume raw bytes that a custom unpickler reads from the
+	// stream at that point (joblib's NumpyArrayWrapper does).
+	OnBuild func(target, state Value, s *Stream) error
+	// StopAfter stops after this many pickles (0 = run to end of input).
+	StopAfter int
+}
+
+// Stream is the view of the input that hooks get.
+type Stream struct{ r *reader }
+
+// Offset is the current stream offset.
+func (s *Stream) Offset() int64 { return s.r.Offset() }
+
+// Skip consumes n raw bytes.
+func (s *Stream) Skip(n int64) error { return s.r.skip(n) }
+
+// Read consumes n (<= 4096) raw bytes and returns them.
+func (s *Stream) Read(n int) ([]byte, error) {
+	if n < 0 || n > 4096 {
+		return nil, fmt.Errorf("read of %d bytes not allowed", n)
+	}
+	b, err := s.r.fixed(n)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(nil), b...), nil
+}
+
+// Run traces the pickle(s) in r[start:size]. It continues after STOP with
+// the next pickle (as repeated load() calls would) and stops at the first
+// error CPython would raise, recording it as an EvMalformed event. The
+// returned error is only for cancellation.
+func Run(ctx context.Context, r io.ReaderAt, start, size int64, opts Options) (*Trace, error) {
+	vm := &machine{
+		rd:   newReader(r, start, size),
+		opts: opts,
+		tr:   &Trace{},
+		ctx:  ctx,
+		memo: make(map[uint64]Value),
+	}
+	if vm.opts.Limits.MaxOpcodes <= 0 {
+		vm.opts.Limits.MaxOpcodes = math.MaxInt64
+	}
+	if vm.opts.Limits.MaxStack <= 0 {
+		vm.opts.Limits.MaxStack = 1 << 20
+	}
+	if vm.opts.Limits.MaxMemo <= 0 {
+		vm.opts.Limits.MaxMemo = 1 << 22
+	}
+	err := vm.run()
+	vm.tr.End = vm.rd.Offset()
+	return vm.tr, err
+}
+
+type machine struct {
+	rd      *reader
+	opts    Options
+	tr      *Trace
+	ctx     context.Context
+	stack   []Value
+	marks   []int
+	memo    map[uint64]Value
+	memoLen int
+	proto   int
+	pickle  int
+	opOff   int64
+}
+
+var errStop = errors.New("stop")
+
+// vmError is an error CPython would raise (or a limit we impose).
+type vmError struct {
+	msg   string
+	limit bool
+}
+
+func (e *vmError) Error() string { return e.msg }
+
+func fail(format string, a ...any) error { return &vmError{msg: fmt.Sprintf(format, a...)} }
+
+func (m *machine) run() error {
+	for {
+		if m.opts.StopAfter > 0 && m.tr.Pickles >= m.opts.StopAfter {
+			return nil
+		}
+		if m.rd.Remaining() <= 0 {
+			if m.tr.Pickles == 0 {
+				m.event(EvMalformed, "empty input: Ran out of input", unknownValue, unknownValue)
+			}
+			return nil
+		}
+		if m.opts.Limits.MaxPickles > 0 && m.tr.Pickles >= m.opts.Limits.MaxPickles {
+			m.event(EvLimit, fmt.Sprintf("more than %d stacked pickles", m.opts.Limits.MaxPickles), unknownValue, unknownValue)
+			return nil
+		}
+		if m.tr.Pickles > 0 {
+			m.opOff = m.rd.Offset()
+			m.event(EvStacked, fmt.Sprintf("pickle #%d starts after STOP", m.tr.Pickles+1), unknownValue, unknownValue)
+		}
+		m.pickle = m.tr.Pickles
+		m.tr.Pickles++
+		m.stack = m.stack[:0]
+		m.marks = m.marks[:0]
+		// Each load() call gets a fresh unpickler in repeated-load loaders,
+		// so the memo starts empty; the protocol too.
+		clear(m.memo)
+		m.memoLen = 0
+		m.proto = 0
+		err := m.one()
+		switch {
+		case err == nil:
+			m.tr.Complete = m.rd.Remaining() == 0
+			continue
+		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+			return err
+		}
+		var ve *vmError
+		kind := EvMalformed
+		if errors.As(err, &ve) && ve.limit {
+			kind = EvLimit
+		}
+		m.event(kind, err.Error(), unknownValue, unknownValue)
+		m.tr.Complete = false
+		return nil
+	}
+}
+
+func (m *machine) event(k EventKind, detail string, target, arg Value) {
+	if len(m.tr.Events) >= 10000 {
+		return
+	}
+	m.tr.Events = append(m.tr.Events, Event{Kind: k, Offset: m.opOff, Pickle: m.pickle, Detail: detail, Target: target, Arg: arg})
+}
+
+func (m *machine) push(v Value) error {
+	if len(m.stack) >= m.opts.Limits.MaxStack {
+		return &vmError{msg: fmt.Sprintf("stack deeper than max_stack %d", m.opts.Limits.MaxStack), limit: true}
+	}
+	m.stack = append(m.stack, v)
+	return nil
+}
+
+func (m *machine) fence() int {
+	if len(m.marks) == 0 {
+		return 0
+	}
+	return m.marks[len(m.marks)-1]
+}
+
+func (m *machine) underflow() error {
+	if len(m.marks) > 0 {
+		return fail("unexpected MARK found")
+	}
+	return fail("unpickling stack underflow")
+}
+
+func (m *machine) pop() (Value, error) {
+	if len(m.stack) <= m.fence() {
+		return Value{}, m.underflow()
+	}
+	v := m.stack[len(m.stack)-1]
+	m.stack = m.stack[:len(m.stack)-1]
+	return v, nil
+}
+
+func (m *machine) top() (*Value, error) {
+	if len(m.stack) <= m.fence() {
+		return nil, m.underflow()
+	}
+	return &m.stack[len(m.stack)-1], nil
+}
+
+// popMark pops everything above the last MARK and the mark itself.
+func (m *machine) popMark() ([]Value, error) {
+	if len(m.marks) == 0 {
+		return nil, fail("could not find MARK")
+	}
+	k := m.marks[len(m.marks)-1]
+	m.marks = m.marks[:len(m.marks)-1]
+	items := append([]Value(nil), m.stack[k:]...)
+	m.stack = m.stack[:k]
+	return items, nil
+}
+
+func (m *machine) markIndex() (int, error) {
+	if len(m.marks) == 0 {
+		return 0, fail("could not find MARK")
+	}
+	k := m.marks[len(m.marks)-1]
+	m.marks = m.marks[:len(m.marks)-1]
+	return k, nil
+}
+
+func (m *machine) global(mod, name, op string) Value {
+	if len(m.tr.Globals) < 100000 {
+		m.tr.Globals = append(m.tr.Globals, Global{Module: mod, Name: name, Offset: m.opOff, Op: op, Pickle: m.pickle})
+	}
+	return Value{Kind: KGlobal, O: &Object{Module: mod, Name: name}}
+}
+
+func (m *machine) call(op string, callee Value, args Value, kwargs *Value) Value {
+	c := &Call{Callee: callee, Op: op, Offset: m.opOff, Pickle: m.pickle, Kwargs: kwargs, Used: true}
+	if args.Kind == KTuple {
+		c.Args = args.O.Items
+		c.ArgsKnown = true
+	} else if args.Kind != KUnknown {
+		c.Args = []Value{args}
+	}
+	if len(m.tr.Calls) < 100000 {
+		m.tr.Calls = append(m.tr.Calls, c)
+	}
+	return Value{Kind: KCall, O: &Object{Call: c}}
+}
+
+func (m *machine) memoPut(idx uint64, v Value) error {
+	if _, ok := m.memo[idx]; !ok {
+		if m.memoLen >= m.opts.Limits.MaxMemo {
+			return &vmError{msg: fmt.Sprintf("memo larger than max_memo %d", m.opts.Limits.MaxMemo), limit: true}
+		}
+		m.memoLen++
+	}
+	m.memo[idx] = v
+	return nil
+}
+
+func (m *machine) memoGet(idx uint64) error {
+	v, ok := m.memo[idx]
+	if !ok {
+		return fail("Memo value not found at index %d", idx)
+	}
+	return m.push(v)
+}
+
+// one runs a single pickle to STOP.
+func (m *machine) one() error {
+	for {
+		m.tr.Opcodes++
+		if m.tr.Opcodes&0xffff == 0 {
+			if err := m.ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if m.tr.Opcodes > m.opts.Limits.MaxOpcodes {
+			return &vmError{msg: fmt.Sprintf("more than max_opcodes %d opcodes", m.opts.Limits.MaxOpcodes), limit: true}
+		}
+		m.opOff = m.rd.Offset()
+		op, err := m.rd.byte()
+		if err != nil {
+			if m.opOff == m.rd.size && len(m.stack) == 0 && m.tr.Opcodes == 1 {
+				return fail("Ran out of input")
+			}
+			return fail("pickle data was truncated")
+		}
+		if err := m.step(op); err != nil {
+			if err == errStop {
+				return nil
+			}
+			if err == errTruncated {
+				return fail("pickle data was truncated")
+			}
+			return err
+		}
+	}
+}
+
+func le(b []byte) uint64 {
+	var x uint64
+	for i := len(b) - 1; i >= 0; i-- {
+		x = x<<8 | uint64(b[i])
+	}
+	return x
+}
+
+func (m *machine) readLen(n int) (int64, error) {
+	b, err := m.rd.fixed(n)
+	if err != nil {
+		return 0, err
+	}
+	x := le(b)
+	if n == 8 && x > math.MaxInt64 {
+		return 0, fail("byte count too large")
+	}
+	return int64(x), nil
+}
+
+func (m *machine) step(op byte) error {
+	switch op {
+	case '(': // MARK
+		if len(m.marks) >= m.opts.Limits.MaxStack {
+			return &vmError{msg: "too many marks", limit: true}
+		}
+		m.marks = append(m.marks, len(m.stack))
+	case '.': // STOP
+		v, err := m.pop()
+		if err != nil {
+			return err
+		}
+		if len(m.tr.Results) < 1000 {
+			m.tr.Results = append(m.tr.Results, v)
+		}
+		return errStop
+	case '0': // POP
+		if n := len(m.marks); n > 0 && m.marks[n-1] == len(m.stack) {
+			m.marks = m.marks[:n-1]
+			return nil
+		}
+		v, err := m.pop()
+		if err != nil {
+			return err
+		}
+		if v.Kind == KCall {
+			v.O.Call.Used = false
+		}
+	case '1': // POP_MARK
+		_, err := m.popMark()
+		return err
+	case '2': // DUP
+		t, err := m.top()
+		if err != nil {
+			return err
+		}
+		return m.push(*t)
+	case 'F': // FLOAT
+		s, err := m.rd.line()
+		if err != nil {
+			return err
+		}
+		f, perr := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if perr != nil {
+			return fail("could not convert string to float: %q", s)
+		}
+		return m.push(Value{Kind: KFloat, F: f})
+	case 'I': // INT
+		s, err := m.rd.line()
+		if err != nil {
+			return err
+		}
+		switch s {
+		case "00":
+			return m.push(Value{Kind: KBool, N: 0})
+		case "01":
+			return m.push(Value{Kind: KBool, N: 1})
+		}
+		return m.pushIntText(s)
+	case 'L': // LONG
+		s, err := m.rd.line()
+		if err != nil {
+			return err
+		}
+		return m.pushIntText(strings.TrimSuffix(s, "L"))
+	case 'J': // BININT
+		b, err := m.rd.fixed(4)
+		if err != nil {
+			return err
+		}
+		return m.push(Value{Kind: KInt, N: int64(int32(binary.LittleEndian.Uint32(b)))})
+	case 'K': // BININT1
+		b, err := m.rd.byte()
+		if err != nil {
+			return errTruncated
+		}
+		return m.push(Value{Kind: KInt, N: int64(b)})
+	case 'M': // BININT2
+		b, err := m.rd.fixed(2)
+		if err != nil {
+			return err
+		}
+		return m.push(Value{Kind: KInt, N: int64(binary.LittleEndian.Uint16(b))})
+	case 0x8a, 0x8b: // LONG1, LONG4
+		var n int64
+		if op == 0x8a {
+			b, err := m.rd.byte()
+			if err != nil {
+				return errTruncated
+			}
+			n = int64(b)
+		} else {
+			b, err := m.rd.fixed(4)
+			if err != nil {
+				return err
+			}
+			n = int64(int32(binary.LittleEndian.Uint32(b)))
+			if n < 0 {
+				return fail("LONG pickle has negative byte count")
+			}
+		}
+		s, _, err := m.rd.data(n)
+		if err != nil {
+			return err
+		}
+		return m.push(longValue(s, n))
+	case 'N':
+		return m.push(noneValue)
+	case 0x88:
+		return m.push(Value{Kind: KBool, N: 1})
+	case 0x89:
+		return m.push(Value{Kind: KBool, N: 0})
+	case 'G': // BINFLOAT
+		b, err := m.rd.fixed(8)
+		if err != nil {
+			return err
+		}
+		return m.push(Value{Kind: KFloat, F: math.Float64frombits(binary.BigEndian.Uint64(b))})
+	case 'S': // STRING
+		off := m.rd.Offset()
+		s, err := m.rd.line()
+		if err != nil {
+			return err
+		}
+		if len(s) < 2 || s[0] != s[len(s)-1] || (s[0] != '\'' && s[0] != '"') {
+			return fail("the STRING opcode argument must be quoted")
+		}
+		u := unescapePy(s[1 : len(s)-1])
+		return m.push(strValue(u, off, int64(len(u))))
+	case 'T', 'U', 'B', 'C', 0x8e, 0x96: // BINSTRING, SHORT_BINSTRING, BINBYTES, SHORT_BINBYTES, BINBYTES8, BYTEARRAY8
+		var n int64
+		var err error
+		switch op {
+		case 'T':
+			var b []byte
+			if b, err = m.rd.fixed(4); err == nil {
+				n = int64(int32(binary.LittleEndian.Uint32(b)))
+				if n < 0 {
+					return fail("BINSTRING pickle has negative byte count")
+				}
+			}
+		case 'B':
+			n, err = m.readLen(4)
+		case 'U', 'C':
+			n, err = m.readLen(1)
+		default:
+			n, err = m.readLen(8)
+		}
+		if err != nil {
+			return err
+		}
+		s, off, err := m.rd.data(n)
+		if err != nil {
+			return err
+		}
+		if op == 'T' || op == 'U' {
+			// Python 3 decodes str8 with the unpickler's encoding (ASCII by
+			// default); the scanner keeps the text either way.
+			return m.push(strValue(s, off, n))
+		}
+		return m.push(bytesValue(s, off, n))
+	case 'V': // UNICODE (raw-unicode-escape)
+		off := m.rd.Offset()
+		s, err := m.rd.line()
+		if err != nil {
+			return err
+		}
+		u := unescapeRawUnicode(s)
+		return m.push(strValue(u, off, int64(len(u))))
+	case 'X', 0x8c, 0x8d: // BINUNICODE, SHORT_BINUNICODE, BINUNICODE8
+		var n int64
+		var err error
+		switch op {
+		case 'X':
+			n, err = m.readLen(4)
+		case 0x8c:
+			n, err = m.readLen(1)
+		default:
+			n, err = m.readLen(8)
+		}
+		if err != nil {
+			return err
+		}
+		s, off, err := m.rd.data(n)
+		if err != nil {
+			return err
+		}
+		if int64(len(s)) == n && !utf8.ValidString(s) && !validSurrogatePass(s) {
+			return fail("'utf-8' codec can't decode BINUNICODE data")
+		}
+		return m.push(strValue(s, off, n))
+	case ')':
+		return m.push(containerValue(KTuple, nil))
+	case ']':
+		return m.push(containerValue(KList, nil))
+	case '}':
+		return m.push(containerValue(KDict, nil))
+	case 0x8f:
+		return m.push(containerValue(KSet, nil))
+	case 't': // TUPLE
+		items, err := m.popMark()
+		if err != nil {
+			return err
+		}
+		return m.push(containerValue(KTuple, items))
+	case 0x85, 0x86, 0x87: // TUPLE1..3
+		n := int(op - 0x84)
+		if len(m.stack)-n < m.fence() {
+			return m.underflow()
+		}
+		items := m.stack[len(m.stack)-n:]
+		v := containerValue(KTuple, items)
+		m.stack = m.stack[:len(m.stack)-n]
+		return m.push(v)
+	case 'l': // LIST
+		items, err := m.popMark()
+		if err != nil {
+			return err
+		}
+		return m.push(containerValue(KList, items))
+	case 'd': // DICT
+		items, err := m.popMark()
+		if err != nil {
+			return err
+		}
+		if len(items)%2 != 0 {
+			return fail("odd number of items for DICT")
+		}
+		return m.push(containerValue(KDict, items))
+	case 0x91: // FROZENSET
+		items, err := m.popMark()
+		if err != nil {
+			return err
+		}
+		return m.push(containerValue(KFrozenSet, items))
+	case 'a': // APPEND
+		return m.appendItems(len(m.stack)-1, "APPEND")
+	case 'e': // APPENDS
+		k, err := m.markIndex()
+		if err != nil {
+			return err
+		}
+		return m.appendItems(k, "APPENDS")
+	case 's': // SETITEM
+		return m.setItems(len(m.stack)-2, "SETITEM")
+	case 'u': // SETITEMS
+		k, err := m.markIndex()
+		if err != nil {
+			return err
+		}
+		return m.setItems(k, "SETITEMS")
+	case 0x90: // ADDITEMS
+		k, err := m.markIndex()
+		if err != nil {
+			return err
+		}
+		if k <= 0 || k > len(m.stack) {
+			return m.underflow()
+		}
+		items := m.stack[k:]
+		set := m.stack[k-1]
+		if set.Kind == KSet {
+			set.O.add(items...)
+		} else if len(items) > 0 {
+			m.event(EvNonContainer, "ADDITEMS on "+describeKind(set), set, firstOr(items))
+		}
+		m.stack = m.stack[:k]
+	case 'c': // GLOBAL
+		mod, err := m.rd.line()
+		if err != nil {
+			return err
+		}
+		name, err := m.rd.line()
+		if err != nil {
+			return err
+		}
+		if mod == "" || name == "" {
+			return fail("pickle data was truncated")
+		}
+		return m.push(m.global(mod, name, "GLOBAL"))
+	case 0x93: // STACK_GLOBAL
+		name, err := m.pop()
+		if err != nil {
+			return err
+		}
+		mod, err := m.pop()
+		if err != nil {
+			return err
+		}
+		if mod.IsStr() && name.IsStr() {
+			return m.push(m.global(mod.Str(), name.Str(), "STACK_GLOBAL"))
+		}
+		if isConcreteNonStr(mod) || isConcreteNonStr(name) {
+			return fail("STACK_GLOBAL requires str")
+		}
+		m.event(EvDynamicGlobal, fmt.Sprintf("STACK_GLOBAL(%s, %s)", mod, name), mod, name)
+		g := Value{Kind: KGlobal, O: &Object{Module: symName(mod), Name: symName(name)}}
+		return m.push(g)
+	case 'i': // INST
+		mod, err := m.rd.line()
+		if err != nil {
+			return err
+		}
+		name, err := m.rd.line()
+		if err != nil {
+			return err
+		}
+		if mod == "" || name == "" {
+			return fail("pickle data was truncated")
+		}
+		items, err := m.popMark()
+		if err != nil {
+			return err
+		}
+		cls := m.global(mod, name, "INST")
+		return m.push(m.call("INST", cls, containerValue(KTuple, items), nil))
+	case 'o': // OBJ
+		items, err := m.popMark()
+		if err != nil {
+			return err
+		}
+		if len(items) == 0 {
+			return m.underflow()
+		}
+		return m.push(m.call("OBJ", items[0], containerValue(KTuple, items[1:]), nil))
+	case 'R': // REDUCE
+		args, err := m.pop()
+		if err != nil {
+			return err
+		}
+		callee, err := m.top()
+		if err != nil {
+			return err
+		}
+		if isConcrete(args) && args.Kind != KTuple {
+			return fail("argument list must be a tuple")
+		}
+		*callee = m.call("REDUCE", *callee, args, nil)
+	case 0x81: // NEWOBJ
+		args, err := m.pop()
+		if err != nil {
+			return err
+		}
+		cls, err := m.top()
+		if err != nil {
+			return err
+		}
+		if isConcrete(*cls) {
+			return fail("NEWOBJ class argument isn't a type object")
+		}
+		if isConcrete(args) && args.Kind != KTuple {
+			return fail("NEWOBJ expected an arg tuple")
+		}
+		*cls = m.call("NEWOBJ", *cls, args, nil)
+	case 0x92: // NEWOBJ_EX
+		kwargs, err := m.pop()
+		if err != nil {
+			return err
+		}
+		args, err := m.pop()
+		if err != nil {
+			return err
+		}
+		cls, err := m.top()
+		if err != nil {
+			return err
+		}
+		if isConcrete(*cls) {
+			return fail("NEWOBJ_EX class argument must be a type")
+		}
+		*cls = m.call("NEWOBJ_EX", *cls, args, &kwargs)
+	case 'b': // BUILD
+		state, err := m.pop()
+		if err != nil {
+			return err
+		}
+		t, err := m.top()
+		if err != nil {
+			return err
+		}
+		target := *t
+		switch target.Kind {
+		case KGlobal:
+			m.event(EvBuildGlobal, fmt.Sprintf("BUILD sets state %s on %s", state, target), target, state)
+		case KCall, KPersistent, KUnknown:
+			m.event(EvBuild, "", target, state)
+		}
+		if target.O != nil {
+			target.O.Mutated = true
+		}
+		if m.opts.OnBuild != nil {
+			if err := m.opts.OnBuild(target, state, &Stream{r: m.rd}); err != nil {
+				return fail("%v", err)
+			}
+		}
+	case 'P': // PERSID
+		s, err := m.rd.line()
+		if err != nil {
+			return err
+		}
+		pid := strValue(s, m.opOff+1, int64(len(s)))
+		m.event(EvPersistentID, "", pid, unknownValue)
+		return m.push(Value{Kind: KPersistent, O: &Object{PID: &pid}})
+	case 'Q': // BINPERSID
+		pid, err := m.pop()
+		if err != nil {
+			return err
+		}
+		m.event(EvPersistentID, "", pid, unknownValue)
+		return m.push(Value{Kind: KPersistent, O: &Object{PID: &pid}})
+	case 'g': // GET
+		s, err := m.rd.line()
+		if err != nil {
+			return err
+		}
+		idx, perr := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if perr != nil || idx < 0 {
+			return fail("invalid GET argument %q", s)
+		}
+		return m.memoGet(uint64(idx))
+	case 'h': // BINGET
+		b, err := m.rd.byte()
+		if err != nil {
+			return errTruncated
+		}
+		return m.memoGet(uint64(b))
+	case 'j': // LONG_BINGET
+		b, err := m.rd.fixed(4)
+		if err != nil {
+			return err
+		}
+		return m.memoGet(uint64(binary.LittleEndian.Uint32(b)))
+	case 'p': // PUT
+		s, err := m.rd.line()
+		if err != nil {
+			return err
+		}
+		idx, perr := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if perr != nil {
+			return fail("invalid PUT argument %q", s)
+		}
+		if idx < 0 {
+			return fail("negative PUT argument")
+		}
+		t, err := m.top()
+		if err != nil {
+			return err
+		}
+		return m.memoPut(uint64(idx), *t)
+	case 'q': // BINPUT
+		b, err := m.rd.byte()
+		if err != nil {
+			return errTruncated
+		}
+		t, err := m.top()
+		if err != nil {
+			return err
+		}
+		return m.memoPut(uint64(b), *t)
+	case 'r': // LONG_BINPUT
+		b, err := m.rd.fixed(4)
+		if err != nil {
+			return err
+		}
+		idx := int64(int32(binary.LittleEndian.Uint32(b)))
+		if idx < 0 {
+			return fail("negative LONG_BINPUT argument")
+		}
+		t, err := m.top()
+		if err != nil {
+			return err
+		}
+		return m.memoPut(uint64(idx), *t)
+	case 0x94: // MEMOIZE
+		t, err := m.top()
+		if err != nil {
+			return err
+		}
+		return m.memoPut(uint64(m.memoLen), *t)
+	case 0x80: // PROTO
+		b, err := m.rd.byte()
+		if err != nil {
+			return errTruncated
+		}
+		if b > 5 {
+			return fail("unsupported pickle protocol: %d", b)
+		}
+		m.proto = int(b)
+	case 0x95: // FRAME
+		n, err := m.readLen(8)
+		if err != nil {
+			return err
+		}
+		// CPython's C unpickler only checks that the frame's bytes exist
+		// and then reads straight through frame boundaries.
+		if n > m.rd.Remaining() {
+			return fail("pickle data was truncated")
+		}
+	case 0x82, 0x83, 0x84: // EXT1, EXT2, EXT4
+		var code int64
+		var err error
+		switch op {
+		case 0x82:
+			code, err = m.readLen(1)
+		case 0x83:
+			code, err = m.readLen(2)
+		default:
+			var b []byte
+			if b, err = m.rd.fixed(4); err == nil {
+				code = int64(int32(binary.LittleEndian.Uint32(b)))
+			}
+		}
+		if err != nil {
+			return err
+		}
+		m.event(EvExtension, fmt.Sprintf("extension code %d", code), Value{Kind: KInt, N: code}, unknownValue)
+		// The stock copyreg registry is empty: CPython raises here unless
+		// the loading process registered codes.
+		return m.push(Value{Kind: KGlobal, O: &Object{Module: "copyreg", Name: fmt.Sprintf("<extension %d>", code)}})
+	case 0x97: // NEXT_BUFFER
+		m.event(EvOutOfBandBuffers, "NEXT_BUFFER", unknownValue, unknownValue)
+		return fail("pickle stream refers to out-of-band data but no *buffers* argument was given")
+	case 0x98: // READONLY_BUFFER
+		if _, err := m.top(); err != nil {
+			return err
+		}
+	default:
+		return fail("invalid load key, '\\x%02x'", op)
+	}
+	return nil
+}
+
+func (m *machine) appendItems(k int, op string) error {
+	if k <= 0 || k > len(m.stack) {
+		return m.underflow()
+	}
+	if k == len(m.stack) {
+		return nil
+	}
+	items := m.stack[k:]
+	list := m.stack[k-1]
+	if list.Kind == KList {
+		list.O.add(items...)
+	} else {
+		m.nonContainer(op, list, items)
+	}
+	m.stack = m.stack[:k]
+	return nil
+}
+
+func (m *machine) setItems(k int, op string) error {
+	if k <= 0 || k > len(m.stack) {
+		return m.underflow()
+	}
+	if k == len(m.stack) {
+		return nil
+	}
+	if (len(m.stack)-k)%2 != 0 {
+		return fail("odd number of items for SETITEMS")
+	}
+	items := m.stack[k:]
+	d := m.stack[k-1]
+	if d.Kind == KDict {
+		d.O.add(items...)
+	} else {
+		m.nonContainer(op, d, items)
+	}
+	m.stack = m.stack[:k]
+	return nil
+}
+
+func (m *machine) nonContainer(op string, target Value, items []Value) {
+	if target.O != nil {
+		target.O.Mutated = true
+	}
+	// Instances built by allowlisted classes (OrderedDict, defaultdict,
+	// numpy arrays) legitimately receive items; policy decides.
+	m.event(EvNonContainer, op+" on "+describeKind(target), target, firstOr(items))
+}
+
+func firstOr(items []Value) Value {
+	if len(items) == 0 {
+		return unknownValue
+	}
+	return items[0]
+}
+
+func describeKind(v Value) string {
+	switch v.Kind {
+	case KGlobal:
+		return "global " + v.O.Module + "." + v.O.Name
+	case KCall:
+		return "result of " + v.O.Call.Callee.String()
+	}
+	return kindName(v.Kind)
+}
+
+func kindName(k Kind) string {
+	names := map[Kind]string{KUnknown: "unknown", KNone: "None", KBool: "bool", KInt: "int", KFloat: "float",
+		KStr: "str", KBytes: "bytes", KTuple: "tuple", KList: "list", KDict: "dict", KSet: "set",
+		KFrozenSet: "frozenset", KGlobal: "global", KCall: "call result", KPersistent: "persistent object", KBuffer: "buffer"}
+	return names[k]
+}
+
+// isConcrete reports whether v is a value whose Python type is known
+// statically (so CPython's type checks can be applied).
+func isConcrete(v Value) bool {
+	switch v.Kind {
+	case KUnknown, KGlobal, KCall, KPersistent:
+		return false
+	}
+	return true
+}
+
+func isConcreteNonStr(v Value) bool { return isConcrete(v) && v.Kind != KStr }
+
+func symName(v Value) string {
+	if v.IsStr() {
+		return v.Str()
+	}
+	return "<computed:" + v.String() + ">"
+}
+
+func (m *machine) pushIntText(s string) error {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 0, 64); err == nil {
+		return m.push(Value{Kind: KInt, N: n})
+	}
+	if _, ok := new(big.Int).SetString(s, 10); ok {
+		return m.push(Value{Kind: KInt, N: math.MaxInt64})
+	}
+	return fail("invalid literal for int() with base 10: %q", s)
+}
+
+func longValue(s string, n int64) Value {
+	if n == 0 {
+		return Value{Kind: KInt}
+	}
+	if n <= 8 && int64(len(s)) == n {
+		b := []byte(s)
+		x := le(b)
+		shift := uint(64 - 8*n)
+		return Value{Kind: KInt, N: int64(x<<shift) >> shift}
+	}
+	return Value{Kind: KInt, N: math.MaxInt64}
+}
+
+func validSurrogatePass(s string) bool {
+	// 'surrogatepass' accepts UTF-8 encoded surrogates (ED A0..BF xx).
+	b := []byte(s)
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			if i+2 < len(b) && b[i] == 0xED && b[i+1] >= 0xA0 && b[i+1] <= 0xBF && b[i+2] >= 0x80 && b[i+2] <= 0xBF {
+				i += 3
+				continue
+			}
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
+// unescapePy decodes Python string-escape sequences as in STRING args.
+func unescapePy(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 >= len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'n':
+			b.WriteByte('\n')
+		case 't':
+			b.WriteByte('\t')
+		case 'r':
+			b.WriteByte('\r')
+		case '0', '1', '2', '3', '4', '5', '6', '7':
+			j := i
+			v := 0
+			for j < len(s) && j < i+3 && s[j] >= '0' && s[j] <= '7' {
+				v = v*8 + int(s[j]-'0')
+				j++
+			}
+			b.WriteByte(byte(v))
+			i = j - 1
+		case 'x':
+			if i+2 < len(s) {
+				if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+					b.WriteByte(byte(v))
+					i += 2
+					continue
+				}
+			}
+			b.WriteString(`\x`)
+		case '\\', '\'', '"':
+			b.WriteByte(s[i])
+		case '\n':
+		default:
+			b.WriteByte('\\')
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+// unescapeRawUnicode decodes \uXXXX and \UXXXXXXXX as raw-unicode-escape does.
+func unescapeRawUnicode(s string) string {
+	if !strings.Contains(s, `\u`) && !strings.Contains(s, `\U`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && (s[i+1] == 'u' || s[i+1] == 'U') {
+			n := 4
+			if s[i+1] == 'U' {
+				n = 8
+			}
+			if i+2+n <= len(s) {
+				if v, err := strconv.ParseUint(s[i+2:i+2+n], 16, 32); err == nil {
+					b.WriteRune(rune(v))
+					i += 1 + n
+					continue
+				}
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
