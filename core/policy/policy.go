@@ -3,15 +3,291 @@
 // overrides and suppressions, and decides the exit code.
 package policy
 
-import "github.com/modelgate/modelgate/core/limits"
+import (
+	"fmt"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/modelgate/modelgate/core/finding"
+	"github.com/modelgate/modelgate/core/limits"
+)
+
+// Config is the YAML policy file. Every field is optional.
+type Config struct {
+	// Strict raises unknown globals from medium to high.
+	Strict bool `yaml:"strict"`
+	// AllowGlobals are extra globals to accept, as "module:name" (or
+	// "module.name"; the last dot separates the name).
+	AllowGlobals []string `yaml:"allow_globals"`
+	// DenyGlobals are extra globals to treat as dangerous.
+	DenyGlobals []string `yaml:"deny_globals"`
+	// Severity overrides the severity of a rule, e.g. {MG103: high}.
+	Severity map[string]finding.Severity `yaml:"severity"`
+	// Suppressions accept reviewed findings.
+	Suppressions []Suppression `yaml:"suppressions"`
+	// FailOnUnscanned: "model-like" (default), "all" or "never".
+	FailOnUnscanned string `yaml:"fail_on_unscanned"`
+	// Limits override the built-in scan limits.
+	Limits limits.Limits `yaml:"limits"`
+}
+
+// Suppression accepts findings of a rule on matching paths.
+type Suppression struct {
+	// Path is a glob ('/'-separated, path.Match syntax, "**/" prefix allowed)
+	// matched against the report path.
+	Path string `yaml:"path"`
+	// Rule is the rule id; empty means every rule.
+	Rule string `yaml:"rule"`
+	// Global narrows the suppression to one global ("module.name").
+	Global string `yaml:"global"`
+	// Reason is mandatory: why the finding is acceptable.
+	Reason string `yaml:"reason"`
+	// Expires (YYYY-MM-DD) ends the suppression; afterwards it no longer applies.
+	Expires string `yaml:"expires"`
+}
 
 // Policy is immutable once built and safe for concurrent use.
 type Policy struct {
-	limits limits.Limits
+	cfg      Config
+	limits   limits.Limits
+	safe     map[string]bool
+	call     map[string]bool
+	deny     map[string]bool
+	now      time.Time
+	expiries []time.Time
 }
 
 // Default returns the built-in policy.
-func Default() *Policy { return &Policy{limits: limits.Default()} }
+func Default() *Policy {
+	p, err := New(Config{}, time.Now())
+	if err != nil {
+		panic(err) // the empty config is always valid
+	}
+	return p
+}
+
+// Load reads a YAML policy file.
+func Load(file string, now time.Time) (*Policy, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read policy: %w", err)
+	}
+	var cfg Config
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && err.Error() != "EOF" {
+		return nil, fmt.Errorf("parse policy %s: %w", file, err)
+	}
+	p, err := New(cfg, now)
+	if err != nil {
+		return nil, fmt.Errorf("policy %s: %w", file, err)
+	}
+	return p, nil
+}
+
+// New validates a config and builds a policy. now decides which
+// suppressions have expired.
+func New(cfg Config, now time.Time) (*Policy, error) {
+	p := &Policy{cfg: cfg, limits: cfg.Limits.WithDefaults(), now: now, deny: map[string]bool{}}
+	p.safe, p.call = builtinLists()
+	for _, g := range cfg.AllowGlobals {
+		q, err := parseGlobal(g)
+		if err != nil {
+			return nil, fmt.Errorf("allow_globals: %w", err)
+		}
+		p.safe[q] = true
+	}
+	for _, g := range cfg.DenyGlobals {
+		q, err := parseGlobal(g)
+		if err != nil {
+			return nil, fmt.Errorf("deny_globals: %w", err)
+		}
+		p.deny[q] = true
+		delete(p.safe, q)
+	}
+	switch cfg.FailOnUnscanned {
+	case "", "model-like", "all", "never":
+	default:
+		return nil, fmt.Errorf("fail_on_unscanned: want model-like, all or never, got %q", cfg.FailOnUnscanned)
+	}
+	for i, s := range cfg.Suppressions {
+		if strings.TrimSpace(s.Reason) == "" {
+			return nil, fmt.Errorf("suppression %d (%s): a reason is required", i+1, s.Path)
+		}
+		if s.Path == "" {
+			return nil, fmt.Errorf("suppression %d: a path is required", i+1)
+		}
+		if _, err := path.Match(strings.TrimPrefix(s.Path, "**/"), "x"); err != nil {
+			return nil, fmt.Errorf("suppression %d: bad path glob %q: %w", i+1, s.Path, err)
+		}
+		var exp time.Time
+		if s.Expires != "" {
+			t, err := time.Parse("2006-01-02", s.Expires)
+			if err != nil {
+				return nil, fmt.Errorf("suppression %d: expires must be YYYY-MM-DD: %w", i+1, err)
+			}
+			exp = t.Add(24 * time.Hour)
+		}
+		p.expiries = append(p.expiries, exp)
+	}
+	return p, nil
+}
+
+func parseGlobal(g string) (string, error) {
+	g = strings.TrimSpace(g)
+	if i := strings.Index(g, ":"); i > 0 {
+		return Canonical(g[:i], g[i+1:]), nil
+	}
+	i := strings.LastIndex(g, ".")
+	if i <= 0 || i == len(g)-1 {
+		return "", fmt.Errorf("%q is not module:name or module.name", g)
+	}
+	return Canonical(g[:i], g[i+1:]), nil
+}
 
 // Limits returns the scan limits.
 func (p *Policy) Limits() limits.Limits { return p.limits }
+
+// Strict reports whether unknown globals are raised to high.
+func (p *Policy) Strict() bool { return p.cfg.Strict }
+
+// Classify judges one global by its canonical dotted name. The order
+// matters: exact allowlist entries first (they never contain dangerous
+// components), then argument-dependent globals, then the denylist applied to
+// every dotted component so attribute walks cannot hide.
+func (p *Policy) Classify(q string) Class {
+	if p.deny[q] {
+		return Dangerous
+	}
+	if p.safe[q] {
+		return Safe
+	}
+	if p.call[q] {
+		return NeedsCall
+	}
+	parts := strings.Split(q, ".")
+	for i, c := range parts {
+		if i > 0 && (strongComponents[c] || isDunder(c)) {
+			return Dangerous
+		}
+		if strings.HasPrefix(c, "<computed") || strings.HasPrefix(c, "<extension") {
+			return Dangerous
+		}
+	}
+	for i := 1; i <= len(parts); i++ {
+		if dangerousRoots[strings.Join(parts[:i], ".")] {
+			return Dangerous
+		}
+	}
+	if dangerousNames[q] {
+		return Dangerous
+	}
+	return Unknown
+}
+
+func isDunder(s string) bool {
+	return len(s) > 4 && strings.HasPrefix(s, "__") && strings.HasSuffix(s, "__")
+}
+
+// Apply sets severity overrides and suppressions on findings in place.
+func (p *Policy) Apply(files []finding.FileResult) {
+	for fi := range files {
+		for i := range files[fi].Findings {
+			f := &files[fi].Findings[i]
+			if sev, ok := p.cfg.Severity[f.RuleID]; ok {
+				f.Severity = sev
+			}
+			if s := p.suppression(f); s != nil {
+				f.Suppression = s
+			}
+		}
+	}
+}
+
+func (p *Policy) suppression(f *finding.Finding) *finding.Suppression {
+	for i, s := range p.cfg.Suppressions {
+		if !p.expiries[i].IsZero() && p.now.After(p.expiries[i]) {
+			continue
+		}
+		if s.Rule != "" && s.Rule != f.RuleID {
+			continue
+		}
+		if s.Global != "" && s.Global != f.Global {
+			continue
+		}
+		if !matchPath(s.Path, f.Path) {
+			continue
+		}
+		return &finding.Suppression{Reason: s.Reason, Expires: s.Expires}
+	}
+	return nil
+}
+
+func matchPath(glob, p string) bool {
+	if ok, _ := path.Match(glob, p); ok {
+		return true
+	}
+	if rest, ok := strings.CutPrefix(glob, "**/"); ok {
+		for q := p; ; {
+			if m, _ := path.Match(rest, q); m {
+				return true
+			}
+			i := strings.Index(q, "/")
+			if i < 0 {
+				return false
+			}
+			q = q[i+1:]
+		}
+	}
+	return false
+}
+
+// Exit codes, the contract with every caller.
+const (
+	ExitClean      = 0
+	ExitFindings   = 1
+	ExitUnscanned  = 2
+	ExitUsageError = 2
+)
+
+// Decide maps results to an exit code and a one-sentence verdict. Findings at
+// or above failOn win over unscanned content, because they are certain.
+func (p *Policy) Decide(files []finding.FileResult, failOn finding.Severity) (int, string) {
+	worst, count := finding.SeverityNone, 0
+	unscanned := 0
+	for _, f := range files {
+		for _, fd := range f.Findings {
+			if fd.Suppression != nil {
+				continue
+			}
+			if failOn != finding.SeverityNone && fd.Severity >= failOn {
+				count++
+				if fd.Severity > worst {
+					worst = fd.Severity
+				}
+			}
+		}
+		for _, u := range f.Unscanned {
+			switch p.cfg.FailOnUnscanned {
+			case "never":
+			case "all":
+				unscanned++
+			default:
+				if u.ModelLike {
+					unscanned++
+				}
+			}
+		}
+	}
+	switch {
+	case count > 0:
+		return ExitFindings, fmt.Sprintf("FAIL: %d finding(s) at or above %s (worst: %s)", count, failOn, worst)
+	case unscanned > 0:
+		return ExitUnscanned, fmt.Sprintf("FAIL: %d item(s) could not be scanned and the policy fails closed", unscanned)
+	}
+	return ExitClean, "PASS: nothing at or above " + failOn.String()
+}

@@ -1,0 +1,265 @@
+// Package picklefmt scans pickle streams: plain pickles of any protocol,
+// joblib files (pickles with raw array data interleaved) and PyTorch's
+// legacy format (stacked pickles followed by raw tensor data).
+package picklefmt
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/modelgate/modelgate/core/engine"
+	"github.com/modelgate/modelgate/core/finding"
+	"github.com/modelgate/modelgate/core/pickle"
+)
+
+// legacyMagic is torch.save's legacy-format magic number pickled with
+// protocol 2: PROTO 2, LONG1 10 bytes 0x1950a86a20f9469cfc6c, STOP.
+var legacyMagic = []byte("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.")
+
+// Pickle claims streams that start with a PROTO opcode.
+type Pickle struct{}
+
+// Name implements engine.Format.
+func (Pickle) Name() string { return "pickle" }
+
+// Match implements engine.Format.
+func (Pickle) Match(in *engine.Input) bool {
+	return len(in.Head) >= 2 && in.Head[0] == 0x80 && in.Head[1] <= 5
+}
+
+// Scan implements engine.Format.
+func (Pickle) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
+	return scan(ctx, in, env, 0, "")
+}
+
+// LegacyTorch claims PyTorch's pre-1.6 format by its magic-number pickle.
+type LegacyTorch struct{}
+
+// Name implements engine.Format.
+func (LegacyTorch) Name() string { return "pytorch-legacy" }
+
+// Match implements engine.Format.
+func (LegacyTorch) Match(in *engine.Input) bool { return bytes.HasPrefix(in.Head, legacyMagic) }
+
+// Scan implements engine.Format. The format is five pickles (magic number,
+// protocol version, sys_info, the object, storage keys) followed by raw
+// storage bytes, which torch reads without unpickling.
+func (LegacyTorch) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
+	return scan(ctx, in, env, 5, "pytorch-legacy")
+}
+
+// Sniffed claims pickles without a PROTO opcode (protocols 0 and 1) after
+// running the VM over a prefix: the prefix must either complete as a pickle
+// or execute an import or call before its only problem, running out of
+// sample. Plain text fails this almost immediately.
+type Sniffed struct{}
+
+// Name implements engine.Format.
+func (Sniffed) Name() string { return "pickle" }
+
+const sniffBytes = 64 << 10
+
+// Match implements engine.Format.
+func (Sniffed) Match(in *engine.Input) bool {
+	if len(in.Head) == 0 || in.Context == engine.ContextTensorData {
+		return false
+	}
+	n := in.Size
+	if n > sniffBytes {
+		n = sniffBytes
+	}
+	tr, err := pickle.Run(context.Background(), in.R, 0, n, pickle.Options{
+		Limits:    pickle.Limits{MaxOpcodes: 100000, MaxStack: 10000, MaxMemo: 10000},
+		StopAfter: 1,
+	})
+	if err != nil {
+		return false
+	}
+	if len(tr.Calls) > 0 {
+		for _, c := range tr.Calls {
+			if c.Callee.Kind == pickle.KGlobal {
+				return true
+			}
+		}
+	}
+	malformed := ""
+	for _, ev := range tr.Events {
+		if ev.Kind == pickle.EvMalformed {
+			malformed = ev.Detail
+		}
+	}
+	if malformed == "" {
+		return len(tr.Results) == 1 && tr.Opcodes >= 3 && (tr.End == in.Size || len(tr.Globals) > 0)
+	}
+	truncatedAtSample := n < in.Size && strings.Contains(malformed, "truncated")
+	return truncatedAtSample && len(tr.Globals) > 0
+}
+
+// Scan implements engine.Format.
+func (Sniffed) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
+	return scan(ctx, in, env, 0, "")
+}
+
+func vmLimits(env *engine.Env) pickle.Limits {
+	return pickle.Limits{MaxOpcodes: env.Limits.MaxOpcodes, MaxStack: env.Limits.MaxStack, MaxMemo: env.Limits.MaxMemo, MaxPickles: 1000}
+}
+
+func scan(ctx context.Context, in *engine.Input, env *engine.Env, stopAfter int, kind string) error {
+	return scanAt(ctx, in, env, 0, in.Size, stopAfter, kind, 0)
+}
+
+// scanAt traces r[start:end] and reports through env; depth counts
+// pickles nested in joblib object arrays.
+func scanAt(ctx context.Context, in *engine.Input, env *engine.Env, start, end int64, stopAfter int, kind string, depth int) error {
+	opts := pickle.Options{Limits: vmLimits(env), StopAfter: stopAfter}
+	opts.OnBuild = func(target, state pickle.Value, s *pickle.Stream) error {
+		return joblibArray(ctx, in, env, target, state, s, end, depth)
+	}
+	tr, err := pickle.Run(ctx, in.R, start, end, opts)
+	if err != nil {
+		return fmt.Errorf("pickle trace: %w", err)
+	}
+	verdict := env.Policy.JudgePickle(tr, kind)
+	for _, f := range verdict.Findings {
+		env.Report(f)
+	}
+	for _, n := range verdict.Nested {
+		member := fmt.Sprintf("%s@%d", n.Loader, n.Offset)
+		env.Report(finding.Finding{RuleID: "MG105", Offset: n.Offset, Global: n.Loader,
+			Message:  fmt.Sprintf("%s loads a constant %d-byte payload; scanned it as member %s", n.Loader, n.Data.O.Len, member),
+			Evidence: n.Data.String()})
+		var r io.ReaderAt = strings.NewReader(n.Data.O.S)
+		size := int64(len(n.Data.O.S))
+		if n.Data.O.Truncated() {
+			r, size = io.NewSectionReader(in.R, n.Data.O.Off, n.Data.O.Len), n.Data.O.Len
+		}
+		if err := env.Recurse(ctx, member, r, size, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// joblibArray consumes the raw array bytes that joblib's NumpyUnpickler
+// reads from the stream right after BUILD of a NumpyArrayWrapper.
+func joblibArray(ctx context.Context, in *engine.Input, env *engine.Env, target, state pickle.Value, s *pickle.Stream, end int64, depth int) error {
+	if target.Kind != pickle.KCall {
+		return nil
+	}
+	callee := target.O.Call.Callee
+	if callee.Kind != pickle.KGlobal || callee.O.Module != "joblib.numpy_pickle" || callee.O.Name != "NumpyArrayWrapper" {
+		return nil
+	}
+	st := dictOf(state)
+	dtype, shape := st["dtype"], st["shape"]
+	if _, ok := st["numpy_array_alignment_bytes"]; ok {
+		b, err := s.Read(1)
+		if err != nil {
+			return fmt.Errorf("joblib array padding: %w", err)
+		}
+		if err := s.Skip(int64(b[0])); err != nil {
+			return fmt.Errorf("joblib array padding: %w", err)
+		}
+	}
+	code := dtypeCode(dtype)
+	if code == "O" || code == "" {
+		// Object arrays are written as a nested pickle.
+		if depth > 4 {
+			return fmt.Errorf("joblib object arrays nested too deep")
+		}
+		off := s.Offset()
+		tr, err := pickle.Run(ctx, in.R, off, end, pickle.Options{Limits: vmLimits(env), StopAfter: 1,
+			OnBuild: func(t, st pickle.Value, s2 *pickle.Stream) error {
+				return joblibArray(ctx, in, env, t, st, s2, end, depth+1)
+			}})
+		if err != nil {
+			return err
+		}
+		for _, f := range env.Policy.JudgePickle(tr, "joblib").Findings {
+			env.Report(f)
+		}
+		return s.Skip(tr.End - off)
+	}
+	size, ok := itemSize(code)
+	if !ok {
+		return fmt.Errorf("joblib array with unsupported dtype %q", code)
+	}
+	n := int64(1)
+	if shape.Kind == pickle.KTuple {
+		for _, d := range shape.O.Items {
+			if d.Kind != pickle.KInt || d.N < 0 {
+				return fmt.Errorf("joblib array with non-integer shape %s", shape)
+			}
+			n *= d.N
+			if n > 1<<50 {
+				return fmt.Errorf("joblib array shape too large")
+			}
+		}
+	}
+	return s.Skip(n * size)
+}
+
+func dictOf(v pickle.Value) map[string]pickle.Value {
+	out := map[string]pickle.Value{}
+	if v.Kind != pickle.KDict {
+		return out
+	}
+	for i := 0; i+1 < len(v.O.Items); i += 2 {
+		if v.O.Items[i].IsStr() {
+			out[v.O.Items[i].Str()] = v.O.Items[i+1]
+		}
+	}
+	return out
+}
+
+// dtypeCode extracts "f8" from numpy.dtype("f8", False, True).
+func dtypeCode(v pickle.Value) string {
+	if v.Kind != pickle.KCall || len(v.O.Call.Args) == 0 || !v.O.Call.Args[0].IsStr() {
+		return ""
+	}
+	return v.O.Call.Args[0].Str()
+}
+
+// itemSize understands numpy's simple type codes.
+func itemSize(code string) (int64, bool) {
+	code = strings.TrimLeft(code, "<>=|")
+	if code == "" {
+		return 0, false
+	}
+	kind, num := code[0], code[1:]
+	if num == "" {
+		switch kind {
+		case '?', 'b', 'B':
+			return 1, true
+		case 'h', 'H', 'e':
+			return 2, true
+		case 'i', 'I', 'f', 'l', 'L':
+			return 4, true
+		case 'q', 'Q', 'd', 'g':
+			return 8, true
+		case 'F':
+			return 8, true
+		case 'D':
+			return 16, true
+		}
+		return 0, false
+	}
+	if i := strings.IndexByte(num, '['); i >= 0 {
+		num = num[:i] // datetime units: M8[ns]
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, false
+	}
+	switch kind {
+	case 'U':
+		return 4 * n, true
+	case 'b', 'i', 'u', 'f', 'c', 'S', 'V', 'a', 'm', 'M':
+		return n, true
+	}
+	return 0, false
+}

@@ -1,0 +1,311 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/modelgate/modelgate/core/finding"
+	"github.com/modelgate/modelgate/core/pickle"
+	"github.com/modelgate/modelgate/core/rules"
+)
+
+// Nested is a constant payload that a nested loader in the pickle would
+// deserialize; the caller scans it recursively.
+type Nested struct {
+	Loader string
+	Offset int64
+	Data   pickle.Value // KBytes or KStr
+}
+
+// nestedLoaders deserialize their first argument.
+var nestedLoaders = set(
+	"pickle.loads", "_pickle.loads", "pickle._loads", "dill.loads", "dill._dill.loads",
+	"cloudpickle.loads", "torch.load", "torch.serialization.load", "torch.storage._load_from_bytes",
+	"numpy.load", "joblib.load", "marshal.loads", "torch.utils._config_module.ConfigModule.load_config",
+)
+
+// PickleVerdict is the policy's judgement of one trace.
+type PickleVerdict struct {
+	Findings []finding.Finding
+	Nested   []Nested
+}
+
+// resolved describes what a symbolic callable is.
+type resolved struct {
+	name  string // canonical dotted name, "" if unknown
+	class Class
+	why   string
+}
+
+// JudgePickle turns a VM trace into findings. context is the container
+// kind ("" for a plain pickle, "pytorch" for checkpoints, ...), which only
+// affects how stacked pickles are reported.
+func (p *Policy) JudgePickle(tr *pickle.Trace, context string) PickleVerdict {
+	j := &judge{p: p, invoked: map[string]bool{}, reported: map[string]bool{}}
+	for _, c := range tr.Calls {
+		j.judgeCall(c)
+	}
+	for _, g := range tr.Globals {
+		q := Canonical(g.Module, g.Name)
+		cls := p.Classify(q)
+		switch cls {
+		case Dangerous:
+			if j.invoked[q] || j.reported["import:"+q] {
+				continue
+			}
+			j.reported["import:"+q] = true
+			j.add(finding.Finding{RuleID: rules.DangerousImport, Offset: g.Offset, Global: q,
+				Message:  fmt.Sprintf("imports %s, which can run code or reach the OS", q),
+				Evidence: fmt.Sprintf("%s %s %s", g.Op, g.Module, g.Name)})
+		case Unknown:
+			if j.reported["unknown:"+q] {
+				continue
+			}
+			j.reported["unknown:"+q] = true
+			sev := finding.SeverityMedium
+			if p.cfg.Strict {
+				sev = finding.SeverityHigh
+			}
+			j.add(finding.Finding{RuleID: rules.UnknownGlobal, Severity: sev, Offset: g.Offset, Global: q,
+				Message:  fmt.Sprintf("imports %s, which is not on the allowlist", q),
+				Evidence: fmt.Sprintf("%s %s %s", g.Op, g.Module, g.Name)})
+		}
+	}
+	for _, ev := range tr.Events {
+		j.judgeEvent(ev, context)
+	}
+	return PickleVerdict{Findings: j.out, Nested: j.nested}
+}
+
+type judge struct {
+	p        *Policy
+	out      []finding.Finding
+	nested   []Nested
+	invoked  map[string]bool
+	reported map[string]bool
+}
+
+func (j *judge) add(f finding.Finding) { j.out = append(j.out, f) }
+
+// resolve works out which callable a symbolic value is, following getattr,
+// functools.partial and similar indirections.
+func (j *judge) resolve(v pickle.Value, depth int) resolved {
+	if depth > 8 {
+		return resolved{class: Dangerous, why: "indirection too deep"}
+	}
+	switch v.Kind {
+	case pickle.KGlobal:
+		q := Canonical(v.O.Module, v.O.Name)
+		return resolved{name: q, class: j.p.Classify(q)}
+	case pickle.KCall:
+		c := v.O.Call
+		callee := j.resolve(c.Callee, depth+1)
+		switch callee.name {
+		case "builtins.getattr":
+			if len(c.Args) >= 2 && c.Args[1].IsStr() {
+				attr := c.Args[1].Str()
+				base := j.resolve(c.Args[0], depth+1)
+				if isDunder(attr) || strongComponents[attr] {
+					return resolved{name: base.name + "." + attr, class: Dangerous, why: "getattr of " + attr}
+				}
+				if base.name != "" && (c.Args[0].Kind == pickle.KGlobal || base.class == Safe) {
+					q := base.name + "." + attr
+					cls := j.p.Classify(q)
+					if cls == Unknown && base.class == Safe && isSafeType(base.name) && !strings.HasPrefix(attr, "_") {
+						cls = Safe
+					}
+					return resolved{name: q, class: cls}
+				}
+				return resolved{name: "getattr(" + c.Args[0].String() + ", " + attr + ")", class: Unknown}
+			}
+			return resolved{name: "getattr(...)", class: Dangerous, why: "attribute name is not a constant"}
+		case "functools.partial":
+			if len(c.Args) >= 1 {
+				return j.resolve(c.Args[0], depth+1)
+			}
+		}
+		// A call result called again: the callee's product. Safe
+		// constructors produce inert objects.
+		if callee.class == Safe {
+			return resolved{name: callee.name + "()", class: Safe}
+		}
+		return resolved{name: callee.name + "()", class: callee.class}
+	case pickle.KPersistent:
+		return resolved{name: "persistent_load(...)", class: Safe}
+	}
+	return resolved{name: v.String(), class: Unknown}
+}
+
+func isSafeType(q string) bool {
+	if n, ok := strings.CutPrefix(q, "builtins."); ok {
+		return safeBuiltins[n]
+	}
+	return false
+}
+
+func (j *judge) judgeCall(c *pickle.Call) {
+	r := j.resolve(c.Callee, 0)
+	call := renderCall(c)
+	switch r.class {
+	case NeedsCall:
+		r = j.callDependent(r, c)
+	}
+	if nestedLoaders[r.name] && len(c.Args) >= 1 && (c.Args[0].Kind == pickle.KBytes || c.Args[0].Kind == pickle.KStr) {
+		j.nested = append(j.nested, Nested{Loader: r.name, Offset: c.Offset, Data: c.Args[0]})
+	}
+	if r.name != "" && r.class != Unknown {
+		j.invoked[r.name] = true
+		if c.Callee.Kind == pickle.KGlobal {
+			j.invoked[Canonical(c.Callee.O.Module, c.Callee.O.Name)] = true
+		}
+	}
+	switch r.class {
+	case Dangerous:
+		msg := fmt.Sprintf("calls %s when loaded", r.name)
+		if r.why != "" {
+			msg += " (" + r.why + ")"
+		}
+		if !c.Used {
+			msg += "; the result is discarded, a sign the call exists only for its side effect"
+		}
+		j.add(finding.Finding{RuleID: rules.DangerousCall, Offset: c.Offset, Global: r.name, Call: call,
+			Message: msg, Evidence: c.Op + " " + call})
+	case Unknown:
+		// Reported once per global through the import pass; an unknown
+		// callee that is not a plain global (a computed one) is reported here.
+		if c.Callee.Kind != pickle.KGlobal && !j.reported["unknown:"+r.name] {
+			j.reported["unknown:"+r.name] = true
+			sev := finding.SeverityMedium
+			if j.p.cfg.Strict {
+				sev = finding.SeverityHigh
+			}
+			j.add(finding.Finding{RuleID: rules.UnknownGlobal, Severity: sev, Offset: c.Offset, Global: r.name, Call: call,
+				Message: fmt.Sprintf("calls %s, which is not on the allowlist", r.name), Evidence: c.Op + " " + call})
+		}
+	}
+}
+
+// callDependent judges globals whose safety depends on their arguments.
+func (j *judge) callDependent(r resolved, c *pickle.Call) resolved {
+	args := c.Args
+	switch r.name {
+	case "functools.partial":
+		if len(args) == 0 {
+			return resolved{name: r.name, class: Safe}
+		}
+		inner := j.resolve(args[0], 1)
+		if inner.class == NeedsCall {
+			inner.class = Unknown
+		}
+		return resolved{name: "functools.partial(" + inner.name + ")", class: inner.class, why: inner.why}
+	case "builtins.getattr":
+		res := j.resolve(pickle.Value{Kind: pickle.KCall, O: &pickle.Object{Call: c}}, 0)
+		if res.class == Dangerous {
+			return resolved{name: res.name, class: Dangerous, why: "attribute fetched with getattr"}
+		}
+		return resolved{name: r.name, class: res.class}
+	case "copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__":
+		worst := Safe
+		for i, a := range args {
+			if i >= 2 {
+				break
+			}
+			ar := j.resolve(a, 1)
+			if ar.class == Dangerous {
+				return resolved{name: ar.name, class: Dangerous, why: "constructed through " + r.name}
+			}
+			if ar.class != Safe && a.Kind == pickle.KGlobal {
+				worst = Unknown
+			}
+		}
+		return resolved{name: r.name, class: worst}
+	case "_codecs.encode":
+		if len(args) < 2 {
+			return resolved{name: r.name, class: Safe}
+		}
+		if args[1].IsStr() {
+			switch strings.ToLower(strings.ReplaceAll(args[1].Str(), "_", "-")) {
+			case "latin1", "latin-1", "iso-8859-1", "utf-8", "utf8", "ascii":
+				return resolved{name: r.name, class: Safe}
+			}
+		}
+		return resolved{name: r.name, class: Unknown, why: "unusual encoding"}
+	case "builtins.type":
+		if len(args) == 1 {
+			return resolved{name: r.name, class: Safe}
+		}
+		return resolved{name: r.name, class: Dangerous, why: "creates a class at load time"}
+	case "torch.storage._load_from_bytes":
+		if len(args) >= 1 && args[0].Kind == pickle.KBytes {
+			return resolved{name: r.name, class: Safe}
+		}
+		return resolved{name: r.name, class: Dangerous, why: "loads a computed payload"}
+	case "dill._dill._load_type", "dill._dill._create_type", "dill._dill._get_attr":
+		if r.name == "dill._dill._load_type" && len(args) == 1 && args[0].IsStr() {
+			t := args[0].Str()
+			for _, bad := range []string{"Code", "Function", "Lambda", "Method", "Module", "Frame", "Cell", "Generator"} {
+				if strings.Contains(t, bad) {
+					return resolved{name: "dill type " + t, class: Dangerous, why: "builds executable objects"}
+				}
+			}
+			return resolved{name: r.name, class: Safe}
+		}
+		return resolved{name: r.name, class: Dangerous}
+	}
+	return resolved{name: r.name, class: Unknown}
+}
+
+func renderCall(c *pickle.Call) string {
+	var b strings.Builder
+	b.WriteString(c.Callee.String())
+	b.WriteString("(")
+	for i, a := range c.Args {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(a.String())
+	}
+	if !c.ArgsKnown && len(c.Args) == 1 {
+		b.WriteString(" as *args")
+	}
+	if c.Kwargs != nil {
+		b.WriteString(", **" + c.Kwargs.String())
+	}
+	b.WriteString(")")
+	s := b.String()
+	if len(s) > 500 {
+		s = s[:500] + "..."
+	}
+	return s
+}
+
+func (j *judge) judgeEvent(ev pickle.Event, context string) {
+	switch ev.Kind {
+	case pickle.EvDynamicGlobal:
+		j.add(finding.Finding{RuleID: rules.DynamicGlobal, Offset: ev.Offset, Message: "computes the name of a global at load time", Evidence: ev.Detail})
+	case pickle.EvExtension:
+		j.add(finding.Finding{RuleID: rules.ExtensionRegistry, Offset: ev.Offset, Message: "references a callable by copyreg extension code", Evidence: ev.Detail})
+	case pickle.EvNonContainer:
+		t := j.resolve(ev.Target, 0)
+		if ev.Target.Kind == pickle.KCall && t.class == Safe {
+			return
+		}
+		if ev.Target.Kind == pickle.KPersistent {
+			return
+		}
+		j.add(finding.Finding{RuleID: rules.NonContainerMutation, Offset: ev.Offset, Global: t.name,
+			Message: "applies container opcodes to a non-container, invoking its methods", Evidence: ev.Detail})
+	case pickle.EvBuildGlobal:
+		q := Canonical(ev.Target.O.Module, ev.Target.O.Name)
+		j.add(finding.Finding{RuleID: rules.ObjectStatePatch, Offset: ev.Offset, Global: q,
+			Message: "sets attributes on " + q + " itself", Evidence: ev.Detail})
+	case pickle.EvMalformed:
+		j.add(finding.Finding{RuleID: rules.MalformedPickle, Offset: ev.Offset, Message: "pickle stream is malformed: " + ev.Detail, Evidence: ev.Detail})
+	case pickle.EvLimit:
+		j.add(finding.Finding{RuleID: rules.PickleLimit, Offset: ev.Offset, Message: "analysis stopped at a safety limit: " + ev.Detail, Evidence: ev.Detail})
+	case pickle.EvStacked:
+		if context == "" {
+			j.add(finding.Finding{RuleID: rules.StackedPickle, Offset: ev.Offset, Message: ev.Detail, Evidence: ev.Detail})
+		}
+	}
+}
