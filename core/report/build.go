@@ -169,3 +169,18 @@ func (r *Report) RuleIDs() []string {
 	slices.Sort(ids)
 	return ids
 }
+
+// UnreportedError reports whether f.Error is set but not already told by an
+// unscanned item: the engine records a read error both as Error and as an
+// MG905 item for the file itself, with a reason worded differently.
+func UnreportedError(f *finding.FileResult) bool {
+	if f.Error == "" {
+		return false
+	}
+	for _, u := range f.Unscanned {
+		if u.Member == "" && (u.RuleID == rules.NotScannedError || u.Reason == f.Error) {
+			return false
+		}
+	}
+	return true
+}

@@ -137,3 +137,24 @@ func TestClean(t *testing.T) {
 		})
 	}
 }
+
+func TestUnreportedError(t *testing.T) {
+	tests := []struct {
+		name string
+		f    finding.FileResult
+		want bool
+	}{
+		{"no error", finding.FileResult{}, false},
+		{"error alone", finding.FileResult{Error: "boom"}, true},
+		{"with MG905", finding.FileResult{Error: "boom", Unscanned: []finding.Unscanned{{RuleID: rules.NotScannedError, Reason: "open: boom"}}}, false},
+		{"same reason", finding.FileResult{Error: "boom", Unscanned: []finding.Unscanned{{RuleID: rules.NotScannedLimit, Reason: "boom"}}}, false},
+		{"member item only", finding.FileResult{Error: "boom", Unscanned: []finding.Unscanned{{RuleID: rules.NotScannedError, Member: "a", Reason: "x"}}}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := report.UnreportedError(&tt.f); got != tt.want {
+				t.Errorf("UnreportedError = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

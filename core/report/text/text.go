@@ -142,14 +142,10 @@ func (p *printer) file(f *finding.FileResult) {
 	for i := range f.Findings {
 		p.finding(&f.Findings[i])
 	}
-	errShown := f.Error == ""
 	for _, u := range f.Unscanned {
 		p.unscanned(u)
-		if u.Reason == f.Error {
-			errShown = true
-		}
 	}
-	if !errShown {
+	if report.UnreportedError(f) {
 		p.line("", "  %s  %s", p.paint(sgrBoldRed, "ERROR"), sanitize(f.Error))
 	}
 }
