@@ -164,4 +164,3 @@ func (r *reader) line() (string, error) {
 		r.pos = r.end
 	}
 }
-

@@ -115,7 +115,7 @@ var safeBuiltins = set(
 var needsCall = set(
 	"builtins.getattr", "functools.partial", "copyreg._reconstructor", "copyreg.__newobj__",
 	"copyreg.__newobj_ex__", "_codecs.encode", "builtins.type", "torch.storage._load_from_bytes",
-	"dill._dill._load_type", "dill._dill._create_type", "dill._dill._get_attr",
+	"dill._dill._load_type", "dill._dill._eval_repr", "dill._dill._create_type", "dill._dill._get_attr",
 	"builtins.getattr.__call__",
 )
 

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/modelgate/modelgate/core/finding"
@@ -110,11 +111,11 @@ func (j *judge) resolve(v pickle.Value, depth int) resolved {
 				}
 				if base.name != "" && (c.Args[0].Kind == pickle.KGlobal || base.class == Safe) {
 					q := base.name + "." + attr
-					cls := j.p.Classify(q)
-					if cls == Unknown && base.class == Safe && isSafeType(base.name) && !strings.HasPrefix(attr, "_") {
-						cls = Safe
+					if base.class == Safe && isSafeType(base.name) && !strings.HasPrefix(attr, "_") {
+						// Methods of str, int, dict... only compute on values.
+						return resolved{name: q, class: Safe}
 					}
-					return resolved{name: q, class: cls}
+					return resolved{name: q, class: j.p.Classify(q)}
 				}
 				return resolved{name: "getattr(" + c.Args[0].String() + ", " + attr + ")", class: Unknown}
 			}
@@ -123,6 +124,9 @@ func (j *judge) resolve(v pickle.Value, depth int) resolved {
 			if len(c.Args) >= 1 {
 				return j.resolve(c.Args[0], depth+1)
 			}
+		}
+		if callee.class == NeedsCall {
+			callee = j.callDependent(callee, c)
 		}
 		// A call result called again: the callee's product. Safe
 		// constructors produce inert objects.
@@ -240,6 +244,11 @@ func (j *judge) callDependent(r resolved, c *pickle.Call) resolved {
 			return resolved{name: r.name, class: Safe}
 		}
 		return resolved{name: r.name, class: Dangerous, why: "loads a computed payload"}
+	case "dill._dill._eval_repr":
+		if len(args) == 1 && args[0].IsStr() && literalRepr.MatchString(args[0].Str()) {
+			return resolved{name: r.name, class: Safe}
+		}
+		return resolved{name: r.name, class: Dangerous, why: "evaluates a string"}
 	case "dill._dill._load_type", "dill._dill._create_type", "dill._dill._get_attr":
 		if r.name == "dill._dill._load_type" && len(args) == 1 && args[0].IsStr() {
 			t := args[0].Str()
@@ -254,6 +263,9 @@ func (j *judge) callDependent(r resolved, c *pickle.Call) resolved {
 	}
 	return resolved{name: r.name, class: Unknown}
 }
+
+// literalRepr matches the reprs dill evaluates for plain values.
+var literalRepr = regexp.MustCompile(`^(range|slice|complex)\([-+0-9., ej]*\)$`)
 
 func renderCall(c *pickle.Call) string {
 	var b strings.Builder

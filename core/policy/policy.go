@@ -285,9 +285,9 @@ func (p *Policy) Decide(files []finding.FileResult, failOn finding.Severity) (in
 	}
 	switch {
 	case count > 0:
-		return ExitFindings, fmt.Sprintf("FAIL: %d finding(s) at or above %s (worst: %s)", count, failOn, worst)
+		return ExitFindings, fmt.Sprintf("%d finding(s) at or above %s (worst: %s)", count, failOn, worst)
 	case unscanned > 0:
-		return ExitUnscanned, fmt.Sprintf("FAIL: %d item(s) could not be scanned and the policy fails closed", unscanned)
+		return ExitUnscanned, fmt.Sprintf("%d item(s) could not be scanned and the policy fails closed", unscanned)
 	}
-	return ExitClean, "PASS: nothing at or above " + failOn.String()
+	return ExitClean, "nothing at or above " + failOn.String()
 }

@@ -1,9 +1,13 @@
 package report
 
 import (
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/rules"
@@ -183,4 +187,35 @@ func UnreportedError(f *finding.FileResult) bool {
 		}
 	}
 	return true
+}
+
+// Printable makes s safe to print on a terminal or in a one-line message: control and format
+// characters (including ESC and bidi overrides) and invalid UTF-8 are
+// shown as Go escapes, everything printable is kept.
+func Printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unicode.IsPrint(r):
+			b.WriteRune(r)
+		default:
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += size
+	}
+	return b.String()
 }

@@ -156,17 +156,8 @@ func joblibArray(ctx context.Context, in *engine.Input, env *engine.Env, target,
 	}
 	st := dictOf(state)
 	dtype, shape := st["dtype"], st["shape"]
-	if _, ok := st["numpy_array_alignment_bytes"]; ok {
-		b, err := s.Read(1)
-		if err != nil {
-			return fmt.Errorf("joblib array padding: %w", err)
-		}
-		if err := s.Skip(int64(b[0])); err != nil {
-			return fmt.Errorf("joblib array padding: %w", err)
-		}
-	}
-	code := dtypeCode(dtype)
-	if code == "O" || code == "" {
+	code := strings.TrimLeft(dtypeCode(dtype), "<>=|")
+	if code == "" || code[0] == 'O' {
 		// Object arrays are written as a nested pickle.
 		if depth > 4 {
 			return fmt.Errorf("joblib object arrays nested too deep")
@@ -183,6 +174,15 @@ func joblibArray(ctx context.Context, in *engine.Input, env *engine.Env, target,
 			env.Report(f)
 		}
 		return s.Skip(tr.End - off)
+	}
+	if _, ok := st["numpy_array_alignment_bytes"]; ok {
+		b, err := s.Read(1)
+		if err != nil {
+			return fmt.Errorf("joblib array padding: %w", err)
+		}
+		if err := s.Skip(int64(b[0])); err != nil {
+			return fmt.Errorf("joblib array padding: %w", err)
+		}
 	}
 	size, ok := itemSize(code)
 	if !ok {

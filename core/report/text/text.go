@@ -13,7 +13,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/modelgate/modelgate/core/finding"
@@ -123,16 +122,16 @@ func (p *printer) cleanFile(f *finding.FileResult) {
 
 // header renders "path  sha256:abcdef012345  formats".
 func (p *printer) header(f *finding.FileResult) string {
-	s := p.paint(sgrBold, sanitize(f.Path))
+	s := p.paint(sgrBold, report.Printable(f.Path))
 	if f.SHA256 != "" {
 		sum := f.SHA256
 		if !p.verbose && len(sum) > 12 {
 			sum = sum[:12]
 		}
-		s += "  " + p.paint(sgrDim, "sha256:"+sanitize(sum))
+		s += "  " + p.paint(sgrDim, "sha256:"+report.Printable(sum))
 	}
 	if len(f.Formats) > 0 {
-		s += "  " + p.paint(sgrDim, sanitize(strings.Join(f.Formats, ", ")))
+		s += "  " + p.paint(sgrDim, report.Printable(strings.Join(f.Formats, ", ")))
 	}
 	return s
 }
@@ -146,7 +145,7 @@ func (p *printer) file(f *finding.FileResult) {
 		p.unscanned(u)
 	}
 	if report.UnreportedError(f) {
-		p.line("", "  %s  %s", p.paint(sgrBoldRed, "ERROR"), sanitize(f.Error))
+		p.line("", "  %s  %s", p.paint(sgrBoldRed, "ERROR"), report.Printable(f.Error))
 	}
 }
 
@@ -185,24 +184,24 @@ func (p *printer) finding(fd *finding.Finding) {
 	if fd.Call != "" {
 		detail("call", p.field(fd.Call))
 		if fd.Global != "" && !strings.Contains(fd.Call, fd.Global) {
-			detail("global", sanitize(fd.Global))
+			detail("global", report.Printable(fd.Global))
 		}
 	} else {
-		detail("global", sanitize(fd.Global))
+		detail("global", report.Printable(fd.Global))
 	}
 	detail("evidence", p.field(fd.Evidence))
 
 	if s := fd.Suppression; s != nil {
-		reason := sanitize(s.Reason)
+		reason := report.Printable(s.Reason)
 		if s.Expires != "" {
-			reason += " (expires " + sanitize(s.Expires) + ")"
+			reason += " (expires " + report.Printable(s.Expires) + ")"
 		}
 		if reason == "" {
 			reason = "no reason given"
 		}
 		detail("reason", reason)
 		// The whole block is dimmed; nested colours would end the dim early.
-		p.line(sgrDim, "  %-8s  %s  %s  [suppressed]", sev, sanitize(fd.RuleID), sanitize(title))
+		p.line(sgrDim, "  %-8s  %s  %s  [suppressed]", sev, report.Printable(fd.RuleID), report.Printable(title))
 		for _, l := range lines {
 			p.line(sgrDim, "%s", l)
 		}
@@ -213,27 +212,27 @@ func (p *printer) finding(fd *finding.Finding) {
 	if fix == "" {
 		fix = rule.Fix
 	}
-	detail("fix", sanitize(fix))
+	detail("fix", report.Printable(fix))
 	p.line("", "  %s  %s  %s", p.paint(severityColor(fd.Severity), fmt.Sprintf("%-8s", sev)),
-		p.paint(sgrBold, sanitize(fd.RuleID)), sanitize(title))
+		p.paint(sgrBold, report.Printable(fd.RuleID)), report.Printable(title))
 	for _, l := range lines {
 		p.line("", "%s", l)
 	}
 }
 
 func (p *printer) unscanned(u finding.Unscanned) {
-	what := sanitize(u.Reason)
+	what := report.Printable(u.Reason)
 	if u.Member != "" {
-		what = sanitize(u.Member) + ": " + what
+		what = report.Printable(u.Member) + ": " + what
 	}
-	p.line("", "  %s  %s  %s", p.paint(sgrMagenta, "NOT SCANNED"), p.paint(sgrBold, sanitize(u.RuleID)), what)
+	p.line("", "  %s  %s  %s", p.paint(sgrMagenta, "NOT SCANNED"), p.paint(sgrBold, report.Printable(u.RuleID)), what)
 }
 
 // location renders member and offset, or "" when neither is known.
 func location(fd *finding.Finding) string {
 	var parts []string
 	if fd.Member != "" {
-		parts = append(parts, "member "+sanitize(fd.Member))
+		parts = append(parts, "member "+report.Printable(fd.Member))
 	}
 	if fd.Offset >= 0 {
 		parts = append(parts, "offset "+strconv.FormatInt(fd.Offset, 10))
@@ -243,7 +242,7 @@ func location(fd *finding.Finding) string {
 
 // field sanitizes and, outside verbose mode, shortens a value.
 func (p *printer) field(s string) string {
-	s = sanitize(s)
+	s = report.Printable(s)
 	if !p.verbose && utf8.RuneCountInString(s) > maxField {
 		r := []rune(s)
 		s = string(r[:maxField-1]) + "…"
@@ -283,7 +282,7 @@ func (p *printer) summary(r *report.Report, clean int) {
 	}
 	p.line("", "%s", findings)
 
-	verdict := sanitize(r.Verdict)
+	verdict := report.Printable(r.Verdict)
 	label, sgr := "PASS", sgrGreen
 	if r.ExitCode != 0 {
 		label, sgr = "FAIL", sgrBoldRed
@@ -294,35 +293,4 @@ func (p *printer) summary(r *report.Report, clean int) {
 		verdict = "nothing at or above the threshold"
 	}
 	p.line("", "%s %s (fail-on %s, exit %d)", p.paint(sgr, label+":"), verdict, r.FailOn, r.ExitCode)
-}
-
-// sanitize makes s safe to print on a terminal: control and format
-// characters (including ESC and bidi overrides) and invalid UTF-8 are
-// shown as Go escapes, everything printable is kept.
-func sanitize(s string) string {
-	clean := true
-	for _, r := range s {
-		if r == utf8.RuneError || !unicode.IsPrint(r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size <= 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case unicode.IsPrint(r):
-			b.WriteRune(r)
-		default:
-			q := strconv.QuoteRuneToASCII(r)
-			b.WriteString(q[1 : len(q)-1])
-		}
-		i += size
-	}
-	return b.String()
 }

@@ -1,8 +1,8 @@
-package text
+package report
 
 import "testing"
 
-func TestSanitize(t *testing.T) {
+func TestPrintable(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"plain/path.pkl", "plain/path.pkl"},
 		{"модель ü 模型.pt", "модель ü 模型.pt"},
@@ -14,8 +14,8 @@ func TestSanitize(t *testing.T) {
 		{"", ""},
 	}
 	for _, tt := range tests {
-		if got := sanitize(tt.in); got != tt.want {
-			t.Errorf("sanitize(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := Printable(tt.in); got != tt.want {
+			t.Errorf("Printable(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
