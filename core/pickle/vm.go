@@ -92,6 +92,7 @@ type machine struct {
 	proto   int
 	pickle  int
 	opOff   int64
+	gets    int64
 }
 
 var errStop = errors.New("stop")
@@ -252,6 +253,10 @@ func (m *machine) memoPut(idx uint64, v Value) error {
 }
 
 func (m *machine) memoGet(idx uint64) error {
+	m.gets++
+	if m.gets > 1_000_000 && m.gets > 100*int64(m.memoLen+1) {
+		return &vmError{msg: fmt.Sprintf("%d memo reads of %d entries: exponential expansion", m.gets, m.memoLen), limit: true}
+	}
 	v, ok := m.memo[idx]
 	if !ok {
 		return fail("Memo value not found at index %d", idx)
@@ -314,8 +319,10 @@ func (m *machine) readLen(n int) (int64, error) {
 func (m *machine) step(op byte) error {
 	switch op {
 	case '(': // MARK
-		if len(m.marks) >= m.opts.Limits.MaxStack {
-			return &vmError{msg: "too many marks", limit: true}
+		// Real pickles nest a few dozen levels; tens of thousands is a
+		// resource attack on decompiling scanners and recursive consumers.
+		if len(m.marks) >= 10000 {
+			return &vmError{msg: "MARK nesting deeper than 10000", limit: true}
 		}
 		m.marks = append(m.marks, len(m.stack))
 	case '.': // STOP
