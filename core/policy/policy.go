@@ -178,6 +178,11 @@ func (p *Policy) Classify(q string) Class {
 			return Dangerous
 		}
 	}
+	if parts[0] == "__torch__" {
+		// TorchScript's own unpickler maps these to classes compiled from
+		// the archive's code/ directory; Python never imports them.
+		return Safe
+	}
 	for i := 1; i <= len(parts); i++ {
 		if dangerousRoots[strings.Join(parts[:i], ".")] {
 			return Dangerous

@@ -6,11 +6,14 @@ package list
 import (
 	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/formats/picklefmt"
+	"github.com/modelgate/modelgate/core/formats/zipfmt"
 )
 
 // Default returns every built-in format.
 func Default() []engine.Format {
 	return []engine.Format{
+		zipfmt.PyTorchZip{},
+		zipfmt.Zip{},
 		picklefmt.LegacyTorch{},
 		picklefmt.Pickle{},
 		picklefmt.Sniffed{},
