@@ -233,14 +233,14 @@ func (s *scanner) entry(ctx context.Context, e *Entry) error {
 	if e.Truncated() {
 		s.env.NotScanned(rules.NotScannedError, member, fmt.Sprintf("member data (%d bytes at offset %d) runs past the end of the file; the part present is scanned", e.CompressedSize, e.DataOffset))
 	}
+	skip, err := s.checkFlags(ctx, e, member)
+	if err != nil || skip {
+		return err
+	}
 	if e.Method == MethodStore && e.CompressedSize != e.UncompressedSize {
 		s.report(rules.ZipTamper, member,
 			fmt.Sprintf("stored member %q records compressed size %d but uncompressed size %d; readers disagree on its extent, so the larger is scanned", e.Name, e.CompressedSize, e.UncompressedSize),
 			fmt.Sprintf("local header at offset %d", e.HeaderOffset))
-	}
-	skip, err := s.checkFlags(ctx, e, member)
-	if err != nil || skip {
-		return err
 	}
 	hint := ""
 	if s.isTensorData(e.Name) {

@@ -73,11 +73,11 @@ func (a *Archive) walkLocal(ctx context.Context, lim limits.Limits, fn func(e *E
 			if e.Method == MethodStore {
 				e.UncompressedSize = n
 			}
-			next = a.skipDescriptor(e.DataOffset + n)
+			next = a.readDescriptor(e, e.DataOffset+n)
 		} else {
 			next = e.DataOffset + e.CompressedSize
 			if e.Flags&FlagDataDescriptor != 0 {
-				next = a.skipDescriptor(next)
+				next = a.readDescriptor(e, next)
 			}
 		}
 		if err := fn(e); err != nil {
@@ -90,22 +90,33 @@ func (a *Archive) walkLocal(ctx context.Context, lim limits.Limits, fn func(e *E
 	}
 }
 
-// skipDescriptor returns the offset after the data descriptor at off, with
-// or without its optional signature, or off itself if the next local
-// header starts right there.
-func (a *Archive) skipDescriptor(off int64) int64 {
+// readDescriptor takes the CRC and uncompressed size from the data
+// descriptor at off (with or without its optional signature, 32- or 64-bit
+// sizes) and returns the offset after it.
+func (a *Archive) readDescriptor(e *Entry, off int64) int64 {
 	if hasSig(a.r, a.size, off, sigLocal) || hasSig(a.r, a.size, off, sigCentral) {
 		return off
 	}
+	start := off
 	if hasSig(a.r, a.size, off, sigDataDesc) {
-		off += 4
+		start += 4
 	}
-	for _, n := range []int64{12, 20} {
-		if hasSig(a.r, a.size, off+n, sigLocal) || hasSig(a.r, a.size, off+n, sigCentral) {
-			return off + n
+	var d [20]byte
+	n, _ := a.r.ReadAt(d[:], start)
+	le := binary.LittleEndian
+	for _, l := range []int{12, 20} {
+		end := start + int64(l)
+		if n >= l && (end == a.size || hasSig(a.r, a.size, end, sigLocal) || hasSig(a.r, a.size, end, sigCentral)) {
+			e.CRC32 = le.Uint32(d[:])
+			if l == 12 {
+				e.UncompressedSize = int64(le.Uint32(d[8:]))
+			} else if v := le.Uint64(d[12:]); v <= math.MaxInt64 {
+				e.UncompressedSize = int64(v)
+			}
+			return end
 		}
 	}
-	return off + 12
+	return start + 12
 }
 
 // findDataEnd returns the length of a member whose sizes are only in the
