@@ -1,0 +1,37 @@
+package pickle
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+)
+
+var bytesEOF = io.EOF
+
+// FuzzRun feeds arbitrary bytes to the VM: it must never panic, hang or
+// allocate without bound.
+func FuzzRun(f *testing.F) {
+	for _, s := range []string{
+		"cos\nsystem\n(S'echo hi'\ntR.",
+		"\x80\x04\x8c\x02os\x94\x8c\x06system\x94\x93\x94h\x00h\x01\x93\x8c\x02id\x85R.",
+		"\x80\x02}q\x00(X\x01\x00\x00\x00aq\x01K\x01X\x01\x00\x00\x00bq\x02]q\x03(K\x02G?\xf0\x00\x00\x00\x00\x00\x00eu.",
+		"\x80\x05\x95\x10\x00\x00\x00\x00\x00\x00\x00\x8c\x08builtins\x8c\x03set\x93)R.",
+		"(lp0\nI1\naI2\na(dp1\nS'k'\nV\\u1234\nsa.",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tr, err := Run(context.Background(), strings.NewReader(string(data)), 0, int64(len(data)),
+			Options{Limits: Limits{MaxOpcodes: 1 << 20, MaxStack: 1 << 16, MaxMemo: 1 << 16}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.End > int64(len(data)) {
+			t.Fatalf("consumed %d of %d bytes", tr.End, len(data))
+		}
+		for _, c := range tr.Calls {
+			_ = Value{Kind: KCall, O: &Object{Call: c}}.String()
+		}
+	})
+}
