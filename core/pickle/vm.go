@@ -597,6 +597,9 @@ func (m *machine) step(op byte) error {
 		if mod == "" || name == "" {
 			return fail("pickle data was truncated")
 		}
+		if !utf8.ValidString(mod) || !utf8.ValidString(name) {
+			return fail("'utf-8' codec can't decode GLOBAL argument")
+		}
 		return m.push(m.global(mod, name, "GLOBAL"))
 	case 0x93: // STACK_GLOBAL
 		name, err := m.pop()
@@ -627,6 +630,9 @@ func (m *machine) step(op byte) error {
 		}
 		if mod == "" || name == "" {
 			return fail("pickle data was truncated")
+		}
+		if !utf8.ValidString(mod) || !utf8.ValidString(name) {
+			return fail("'utf-8' codec can't decode INST argument")
 		}
 		items, err := m.popMark()
 		if err != nil {
