@@ -1,0 +1,259 @@
+// Package compressed unwraps single-stream compression (gzip, bzip2, xz,
+// legacy lzma, zstd, zlib, lz4) and hands the decompressed content back to
+// the engine, which sniffs it like any other input. joblib and plain
+// pickle.dump-through-a-compressor files are the main users: joblib.load
+// accepts every one of these wrappers around a pickle.
+//
+// Each compression is its own Format so reports name what was found. All
+// decompression goes through env.RecurseStream, which enforces the bomb
+// limits (MaxDecompressedBytes, MaxRatio) and reports MG203.
+package compressed
+
+import (
+	"bufio"
+	"bytes"
+	"compress/bzip2"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zlib"
+	"github.com/pierrec/lz4/v4"
+
+	"github.com/modelgate/modelgate/core/engine"
+)
+
+// All returns every format in this package, in an order where no earlier
+// one can claim another's content.
+func All() []engine.Format {
+	return []engine.Format{Gzip{}, Bzip2{}, XZ{}, Zstd{}, LZ4{}, LZMA{}, Zlib{}}
+}
+
+// Gzip is RFC 1952 gzip, including concatenated members (read as one
+// stream, as Python's gzip module does).
+type Gzip struct{}
+
+// Name implements engine.Format.
+func (Gzip) Name() string { return "gzip" }
+
+// Match implements engine.Format: the magic plus method 8 (deflate) and no
+// reserved flag bits.
+func (Gzip) Match(in *engine.Input) bool {
+	h := in.Head
+	return len(h) >= 10 && h[0] == 0x1f && h[1] == 0x8b && h[2] == 8 && h[3]&0xe0 == 0
+}
+
+// Scan implements engine.Format.
+func (Gzip) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
+	return scan(ctx, in, env, "gzip", func(r io.Reader) (io.ReadCloser, error) {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, err
+		}
+		return zr, nil
+	})
+}
+
+// Bzip2 is a bzip2 stream (or several concatenated).
+type Bzip2 struct{}
+
+// Name implements engine.Format.
+func (Bzip2) Name() string { return "bzip2" }
+
+// Match implements engine.Format: "BZh", a block size digit, then the
+// magic of a first block or of the end of an empty stream.
+func (Bzip2) Match(in *engine.Input) bool {
+	h := in.Head
+	if len(h) < 10 || !bytes.HasPrefix(h, []byte("BZh")) || h[3] < '1' || h[3] > '9' {
+		return false
+	}
+	return bytes.Equal(h[4:10], []byte("1AY&SY")) || bytes.Equal(h[4:10], []byte{0x17, 0x72, 0x45, 0x38, 0x50, 0x90})
+}
+
+// Scan implements engine.Format.
+func (Bzip2) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
+	return scan(ctx, in, env, "bzip2", func(r io.Reader) (io.ReadCloser, error) {
+		return io.NopCloser(bzip2.NewReader(r)), nil
+	})
+}
+
+// XZ is the .xz container.
+type XZ struct{}
+
+// Name implements engine.Format.
+func (XZ) Name() string { return "xz" }
+
+// Match implements engine.Format.
+func (XZ) Match(in *engine.Input) bool {
+	return bytes.HasPrefix(in.Head, []byte("\xfd7zXZ\x00"))
+}
+
+// Scan implements engine.Format.
+func (XZ) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
+	return scan(ctx, in, env, "xz", func(r io.Reader) (io.ReadCloser, error) {
+		zr, err := NewXZReader(r)
+		if err != nil {
+			return nil, err
+		}
+		return io.NopCloser(zr), nil
+	})
+}
+
+// LZMA is the legacy .lzma ("alone") format, which has no magic number:
+// Match is deliberately strict (see MatchLZMAHeader).
+type LZMA struct{}
+
+// Name implements engine.Format.
+func (LZMA) Name() string { return "lzma" }
+
+// Match implements engine.Format.
+func (LZMA) Match(in *engine.Input) bool { return MatchLZMAHeader(in.Head) }
+
+// MatchLZMAHeader reports whether head starts a legacy .lzma stream as
+// written by xz-utils and Python's lzma module: the default properties byte
+// 0x5d (lc=3 lp=0 pb=2), a dictionary size of 2^n or 2^n+2^(n-1) between 4
+// KiB and 1.5 GiB, a plausible uncompressed size (unknown, or under 2^48)
+// and the range coder's first byte, which is always 0.
+func MatchLZMAHeader(head []byte) bool {
+	if len(head) < LZMAHeaderLen+1 || head[0] != 0x5d || head[LZMAHeaderLen] != 0 {
+		return false
+	}
+	dict := binary.LittleEndian.Uint32(head[1:])
+	if dict < 4<<10 || dict > 3<<29 {
+		return false
+	}
+	if bits.OnesCount32(dict) == 2 {
+		// 2^n + 2^(n-1): the two set bits are adjacent.
+		if dict&(dict>>1) == 0 {
+			return false
+		}
+	} else if bits.OnesCount32(dict) != 1 {
+		return false
+	}
+	size := binary.LittleEndian.Uint64(head[5:])
+	return size == ^uint64(0) || size < 1<<48
+}
+
+// Scan implements engine.Format.
+func (LZMA) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
+	return scan(ctx, in, env, "lzma", func(r io.Reader) (io.ReadCloser, error) {
+		zr, err := NewLZMAReader(r)
+		if err != nil {
+			return nil, err
+		}
+		return io.NopCloser(zr), nil
+	})
+}
+
+// Zstd is a zstd stream (one or more frames).
+type Zstd struct{}
+
+// Name implements engine.Format.
+func (Zstd) Name() string { return "zstd" }
+
+// Match implements engine.Format.
+func (Zstd) Match(in *engine.Input) bool {
+	return bytes.HasPrefix(in.Head, []byte{0x28, 0xb5, 0x2f, 0xfd})
+}
+
+// Scan implements engine.Format.
+func (Zstd) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
+	return scan(ctx, in, env, "zstd", NewZstdReader)
+}
+
+// LZ4 is the LZ4 frame format (as written by the lz4 CLI and joblib).
+type LZ4 struct{}
+
+// Name implements engine.Format.
+func (LZ4) Name() string { return "lz4" }
+
+// Match implements engine.Format.
+func (LZ4) Match(in *engine.Input) bool {
+	return bytes.HasPrefix(in.Head, []byte{0x04, 0x22, 0x4d, 0x18})
+}
+
+// Scan implements engine.Format.
+func (LZ4) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
+	return scan(ctx, in, env, "lz4", func(r io.Reader) (io.ReadCloser, error) {
+		return io.NopCloser(lz4.NewReader(r)), nil
+	})
+}
+
+// Zlib is a raw RFC 1950 zlib stream, which joblib writes for
+// compress='zlib'. Its two-byte header is weak, so Match also requires the
+// start of the stream to inflate.
+type Zlib struct{}
+
+// Name implements engine.Format.
+func (Zlib) Name() string { return "zlib" }
+
+// Match implements engine.Format: CMF 0x78 (deflate, 32 KiB window), a
+// valid FCHECK, no preset dictionary, and the head inflating without error
+// to at least one byte.
+func (Zlib) Match(in *engine.Input) bool {
+	h := in.Head
+	if len(h) < 3 || h[0] != 0x78 || (uint16(h[0])<<8|uint16(h[1]))%31 != 0 || h[1]&0x20 != 0 {
+		return false
+	}
+	fr := flate.NewReader(bytes.NewReader(h[2:]))
+	defer fr.Close()
+	var buf [512]byte
+	n, err := io.ReadFull(fr, buf[:])
+	if n == 0 {
+		return false
+	}
+	return err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// Scan implements engine.Format.
+func (Zlib) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
+	return scan(ctx, in, env, "zlib", zlib.NewReader)
+}
+
+// scan decompresses the whole input and passes the output to the engine as
+// member "<name>". Output produced before a decoding error is still
+// scanned (payloads usually sit at the start and loaders have executed them
+// by the time they hit the error); the error is then returned so the input
+// is recorded as not completely scanned.
+func scan(ctx context.Context, in *engine.Input, env *engine.Env, name string, open func(io.Reader) (io.ReadCloser, error)) error {
+	src := bufio.NewReaderSize(io.NewSectionReader(in.R, 0, in.Size), 64<<10)
+	zr, err := open(src)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	defer zr.Close()
+	er := &errToEOF{r: zr}
+	if err := env.RecurseStream(ctx, "<"+name+">", er, in.Size, ""); err != nil {
+		return err
+	}
+	if er.err != nil {
+		return fmt.Errorf("%s stream is corrupt after %d decompressed bytes (those were scanned): %w", name, er.n, er.err)
+	}
+	return nil
+}
+
+// errToEOF ends the stream cleanly at a decoding error and keeps the error,
+// so the engine's spool keeps (and scans) what was decoded before it.
+type errToEOF struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (e *errToEOF) Read(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, io.EOF
+	}
+	n, err := e.r.Read(p)
+	e.n += int64(n)
+	if err != nil && !errors.Is(err, io.EOF) {
+		e.err = err
+		err = io.EOF
+	}
+	return n, err
+}
