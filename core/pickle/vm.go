@@ -206,6 +206,11 @@ func (m *machine) popMark() ([]Value, error) {
 	}
 	k := m.marks[len(m.marks)-1]
 	m.marks = m.marks[:len(m.marks)-1]
+	if k > len(m.stack) {
+		// Unreachable while every pop honours the fence; an error beats
+		// a panic if that invariant is ever broken.
+		return nil, fail("unpickling stack underflow")
+	}
 	items := append([]Value(nil), m.stack[k:]...)
 	m.stack = m.stack[:k]
 	return items, nil
@@ -574,7 +579,7 @@ func (m *machine) step(op byte) error {
 		if err != nil {
 			return err
 		}
-		if k <= 0 || k > len(m.stack) {
+		if k <= m.fence() || k > len(m.stack) {
 			return m.underflow()
 		}
 		items := m.stack[k:]
@@ -857,7 +862,9 @@ func (m *machine) step(op byte) error {
 }
 
 func (m *machine) appendItems(k int, op string) error {
-	if k <= 0 || k > len(m.stack) {
+	// CPython's do_append/do_setitems refuse to reach below the current
+	// fence (the innermost MARK), not just below the stack bottom.
+	if k <= m.fence() || k > len(m.stack) {
 		return m.underflow()
 	}
 	if k == len(m.stack) {
@@ -875,7 +882,9 @@ func (m *machine) appendItems(k int, op string) error {
 }
 
 func (m *machine) setItems(k int, op string) error {
-	if k <= 0 || k > len(m.stack) {
+	// CPython's do_append/do_setitems refuse to reach below the current
+	// fence (the innermost MARK), not just below the stack bottom.
+	if k <= m.fence() || k > len(m.stack) {
 		return m.underflow()
 	}
 	if k == len(m.stack) {

@@ -80,9 +80,17 @@ func (c *Catalogue) All() []Rule {
 
 // Default returns the built-in catalogue.
 func Default() *Catalogue {
-	c := &Catalogue{byID: make(map[string]Rule, len(builtin))}
-	for _, r := range builtin {
-		c.byID[r.ID] = r
+	// Each format family keeps its rules in its own file (and id range) so
+	// detectors can be added without touching one another's entries.
+	sets := [][]Rule{builtin, kerasRules, tensorflowRules, onnxRules, ggufRules, safetensorsRules, torchscriptRules}
+	c := &Catalogue{byID: map[string]Rule{}}
+	for _, set := range sets {
+		for _, r := range set {
+			if _, dup := c.byID[r.ID]; dup {
+				panic("rules: duplicate rule id " + r.ID)
+			}
+			c.byID[r.ID] = r
+		}
 	}
 	return c
 }

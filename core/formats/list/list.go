@@ -5,17 +5,21 @@ package list
 
 import (
 	"github.com/modelgate/modelgate/core/engine"
+	"github.com/modelgate/modelgate/core/formats/compressed"
 	"github.com/modelgate/modelgate/core/formats/picklefmt"
 	"github.com/modelgate/modelgate/core/formats/zipfmt"
 )
 
 // Default returns every built-in format.
 func Default() []engine.Format {
-	return []engine.Format{
+	formats := []engine.Format{
 		zipfmt.PyTorchZip{},
 		zipfmt.Zip{},
 		picklefmt.LegacyTorch{},
 		picklefmt.Pickle{},
-		picklefmt.Sniffed{},
 	}
+	formats = append(formats, compressed.All()...)
+	// The protocol 0/1 sniff accepts almost any text-like bytes, so every
+	// format with a real magic number goes before it.
+	return append(formats, picklefmt.Sniffed{})
 }

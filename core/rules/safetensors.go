@@ -1,0 +1,4 @@
+package rules
+
+// safetensorsRules covers safetensors files. Ids in the MG7xx range.
+var safetensorsRules = []Rule{}

@@ -1,0 +1,4 @@
+package rules
+
+// tensorflowRules covers TensorFlow SavedModel graphs. Ids in the MG4xx range.
+var tensorflowRules = []Rule{}

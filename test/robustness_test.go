@@ -1,0 +1,62 @@
+package test
+
+import (
+	"bytes"
+	"context"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/modelgate/modelgate/core/finding"
+)
+
+// TestHostileVariants feeds every prefix (sampled for large files) and
+// bit-flipped variants of every fixture through the whole engine and
+// asserts that no parser panics; the engine turns panics into
+// "internal error (panic)" notes, which this test looks for.
+func TestHostileVariants(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long robustness sweep")
+	}
+	eng := newEngine(t)
+	ctx := context.Background()
+	rng := rand.New(rand.NewSource(7))
+	variants := 0
+	check := func(name string, data []byte) {
+		variants++
+		res := eng.ScanReaderAt(ctx, name, bytes.NewReader(data), int64(len(data)))
+		for _, u := range res.Unscanned {
+			if strings.Contains(u.Reason, "panic") {
+				t.Fatalf("%s (%d bytes): %s", name, len(data), u.Reason)
+			}
+		}
+		_ = finding.SeverityNone
+	}
+	for _, fx := range loadManifest(t) {
+		data, err := os.ReadFile(filepath.Join("fixtures", fx.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		step := 1
+		if len(data) > 4096 {
+			step = len(data) / 256
+		}
+		for n := 0; n < len(data); n += step {
+			check(fx.File+"[:prefix]", data[:n])
+		}
+		for k := 0; k < 32; k++ {
+			m := append([]byte(nil), data...)
+			if len(m) == 0 {
+				break
+			}
+			for f := 0; f < 1+rng.Intn(4); f++ {
+				i := rng.Intn(len(m))
+				m[i] ^= 1 << uint(rng.Intn(8))
+			}
+			check(fx.File+"[bitflip]", m)
+		}
+	}
+	t.Logf("%d hostile variants scanned without a panic", variants)
+}
