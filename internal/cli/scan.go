@@ -18,13 +18,14 @@ import (
 	"github.com/modelgate/modelgate/core/policy"
 	"github.com/modelgate/modelgate/core/report"
 	"github.com/modelgate/modelgate/core/report/jsonreport"
-	// SARIF "github.com/modelgate/modelgate/core/report/sarif"
+	"github.com/modelgate/modelgate/core/report/sarif"
 	"github.com/modelgate/modelgate/core/report/text"
 	"github.com/modelgate/modelgate/core/rules"
 )
 
 type scanFlags struct {
 	format, output, failOn, policyFile, root string
+	sarifCategory                            string
 	jobs                                     int
 	verbose                                  bool
 }
@@ -51,19 +52,20 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 	f.StringVar(&fl.root, "root", "", "report paths relative to DIR (default: current directory)")
 	f.IntVar(&fl.jobs, "jobs", 0, "files scanned in parallel (default: GOMAXPROCS)")
 	f.BoolVarP(&fl.verbose, "verbose", "v", false, "text format: list clean files and show full evidence")
+	f.StringVar(&fl.sarifCategory, "sarif-category", "", "sarif format: automationDetails category, to tell apart several analyses of one commit")
 	return cmd
 }
 
-func writerFor(name string, color, verbose bool) (report.Writer, error) {
-	switch name {
+func writerFor(fl scanFlags, color bool) (report.Writer, error) {
+	switch fl.format {
 	case "text":
-		return text.New(text.Options{Color: color, Verbose: verbose}), nil
+		return text.New(text.Options{Color: color, Verbose: fl.verbose}), nil
 	case "json":
 		return jsonreport.New(), nil
 	case "sarif":
-		return nil, fmt.Errorf("sarif pending") // SARIF
+		return sarif.New(sarif.Options{Category: fl.sarifCategory}), nil
 	}
-	return nil, fmt.Errorf("unknown --format %q (want text, json or sarif)", name)
+	return nil, fmt.Errorf("unknown --format %q (want text, json or sarif)", fl.format)
 }
 
 func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -87,7 +89,7 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 	out := stdout
 	toFile := fl.output != "" && fl.output != "-"
 	color := !toFile && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""
-	w, err := writerFor(fl.format, color, fl.verbose)
+	w, err := writerFor(fl, color)
 	if err != nil {
 		return usageErr("%v", err)
 	}

@@ -1,0 +1,229 @@
+package test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/modelgate/modelgate/core/report/sarif/sariftest"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// modelgateBinary builds cmd/modelgate once per test run, so these tests
+// exercise exactly what users run.
+func modelgateBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "modelgate-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "modelgate")
+		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/modelgate").CombinedOutput()
+		if err != nil {
+			buildErr = errors.New(string(out))
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build modelgate: %v", buildErr)
+	}
+	return binPath
+}
+
+type runResult struct {
+	code           int
+	stdout, stderr string
+}
+
+func runModelgate(t *testing.T, stdin []byte, args ...string) runResult {
+	t.Helper()
+	cmd := exec.Command(modelgateBinary(t), args...)
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run modelgate %v: %v", args, err)
+	}
+	return runResult{code: code, stdout: out.String(), stderr: errb.String()}
+}
+
+// TestCLIExitCodes pins the exit-code contract: 0 clean, 1 findings at or
+// above --fail-on, 2 usage errors and unscannable content under a
+// fail-closed policy.
+func TestCLIExitCodes(t *testing.T) {
+	malicious := "fixtures/malicious/posix_system_reduce_p2.pkl"
+	benign := "fixtures/benign/sklearn_logreg.pkl"
+	encrypted := "fixtures/malicious/zip_encrypted_pickle.zip"
+	pickleBytes, err := os.ReadFile(malicious)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		stdin []byte
+		args  []string
+		want  int
+		check func(t *testing.T, r runResult)
+	}{
+		{name: "benign file", args: []string{"scan", benign}, want: 0},
+		{name: "benign directory", args: []string{"scan", "fixtures/benign"}, want: 0},
+		{name: "malicious file", args: []string{"scan", malicious}, want: 1, check: func(t *testing.T, r runResult) {
+			if !strings.Contains(r.stdout, "MG101") || !strings.Contains(r.stdout, "posix.system") {
+				t.Errorf("text report lacks the rule or the call:\n%s", r.stdout)
+			}
+		}},
+		{name: "fail-on never", args: []string{"scan", "--fail-on", "never", malicious}, want: 0},
+		{name: "fail-on critical still fails on critical", args: []string{"scan", "--fail-on", "critical", malicious}, want: 1},
+		{name: "stdin", stdin: pickleBytes, args: []string{"scan", "-"}, want: 1},
+		{name: "encrypted member fails closed", args: []string{"scan", encrypted}, want: 2, check: func(t *testing.T, r runResult) {
+			if !strings.Contains(r.stdout, "MG903") {
+				t.Errorf("not-scanned rule missing:\n%s", r.stdout)
+			}
+		}},
+		{name: "findings win over unscanned", args: []string{"scan", encrypted, malicious}, want: 1},
+		{name: "missing path", args: []string{"scan", "fixtures/does-not-exist"}, want: 2},
+		{name: "bad fail-on", args: []string{"scan", "--fail-on", "urgent", benign}, want: 2},
+		{name: "bad format", args: []string{"scan", "--format", "xml", benign}, want: 2},
+		{name: "unknown flag", args: []string{"scan", "--frobnicate", benign}, want: 2},
+		{name: "no paths", args: []string{"scan"}, want: 2},
+		{name: "rules", args: []string{"rules", "--format", "json"}, want: 0, check: func(t *testing.T, r runResult) {
+			var v any
+			if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+				t.Errorf("rules --format json is not JSON: %v", err)
+			}
+		}},
+		{name: "version", args: []string{"version"}, want: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runModelgate(t, tt.stdin, tt.args...)
+			if r.code != tt.want {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tt.want, r.stdout, r.stderr)
+			}
+			if tt.check != nil {
+				tt.check(t, r)
+			}
+		})
+	}
+}
+
+// TestCLISARIFValid validates the SARIF the CLI writes for every fixture
+// directory against the official SARIF 2.1.0 schemas and GitHub's rules.
+func TestCLISARIFValid(t *testing.T) {
+	for _, dir := range []string{"fixtures/benign", "fixtures/malicious"} {
+		t.Run(dir, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out.sarif")
+			r := runModelgate(t, nil, "scan", "--format", "sarif", "--root", "fixtures", "-o", out, dir)
+			if r.code == 2 && !strings.Contains(dir, "malicious") {
+				t.Fatalf("exit 2 on %s: %s", dir, r.stderr)
+			}
+			data, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sariftest.Validate(t, data)
+			var log struct {
+				Runs []struct {
+					Results []struct {
+						RuleID    string `json:"ruleId"`
+						Locations []struct {
+							PhysicalLocation struct {
+								ArtifactLocation struct {
+									URI string `json:"uri"`
+								} `json:"artifactLocation"`
+							} `json:"physicalLocation"`
+						} `json:"locations"`
+					} `json:"results"`
+				} `json:"runs"`
+			}
+			if err := json.Unmarshal(data, &log); err != nil {
+				t.Fatal(err)
+			}
+			n := len(log.Runs[0].Results)
+			if strings.Contains(dir, "malicious") && n == 0 {
+				t.Fatal("no results for the malicious fixtures")
+			}
+			for _, res := range log.Runs[0].Results {
+				uri := res.Locations[0].PhysicalLocation.ArtifactLocation.URI
+				if strings.HasPrefix(uri, "/") || strings.HasPrefix(uri, "fixtures/") {
+					t.Errorf("uri %q is not relative to --root", uri)
+				}
+			}
+		})
+	}
+}
+
+// TestCLIJSONReport checks the JSON report's documented top-level shape.
+func TestCLIJSONReport(t *testing.T) {
+	r := runModelgate(t, nil, "scan", "--format", "json", "fixtures/malicious/builtins_eval.pkl")
+	if r.code != 1 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, r.stdout)
+	}
+	for _, key := range []string{"schema_version", "files", "summary"} {
+		if _, ok := doc[key]; !ok {
+			t.Errorf("JSON report lacks %q: keys %v", key, keys(doc))
+		}
+	}
+}
+
+// TestCLIPolicySuppression shows a reviewed finding suppressed by a policy
+// file (reason mandatory) no longer fails the gate, and a suppression
+// without a reason is a usage error.
+func TestCLIPolicySuppression(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "ok.yaml")
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(good, []byte(`suppressions:
+  - path: "malicious/builtins_eval.pkl"
+    rule: MG101
+    reason: "test: reviewed"
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte(`suppressions:
+  - path: "malicious/builtins_eval.pkl"
+    rule: MG101
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runModelgate(t, nil, "scan", "--root", "fixtures", "--policy", good, "fixtures/malicious/builtins_eval.pkl")
+	if r.code != 0 {
+		t.Errorf("suppressed finding: exit %d\n%s", r.code, r.stdout)
+	}
+	r = runModelgate(t, nil, "scan", "--root", "fixtures", "--policy", bad, "fixtures/malicious/builtins_eval.pkl")
+	if r.code != 2 {
+		t.Errorf("suppression without reason: exit %d, want 2\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func keys(m map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
