@@ -1,0 +1,23 @@
+# Convenience targets; .ci/run is what CI runs.
+.PHONY: build test bench fuzz
+
+build:
+	go build -o bin/modelgate ./cmd/modelgate
+
+test:
+	.ci/run
+
+# Throughput (MB/s, files/s) and peak RSS on a generated corpus: a 5 GiB
+# PyTorch zip checkpoint, 1 GiB numeric pickles and 2000 small real models.
+bench: build
+	go test -run '^$$' -bench . -benchtime 5x ./core/pickle/
+	go run ./test/benchmark -bin bin/modelgate
+
+# Short fuzzing session over every fuzz target (FUZZTIME per target).
+FUZZTIME ?= 60s
+fuzz:
+	@for pkg in $$(go list ./...); do \
+	  for t in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
