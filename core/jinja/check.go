@@ -563,6 +563,15 @@ func (a *analyzer) fold(n *node, depth int) value {
 			out.list = append(out.list, v)
 		}
 		return out
+	case nUnary:
+		if v := a.fold(n.x, depth+1); v.kind == vInt {
+			switch n.name {
+			case "-":
+				return value{kind: vInt, n: -v.n}
+			case "+":
+				return v
+			}
+		}
 	case nBinary:
 		return a.foldBinary(n, depth)
 	case nGetitem:

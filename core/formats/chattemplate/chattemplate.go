@@ -24,8 +24,22 @@ import (
 // base is the file offset of the template's first byte, or -1 when the
 // template was decoded (JSON escapes) and offsets would not match the file.
 func Check(ctx context.Context, env *engine.Env, where string, base int64, src string, truncated bool) {
+	check(ctx, env, where, base, src, truncated, true)
+}
+
+// CheckIncidental checks a string that merely contains template delimiters
+// (a vocabulary token such as "{{", a description): it is not expected to
+// be a template, so not parsing as one is no finding.
+func CheckIncidental(ctx context.Context, env *engine.Env, where string, base int64, src string, truncated bool) {
+	check(ctx, env, where, base, src, truncated, false)
+}
+
+func check(ctx context.Context, env *engine.Env, where string, base int64, src string, truncated, template bool) {
 	res := jinja.Check(ctx, src, jinja.DefaultLimits())
 	for _, is := range res.Issues {
+		if !template && is.RuleID == jinja.RuleTemplateInvalid {
+			continue
+		}
 		off := int64(-1)
 		if base >= 0 {
 			off = base + int64(is.Offset)

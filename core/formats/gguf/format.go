@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/finding"
@@ -33,7 +34,11 @@ func (Format) Match(in *engine.Input) bool {
 func (Format) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
 	f, err := Parse(ctx, in.R, in.Size, DefaultLimits())
 	for _, t := range f.Templates {
-		chattemplate.Check(ctx, env, chattemplate.Where(t.Key), t.Offset, t.Text, t.Truncated)
+		if strings.HasPrefix(t.Key, "tokenizer.chat_template") {
+			chattemplate.Check(ctx, env, chattemplate.Where(t.Key), t.Offset, t.Text, t.Truncated)
+		} else {
+			chattemplate.CheckIncidental(ctx, env, chattemplate.Where(t.Key), t.Offset, t.Text, t.Truncated)
+		}
 	}
 	for _, p := range f.Problems {
 		env.Report(finding.Finding{RuleID: RuleMalformed, Offset: p.Offset, Message: "GGUF " + p.Msg})
