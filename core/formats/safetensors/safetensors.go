@@ -64,8 +64,13 @@ type Header struct {
 	Tensors  []Tensor
 	Problems []Problem
 	// DataEnd is the file offset where the last tensor ends (8+Length when
-	// there are none); -1 when the header could not be read.
+	// there are none); -1 when the header or an entry could not be read,
+	// which leaves the layout unknown.
 	DataEnd int64
+	// Gaps are unreferenced byte ranges of the data buffer, as file offsets.
+	Gaps [][2]int64
+
+	unreadable bool
 }
 
 func (h *Header) problem(rule, format string, args ...any) {
@@ -103,6 +108,9 @@ func Parse(r io.ReaderAt, size int64) *Header {
 	h.parseJSON(raw)
 	dataLen := uint64(size) - 8 - h.Length
 	h.layout(dataLen)
+	if h.unreadable {
+		return h
+	}
 	end := uint64(0)
 	for _, t := range h.Tensors {
 		if t.End > end && t.End <= dataLen {
@@ -114,6 +122,7 @@ func Parse(r io.ReaderAt, size int64) *Header {
 }
 
 func (h *Header) parseJSON(raw []byte) {
+	h.unreadable = true
 	if !utf8.Valid(raw) {
 		h.problem(RuleHeader, "header is not valid UTF-8")
 		return
@@ -129,6 +138,7 @@ func (h *Header) parseJSON(raw []byte) {
 		h.problem(RuleHeader, "header is not a valid JSON object: %v", err)
 		return
 	}
+	h.unreadable = false
 	rest := raw[dec.InputOffset():]
 	if len(bytes.TrimRight(rest, " \t\r\n")) > 0 {
 		h.problem(RuleHeader, "%d bytes of non-whitespace follow the JSON header", len(bytes.TrimRight(rest, " \t\r\n")))
@@ -268,6 +278,8 @@ func (h *Header) tensor(e entry) {
 	}
 	if ok {
 		h.Tensors = append(h.Tensors, t)
+	} else {
+		h.unreadable = true
 	}
 }
 
@@ -325,6 +337,10 @@ func (h *Header) layout(dataLen uint64) {
 			h.problem(RuleLayout, "tensor %q at [%d, %d) overlaps tensor %q, which ends at %d", t.Name, t.Start, t.End, prevName, prev)
 		case t.Start > prev:
 			h.problem(RuleLayout, "%d unreferenced bytes before tensor %q at offset %d of the data buffer", t.Start-prev, t.Name, t.Start)
+			if t.Start <= dataLen && len(h.Gaps) < 16 {
+				base := int64(8 + h.Length)
+				h.Gaps = append(h.Gaps, [2]int64{base + int64(prev), base + int64(t.Start)})
+			}
 		}
 		if t.End > prev {
 			prev, prevName = t.End, t.Name
@@ -381,6 +397,13 @@ func (Format) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error
 			off = 8
 		}
 		env.Report(finding.Finding{RuleID: p.Rule, Offset: off, Message: "safetensors " + p.Msg})
+	}
+	// Unreferenced bytes are no tensor's data: scan them like any content.
+	for _, g := range h.Gaps {
+		member := fmt.Sprintf("gap@%d", g[0])
+		if err := env.Recurse(ctx, member, io.NewSectionReader(in.R, g[0], g[1]-g[0]), g[1]-g[0], ""); err != nil {
+			return err
+		}
 	}
 	if h.DataEnd < 0 || h.DataEnd >= in.Size {
 		return nil
