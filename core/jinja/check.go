@@ -72,9 +72,12 @@ func Check(ctx context.Context, src string, lim Limits) Result {
 	if err == nil {
 		tags, _, err = parseTemplate(toks, lim.MaxDepth, lim.MaxNodes)
 	}
-	a := &analyzer{ctx: ctx, consts: map[string]value{}}
+	a := &analyzer{ctx: ctx, consts: map[string]value{}, budget: foldBudget}
 	a.run(tags)
 	res.Issues = a.issues
+	if a.budget <= 0 && res.Incomplete == "" {
+		res.Incomplete = "template exceeds the constant-folding budget"
+	}
 	if err != nil {
 		if errors.Is(err, errLimit) {
 			res.Incomplete = "template exceeds the analysis limits (tokens, nesting or size)"
@@ -133,10 +136,17 @@ type value struct {
 	built bool // computed rather than written as one plain literal
 }
 
-const maxFold = 1 << 16
+const (
+	maxFold    = 1 << 16
+	foldBudget = 8 << 20
+)
 
 type analyzer struct {
-	ctx    context.Context
+	ctx context.Context
+	// budget bounds the bytes constant folding may produce over the whole
+	// template; hostile templates can otherwise fold the same big string
+	// over and over.
+	budget int64
 	consts map[string]value
 	issues []Issue
 	seen   map[string]bool
@@ -421,7 +431,8 @@ func (a *analyzer) chain(top *node) {
 			}
 		case !isName:
 		case escapeDunders[s.name]:
-			if escape == "" {
+			// Name the most telling hop: __globals__ says more than __init__.
+			if escape == "" || (!strongLiteral(escape) && strongLiteral(s.name)) {
 				escape = s.name
 			}
 			sawEscape = true
@@ -538,9 +549,20 @@ func (a *analyzer) filterSteps(n *node) []step {
 
 // fold evaluates n when it is a constant built from literals.
 func (a *analyzer) fold(n *node, depth int) value {
-	if n == nil || depth > 100 {
+	if n == nil || depth > 100 || a.budget <= 0 {
 		return value{}
 	}
+	v := a.fold1(n, depth)
+	switch v.kind {
+	case vStr:
+		a.budget -= int64(len(v.s)) + 1
+	case vList:
+		a.budget -= int64(len(v.list)) * 16
+	}
+	return v
+}
+
+func (a *analyzer) fold1(n *node, depth int) value {
 	switch n.kind {
 	case nConst:
 		if n.isStr {
@@ -727,22 +749,16 @@ func sliceValue(base value, idx [3]*int64) value {
 	} else {
 		start, stop = norm(idx[0], n-1), norm(idx[1], -1)
 	}
-	var picks []int64
-	for i := start; (step > 0 && i < stop) || (step < 0 && i > stop); i += step {
-		picks = append(picks, i)
-		if len(picks) > maxFold {
-			return value{}
-		}
-	}
+	in := func(i int64) bool { return (step > 0 && i < stop) || (step < 0 && i > stop) }
 	if base.kind == vStr {
-		out := make([]rune, 0, len(picks))
-		for _, i := range picks {
+		out := make([]rune, 0, min(n, maxFold))
+		for i := start; in(i); i += step {
 			out = append(out, rs[i])
 		}
 		return str(string(out))
 	}
 	out := value{kind: vList, built: true}
-	for _, i := range picks {
+	for i := start; in(i); i += step {
 		out.list = append(out.list, base.list[i])
 	}
 	return out

@@ -157,6 +157,7 @@ func TestParse(t *testing.T) {
 			w := header(3, 1, 0)
 			w.str("a")
 			w.u32(9)
+			w.b.Write(make([]byte, 64))
 			return w.b.Bytes()
 		}, "dimensions", "", 0},
 		{"truncated header", func() []byte { return []byte("GGUF\x03\x00\x00\x00\x01") }, "truncated", "", 0},

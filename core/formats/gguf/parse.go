@@ -172,6 +172,15 @@ func (p *parser) parse() error {
 	if p.f.KVCount > p.lim.MaxKV {
 		return fmt.Errorf("metadata count %d exceeds the limit %d", p.f.KVCount, p.lim.MaxKV)
 	}
+	// Each entry needs a few bytes at least; counts the file cannot hold
+	// are rejected before anything is sized by them.
+	kvMin, tiMin := uint64(13), uint64(24)
+	if p.ver == 1 {
+		kvMin, tiMin = 9, 20
+	}
+	if remaining := uint64(p.rd.size - p.rd.pos); p.f.KVCount*kvMin+p.f.TensorCount*tiMin > remaining {
+		return fmt.Errorf("%d metadata entries and %d tensors cannot fit in %d bytes: %w", p.f.KVCount, p.f.TensorCount, remaining, errTruncated)
+	}
 	seen := map[string]bool{}
 	for i := uint64(0); i < p.f.KVCount; i++ {
 		if err := p.ctx.Err(); err != nil {
