@@ -1007,10 +1007,7 @@ func formatFields(f string) []string {
 
 // fieldParts splits "0.__class__[x]" into its attribute and item names.
 func fieldParts(field string) []string {
-	var out []string
-	for _, p := range strings.FieldsFunc(field, func(r rune) bool { return r == '.' || r == '[' || r == ']' }) {
-		out = append(out, p)
-	}
+	out := strings.FieldsFunc(field, func(r rune) bool { return r == '.' || r == '[' || r == ']' })
 	if len(out) > 0 {
 		out = out[1:] // the argument itself
 	}

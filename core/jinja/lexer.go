@@ -61,10 +61,9 @@ var operators = []string{"//", "**", "==", "!=", ">=", "<=",
 	"+", "-", "/", "*", "%", "~", "[", "]", "(", ")", "{", "}", ">", "<", "=", ".", ":", "|", ",", ";"}
 
 type lexer struct {
-	src    string
-	toks   []token
-	max    int
-	escape func(off int)
+	src  string
+	toks []token
+	max  int
 }
 
 // lex splits src into tokens. maxTokens bounds the work on hostile input.

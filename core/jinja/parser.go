@@ -539,7 +539,6 @@ func (p *parser) parseSubscribed() (*node, error) {
 	off := p.peek().off
 	var parts [3]*node
 	idx := 0
-	sliced := false
 	if !p.isOp(":") {
 		e, err := p.parseExpr()
 		if err != nil {
@@ -552,7 +551,6 @@ func (p *parser) parseSubscribed() (*node, error) {
 	}
 	for p.isOp(":") && idx < 2 {
 		p.next()
-		sliced = true
 		idx++
 		if !p.isOp(":") && !p.isOp("]") && !p.isOp(",") {
 			e, err := p.parseExpr()
@@ -566,7 +564,6 @@ func (p *parser) parseSubscribed() (*node, error) {
 	if err != nil {
 		return nil, err
 	}
-	_ = sliced
 	s.args = parts[:]
 	return s, nil
 }

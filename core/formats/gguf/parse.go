@@ -111,12 +111,11 @@ func Version(head []byte) (uint32, bool, bool) {
 }
 
 type parser struct {
-	ctx  context.Context
-	rd   *reader
-	lim  Limits
-	f    *File
-	ver  uint32
-	tmpl []byte
+	ctx context.Context
+	rd  *reader
+	lim Limits
+	f   *File
+	ver uint32
 }
 
 // Parse reads the header, metadata and tensor table. The returned File is

@@ -158,9 +158,8 @@ func (h *Header) parseJSON(raw []byte) {
 }
 
 type entry struct {
-	key   string
-	val   json.RawMessage
-	dupIn string // a duplicate key inside the value object
+	key string
+	val json.RawMessage
 }
 
 // object reads one JSON object, keeping duplicate keys.
