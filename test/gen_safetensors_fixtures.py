@@ -149,8 +149,9 @@ def main():
           "valid safetensors followed by an os.system pickle (polyglot; the pickle runs under pickle.load of the trailing bytes, checked live)", "3.2.21")
     zb = io.BytesIO()
     with zipfile.ZipFile(zb, "w") as z:
-        z.writestr("archive/data.pkl", pk)
-        z.writestr("archive/version", "3\n")
+        # Fixed timestamps keep the output byte-for-byte reproducible.
+        z.writestr(zipfile.ZipInfo("archive/data.pkl", (2024, 1, 1, 0, 0, 0)), pk)
+        z.writestr(zipfile.ZipInfo("archive/version", (2024, 1, 1, 0, 0, 0)), "3\n")
     write("malicious/safetensors/trailing_zip.safetensors", good + zb.getvalue(), "malicious",
           "valid safetensors followed by a zip holding an os.system pickle (zipfile opens the polyglot through its end record)", "3.2.21")
 
@@ -180,6 +181,16 @@ def main():
     junk = hdr({"w": entry(0, 32)}) + b"garbage"
     write("malicious/safetensors/junk_after_header.safetensors", raw_file(junk, wb), "malicious",
           "non-whitespace bytes after the JSON header inside the declared header length")
+
+    # A pickle whose bytes 8-9 read '{"', so it starts like a safetensors
+    # file: the scanner must still run it through the pickle VM.
+    s = b'a{"safetensors":1}'
+    disguised = b"\x80\x02X" + struct.pack("<I", len(s)) + s + b"0" + pickle.dumps(Payload(), protocol=2)[2:]
+    assert disguised[8:10] == b'{"'
+    assert prove_pickle(disguised)
+    write("malicious/safetensors/pickle_disguised.safetensors", disguised, "malicious",
+          "pickle whose first bytes look like a safetensors header length and JSON start; pickle.load runs os.system",
+          "3.2.21", proven=True, loader="pickle.load")
 
     manifest.sort(key=lambda e: e["file"])
     with open(os.path.join(FIX, "manifest-safetensors.json"), "w") as f:

@@ -69,6 +69,9 @@ type Header struct {
 	DataEnd int64
 	// Gaps are unreferenced byte ranges of the data buffer, as file offsets.
 	Gaps [][2]int64
+	// NoHeader is set when no JSON header could be read at all: the
+	// content may be something else that merely starts like safetensors.
+	NoHeader bool
 
 	unreadable bool
 }
@@ -81,7 +84,7 @@ func (h *Header) problem(rule, format string, args ...any) {
 
 // Parse reads and validates the header of a size-byte file.
 func Parse(r io.ReaderAt, size int64) *Header {
-	h := &Header{DataEnd: -1}
+	h := &Header{DataEnd: -1, NoHeader: true}
 	var lb [8]byte
 	if size < 8 {
 		h.problem(RuleHeader, "file is %d bytes, shorter than the 8-byte header length", size)
@@ -138,7 +141,7 @@ func (h *Header) parseJSON(raw []byte) {
 		h.problem(RuleHeader, "header is not a valid JSON object: %v", err)
 		return
 	}
-	h.unreadable = false
+	h.unreadable, h.NoHeader = false, false
 	rest := raw[dec.InputOffset():]
 	if len(bytes.TrimRight(rest, " \t\r\n")) > 0 {
 		h.problem(RuleHeader, "%d bytes of non-whitespace follow the JSON header", len(bytes.TrimRight(rest, " \t\r\n")))
@@ -371,6 +374,9 @@ func (Format) Name() string { return "safetensors" }
 // start of a JSON object. Header lengths with a 0x80 low byte look like a
 // pickle PROTO opcode, so this format must come before pickle.
 func (Format) Match(in *engine.Input) bool {
+	if in.Context == contextRejected {
+		return false
+	}
 	h := in.Head
 	if len(h) < 10 || h[8] != '{' {
 		return false
@@ -387,6 +393,10 @@ func (Format) Match(in *engine.Input) bool {
 	return true
 }
 
+// contextRejected marks content handed back to the engine because its
+// safetensors-like start led nowhere.
+const contextRejected = "safetensors-rejected"
+
 // Scan implements engine.Format.
 func (Format) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
 	h := Parse(in.R, in.Size)
@@ -396,6 +406,12 @@ func (Format) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error
 			off = 8
 		}
 		env.Report(finding.Finding{RuleID: p.Rule, Offset: off, Message: "safetensors " + p.Msg})
+	}
+	if h.NoHeader {
+		// Sixteen bytes are all this format claimed on; let the other
+		// formats look at the content too, so a pickle or archive that
+		// happens to start like this is still analysed.
+		return env.Recurse(ctx, "as-other-format", in.R, in.Size, contextRejected)
 	}
 	// Unreferenced bytes are no tensor's data: scan them like any content.
 	for _, g := range h.Gaps {
