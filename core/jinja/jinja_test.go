@@ -114,6 +114,8 @@ func TestCheckTable(t *testing.T) {
 		{"unterminated", "{{ 'abc }}", RuleTemplateInvalid},
 		{"unparsable with payload", "{{ ( }} __globals__", RuleDangerousRef},
 		{"computed item on gadget", "{{ lipsum[k] }}", RuleComputedAttr},
+		{"sys as a variable name", "{% set sys = messages[0] %}{{ sys.content.strip() }}{{ ns.system }}{{ m.tool_calls[0].function.name }}", ""},
+		{"private variable name", "{% set _args = tc.arguments or {} %}{% for k, v in _args.items() %}{{ k }}{% endfor %}", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -48,10 +48,11 @@ var gadgetGlobals = map[string]bool{
 }
 
 // rootDangerNames are bare names that only a payload would use: a template
-// context has no such variable unless the host leaked it.
+// context has no such variable unless the host leaked it. ("sys" is left
+// out: templates abbreviate the system message that way.)
 var rootDangerNames = map[string]bool{
 	"os": true, "subprocess": true, "__import__": true, "__builtins__": true, "builtins": true,
-	"eval": true, "exec": true, "importlib": true, "sys": true, "popen": true,
+	"eval": true, "exec": true, "importlib": true, "popen": true,
 }
 
 func isDunder(s string) bool {
