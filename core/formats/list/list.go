@@ -5,14 +5,21 @@ package list
 
 import (
 	"github.com/modelgate/modelgate/core/engine"
+	"github.com/modelgate/modelgate/core/formats/chattemplate"
 	"github.com/modelgate/modelgate/core/formats/compressed"
+	"github.com/modelgate/modelgate/core/formats/gguf"
 	"github.com/modelgate/modelgate/core/formats/picklefmt"
+	"github.com/modelgate/modelgate/core/formats/safetensors"
 	"github.com/modelgate/modelgate/core/formats/zipfmt"
 )
 
 // Default returns every built-in format.
 func Default() []engine.Format {
 	formats := []engine.Format{
+		gguf.Format{},
+		// A safetensors header length whose low byte is 0x80 looks like a
+		// pickle PROTO opcode, so safetensors goes before pickle.
+		safetensors.Format{},
 		zipfmt.PyTorchZip{},
 		zipfmt.Zip{},
 		picklefmt.LegacyTorch{},
@@ -21,5 +28,8 @@ func Default() []engine.Format {
 	formats = append(formats, compressed.All()...)
 	// The protocol 0/1 sniff accepts almost any text-like bytes, so every
 	// format with a real magic number goes before it.
+	// Tokenizer configs are JSON text; claim them before the text-like
+	// pickle sniff.
+	formats = append(formats, chattemplate.TokenizerConfig{})
 	return append(formats, picklefmt.Sniffed{})
 }

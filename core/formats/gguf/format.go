@@ -1,0 +1,88 @@
+package gguf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/modelgate/modelgate/core/engine"
+	"github.com/modelgate/modelgate/core/finding"
+	"github.com/modelgate/modelgate/core/formats/chattemplate"
+)
+
+// Rule ids (documented in core/rules/gguf.go).
+const (
+	RuleMalformed = "MG607"
+	RuleTrailing  = "MG608"
+)
+
+// Format is the engine format for GGUF files.
+type Format struct{}
+
+// Name implements engine.Format.
+func (Format) Name() string { return "gguf" }
+
+// Match implements engine.Format: the magic and a version llama.cpp knows.
+func (Format) Match(in *engine.Input) bool {
+	_, _, ok := Version(in.Head)
+	return ok
+}
+
+// Scan implements engine.Format.
+func (Format) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
+	f, err := Parse(ctx, in.R, in.Size, DefaultLimits())
+	for _, t := range f.Templates {
+		if strings.HasPrefix(t.Key, "tokenizer.chat_template") {
+			chattemplate.Check(ctx, env, chattemplate.Where(t.Key), t.Offset, t.Text, t.Truncated)
+		} else {
+			chattemplate.CheckIncidental(ctx, env, chattemplate.Where(t.Key), t.Offset, t.Text, t.Truncated)
+		}
+	}
+	for _, p := range f.Problems {
+		env.Report(finding.Finding{RuleID: RuleMalformed, Offset: p.Offset, Message: "GGUF " + p.Msg})
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		var pe *ParseError
+		off := int64(-1)
+		if errors.As(err, &pe) {
+			off = pe.Offset
+		}
+		env.Report(finding.Finding{RuleID: RuleMalformed, Offset: off,
+			Message: fmt.Sprintf("GGUF v%d header or metadata is invalid, llama.cpp refuses to load it: %v", f.Version, err)})
+		return nil
+	}
+	return trailing(ctx, in, env, f)
+}
+
+// trailing reports and scans bytes after the last tensor's padded data:
+// no writer puts anything there, so it is room for a second payload.
+func trailing(ctx context.Context, in *engine.Input, env *engine.Env, f *File) error {
+	if f.DataEnd < 0 || f.DataEnd >= in.Size {
+		return nil
+	}
+	extra := in.Size - f.DataEnd
+	if extra <= int64(f.Alignment) && allZero(in.R, f.DataEnd, extra) {
+		return nil // alignment padding
+	}
+	env.Report(finding.Finding{RuleID: RuleTrailing, Offset: f.DataEnd,
+		Message: fmt.Sprintf("%d bytes follow the end of the GGUF tensor data; scanned them as member trailing@%d", extra, f.DataEnd)})
+	return env.Recurse(ctx, fmt.Sprintf("trailing@%d", f.DataEnd), io.NewSectionReader(in.R, f.DataEnd, extra), extra, "")
+}
+
+func allZero(r io.ReaderAt, off, n int64) bool {
+	b := make([]byte, n)
+	if m, _ := r.ReadAt(b, off); int64(m) < n {
+		return false
+	}
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}

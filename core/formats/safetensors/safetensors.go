@@ -1,0 +1,431 @@
+// Package safetensors validates safetensors files by content: the 8-byte
+// header length, the JSON header (UTF-8, no duplicate keys, known dtypes,
+// a str->str __metadata__) and the data layout (every tensor's byte range
+// matches its shape and dtype, ranges are in bounds, do not overlap and
+// cover the data buffer exactly). The format holds no code, so anything
+// else is a crafted file: a polyglot, a header that readers disagree on,
+// or a payload appended after the tensors, which is scanned as well.
+package safetensors
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"sort"
+	"unicode/utf8"
+
+	"github.com/modelgate/modelgate/core/engine"
+	"github.com/modelgate/modelgate/core/finding"
+)
+
+// Rule ids (documented in core/rules/safetensors.go).
+const (
+	RuleHeader   = "MG701"
+	RuleLayout   = "MG702"
+	RuleTrailing = "MG703"
+)
+
+// MaxHeader is the header size limit of the reference implementation.
+const MaxHeader = 100_000_000
+
+// dtypeBits is the size of one element of each dtype the reference
+// implementation knows.
+var dtypeBits = map[string]uint64{
+	"BOOL": 8, "U8": 8, "I8": 8, "F8_E5M2": 8, "F8_E4M3": 8, "F8_E8M0": 8,
+	"I16": 16, "U16": 16, "F16": 16, "BF16": 16,
+	"I32": 32, "U32": 32, "F32": 32, "I64": 64, "U64": 64, "F64": 64, "C64": 64,
+	"F4": 4, "F6_E2M3": 6, "F6_E3M2": 6,
+}
+
+// Tensor is one header entry.
+type Tensor struct {
+	Name       string
+	DType      string
+	Shape      []uint64
+	Start, End uint64
+}
+
+// Problem is one violation. Rule is RuleHeader or RuleLayout.
+type Problem struct {
+	Rule string
+	Msg  string
+}
+
+// Header is the parsed header.
+type Header struct {
+	Length   uint64 // JSON bytes after the 8-byte length
+	Metadata map[string]string
+	Tensors  []Tensor
+	Problems []Problem
+	// DataEnd is the file offset where the last tensor ends (8+Length when
+	// there are none); -1 when the header or an entry could not be read,
+	// which leaves the layout unknown.
+	DataEnd int64
+	// Gaps are unreferenced byte ranges of the data buffer, as file offsets.
+	Gaps [][2]int64
+	// NoHeader is set when no JSON header could be read at all: the
+	// content may be something else that merely starts like safetensors.
+	NoHeader bool
+
+	unreadable bool
+}
+
+func (h *Header) problem(rule, format string, args ...any) {
+	if len(h.Problems) < 100 {
+		h.Problems = append(h.Problems, Problem{rule, fmt.Sprintf(format, args...)})
+	}
+}
+
+// Parse reads and validates the header of a size-byte file.
+func Parse(r io.ReaderAt, size int64) *Header {
+	h := &Header{DataEnd: -1, NoHeader: true}
+	var lb [8]byte
+	if size < 8 {
+		h.problem(RuleHeader, "file is %d bytes, shorter than the 8-byte header length", size)
+		return h
+	}
+	if _, err := r.ReadAt(lb[:], 0); err != nil && !errors.Is(err, io.EOF) {
+		h.problem(RuleHeader, "read header length: %v", err)
+		return h
+	}
+	h.Length = binary.LittleEndian.Uint64(lb[:])
+	switch {
+	case h.Length > MaxHeader:
+		h.problem(RuleHeader, "header length %d exceeds the %d-byte limit of the safetensors library", h.Length, MaxHeader)
+		return h
+	case int64(h.Length) > size-8:
+		h.problem(RuleHeader, "header length %d runs past the end of the %d-byte file", h.Length, size)
+		return h
+	}
+	raw := make([]byte, h.Length)
+	if _, err := r.ReadAt(raw, 8); err != nil && !errors.Is(err, io.EOF) {
+		h.problem(RuleHeader, "read header: %v", err)
+		return h
+	}
+	h.parseJSON(raw)
+	dataLen := uint64(size) - 8 - h.Length
+	h.layout(dataLen)
+	if h.unreadable {
+		return h
+	}
+	end := uint64(0)
+	for _, t := range h.Tensors {
+		if t.End > end && t.End <= dataLen {
+			end = t.End
+		}
+	}
+	h.DataEnd = int64(8 + h.Length + end)
+	return h
+}
+
+func (h *Header) parseJSON(raw []byte) {
+	h.unreadable = true
+	if !utf8.Valid(raw) {
+		h.problem(RuleHeader, "header is not valid UTF-8")
+		return
+	}
+	if len(raw) == 0 || raw[0] != '{' {
+		h.problem(RuleHeader, "header does not start with '{'")
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	entries, err := object(dec, 0)
+	if err != nil {
+		h.problem(RuleHeader, "header is not a valid JSON object: %v", err)
+		return
+	}
+	h.unreadable, h.NoHeader = false, false
+	rest := raw[dec.InputOffset():]
+	if len(bytes.TrimRight(rest, " \t\r\n")) > 0 {
+		h.problem(RuleHeader, "%d bytes of non-whitespace follow the JSON header", len(bytes.TrimRight(rest, " \t\r\n")))
+	}
+	seen := map[string]bool{}
+	for _, e := range entries {
+		if seen[e.key] {
+			h.problem(RuleHeader, "duplicate header key %q: readers disagree on which entry wins", e.key)
+		}
+		seen[e.key] = true
+		if e.key == "__metadata__" {
+			h.metadata(e)
+			continue
+		}
+		h.tensor(e)
+	}
+}
+
+type entry struct {
+	key string
+	val json.RawMessage
+}
+
+// object reads one JSON object, keeping duplicate keys.
+func object(dec *json.Decoder, depth int) ([]entry, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, fmt.Errorf("expected an object, found %v", tok)
+	}
+	var out []entry
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, ok := kt.(string)
+		if !ok {
+			return nil, fmt.Errorf("object key is %v", kt)
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("value of %q: %w", key, err)
+		}
+		out = append(out, entry{key: key, val: v})
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func subObject(raw json.RawMessage) ([]entry, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	return object(dec, 1)
+}
+
+func (h *Header) metadata(e entry) {
+	if string(bytes.TrimSpace(e.val)) == "null" {
+		return
+	}
+	entries, err := subObject(e.val)
+	if err != nil {
+		h.problem(RuleHeader, "__metadata__ is not an object of strings: %v", err)
+		return
+	}
+	h.Metadata = map[string]string{}
+	for _, m := range entries {
+		var s string
+		if err := json.Unmarshal(m.val, &s); err != nil {
+			h.problem(RuleHeader, "__metadata__[%q] is %s, not a string", m.key, clip(string(m.val)))
+			continue
+		}
+		if _, dup := h.Metadata[m.key]; dup {
+			h.problem(RuleHeader, "duplicate __metadata__ key %q", m.key)
+		}
+		h.Metadata[m.key] = s
+	}
+}
+
+func clip(s string) string {
+	if len(s) > 60 {
+		return s[:60] + "..."
+	}
+	return s
+}
+
+func (h *Header) tensor(e entry) {
+	fields, err := subObject(e.val)
+	if err != nil {
+		h.problem(RuleHeader, "tensor %q: entry is not an object: %v", e.key, err)
+		return
+	}
+	t := Tensor{Name: e.key}
+	got := map[string]bool{}
+	ok := true
+	for _, f := range fields {
+		if got[f.key] {
+			h.problem(RuleHeader, "tensor %q: duplicate field %q", e.key, f.key)
+		}
+		got[f.key] = true
+		switch f.key {
+		case "dtype":
+			if err := json.Unmarshal(f.val, &t.DType); err != nil {
+				h.problem(RuleHeader, "tensor %q: dtype is not a string", e.key)
+				ok = false
+			} else if _, known := dtypeBits[t.DType]; !known {
+				h.problem(RuleHeader, "tensor %q: unknown dtype %q", e.key, t.DType)
+				ok = false
+			}
+		case "shape":
+			if t.Shape, err = uints(f.val, -1); err != nil {
+				h.problem(RuleHeader, "tensor %q: shape %v", e.key, err)
+				ok = false
+			}
+		case "data_offsets":
+			offs, err := uints(f.val, 2)
+			if err != nil {
+				h.problem(RuleHeader, "tensor %q: data_offsets %v", e.key, err)
+				ok = false
+			} else {
+				t.Start, t.End = offs[0], offs[1]
+			}
+		default:
+			h.problem(RuleHeader, "tensor %q: unexpected field %q", e.key, f.key)
+		}
+	}
+	for _, need := range []string{"dtype", "shape", "data_offsets"} {
+		if !got[need] {
+			h.problem(RuleHeader, "tensor %q: missing %s", e.key, need)
+			ok = false
+		}
+	}
+	if ok {
+		h.Tensors = append(h.Tensors, t)
+	} else {
+		h.unreadable = true
+	}
+}
+
+// uints decodes an array of non-negative integers (of length n if n >= 0).
+func uints(raw json.RawMessage, n int) ([]uint64, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var arr []json.Number
+	if err := dec.Decode(&arr); err != nil {
+		return nil, fmt.Errorf("is not an array of integers")
+	}
+	if n >= 0 && len(arr) != n {
+		return nil, fmt.Errorf("has %d elements, want %d", len(arr), n)
+	}
+	if len(arr) > 64 {
+		return nil, fmt.Errorf("has %d elements", len(arr))
+	}
+	out := make([]uint64, len(arr))
+	for i, v := range arr {
+		b, ok := new(big.Int).SetString(v.String(), 10)
+		if !ok || b.Sign() < 0 || !b.IsUint64() || b.Uint64() > math.MaxInt64 {
+			return nil, fmt.Errorf("element %s is not a non-negative integer", v)
+		}
+		out[i] = b.Uint64()
+	}
+	return out, nil
+}
+
+// layout checks the tensors against the data buffer of dataLen bytes.
+func (h *Header) layout(dataLen uint64) {
+	ts := append([]Tensor(nil), h.Tensors...)
+	sort.SliceStable(ts, func(i, j int) bool {
+		if ts[i].Start != ts[j].Start {
+			return ts[i].Start < ts[j].Start
+		}
+		return ts[i].End < ts[j].End
+	})
+	prev := uint64(0)
+	prevName := ""
+	for _, t := range ts {
+		if t.End < t.Start {
+			h.problem(RuleLayout, "tensor %q: data_offsets [%d, %d) end before they start", t.Name, t.Start, t.End)
+			continue
+		}
+		if want, ok := byteSize(t); !ok {
+			h.problem(RuleLayout, "tensor %q: shape %v overflows", t.Name, t.Shape)
+		} else if want != t.End-t.Start {
+			h.problem(RuleLayout, "tensor %q: shape %v of %s needs %d bytes but data_offsets [%d, %d) hold %d", t.Name, t.Shape, t.DType, want, t.Start, t.End, t.End-t.Start)
+		}
+		if t.End > dataLen {
+			h.problem(RuleLayout, "tensor %q: data_offsets [%d, %d) run past the %d-byte data buffer", t.Name, t.Start, t.End, dataLen)
+		}
+		switch {
+		case t.Start < prev:
+			h.problem(RuleLayout, "tensor %q at [%d, %d) overlaps tensor %q, which ends at %d", t.Name, t.Start, t.End, prevName, prev)
+		case t.Start > prev:
+			h.problem(RuleLayout, "%d unreferenced bytes before tensor %q at offset %d of the data buffer", t.Start-prev, t.Name, t.Start)
+			if t.Start <= dataLen && len(h.Gaps) < 16 {
+				base := int64(8 + h.Length)
+				h.Gaps = append(h.Gaps, [2]int64{base + int64(prev), base + int64(t.Start)})
+			}
+		}
+		if t.End > prev {
+			prev, prevName = t.End, t.Name
+		}
+	}
+}
+
+func byteSize(t Tensor) (uint64, bool) {
+	n := new(big.Int).SetUint64(1)
+	for _, d := range t.Shape {
+		n.Mul(n, new(big.Int).SetUint64(d))
+	}
+	n.Mul(n, new(big.Int).SetUint64(dtypeBits[t.DType]))
+	n.Add(n, big.NewInt(7))
+	n.Rsh(n, 3)
+	if !n.IsUint64() {
+		return 0, false
+	}
+	return n.Uint64(), true
+}
+
+// Format is the engine format for safetensors files.
+type Format struct{}
+
+// Name implements engine.Format.
+func (Format) Name() string { return "safetensors" }
+
+// Match implements engine.Format: a little-endian length followed by the
+// start of a JSON object. Header lengths with a 0x80 low byte look like a
+// pickle PROTO opcode, so this format must come before pickle.
+func (Format) Match(in *engine.Input) bool {
+	if in.Context == contextRejected {
+		return false
+	}
+	h := in.Head
+	if len(h) < 10 || h[8] != '{' {
+		return false
+	}
+	n := binary.LittleEndian.Uint64(h[:8])
+	if n < 2 {
+		return false
+	}
+	switch h[9] {
+	case '"', '}', ' ', '\n', '\t', '\r':
+	default:
+		return false
+	}
+	return true
+}
+
+// contextRejected marks content handed back to the engine because its
+// safetensors-like start led nowhere.
+const contextRejected = "safetensors-rejected"
+
+// Scan implements engine.Format.
+func (Format) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
+	h := Parse(in.R, in.Size)
+	for _, p := range h.Problems {
+		off := int64(-1)
+		if p.Rule == RuleHeader {
+			off = 8
+		}
+		env.Report(finding.Finding{RuleID: p.Rule, Offset: off, Message: "safetensors " + p.Msg})
+	}
+	if h.NoHeader {
+		// Sixteen bytes are all this format claimed on; let the other
+		// formats look at the content too, so a pickle or archive that
+		// happens to start like this is still analysed.
+		return env.Recurse(ctx, "as-other-format", in.R, in.Size, contextRejected)
+	}
+	// Unreferenced bytes are no tensor's data: scan them like any content.
+	for _, g := range h.Gaps {
+		member := fmt.Sprintf("gap@%d", g[0])
+		if err := env.Recurse(ctx, member, io.NewSectionReader(in.R, g[0], g[1]-g[0]), g[1]-g[0], ""); err != nil {
+			return err
+		}
+	}
+	if h.DataEnd < 0 || h.DataEnd >= in.Size {
+		return nil
+	}
+	extra := in.Size - h.DataEnd
+	member := fmt.Sprintf("trailing@%d", h.DataEnd)
+	env.Report(finding.Finding{RuleID: RuleTrailing, Offset: h.DataEnd,
+		Message: fmt.Sprintf("%d bytes follow the last tensor's data; the safetensors library refuses such files, other loaders may read them. Scanned them as member %s", extra, member)})
+	return env.Recurse(ctx, member, io.NewSectionReader(in.R, h.DataEnd, extra), extra, "")
+}
