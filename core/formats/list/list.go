@@ -6,6 +6,7 @@ package list
 import (
 	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/formats/compressed"
+	"github.com/modelgate/modelgate/core/formats/keras"
 	"github.com/modelgate/modelgate/core/formats/picklefmt"
 	"github.com/modelgate/modelgate/core/formats/zipfmt"
 )
@@ -17,8 +18,14 @@ func Default() []engine.Format {
 		zipfmt.Zip{},
 		picklefmt.LegacyTorch{},
 		picklefmt.Pickle{},
+		// HDF5's signature is strong; the Keras-specific match goes first so
+		// reports name the format, the plain one catches every other HDF5.
+		keras.H5{},
+		keras.HDF5{},
 	}
 	formats = append(formats, compressed.All()...)
+	// Keras JSON is matched by its first key, strictly, before the sniff.
+	formats = append(formats, keras.Config{})
 	// The protocol 0/1 sniff accepts almost any text-like bytes, so every
 	// format with a real magic number goes before it.
 	return append(formats, picklefmt.Sniffed{})
