@@ -181,15 +181,20 @@ func (c *checker) ref(module, name, path string) {
 	if trustedRoots[root] {
 		return
 	}
+	if module == "builtins" || module == "__builtin__" {
+		// Keras serializes plain functions (activations, losses) with
+		// module "builtins" and looks the name up in its own modules
+		// first; only builtins that run code or touch files matter.
+		if dangerousBuiltins[name] {
+			c.add(Issue{RuleID: rules.KerasDangerousRef, Path: path, Global: "builtins." + name,
+				Message: fmt.Sprintf("config makes Keras look up builtins.%s and use it as a function", name)})
+		}
+		return
+	}
 	cls := c.classify(policy.Canonical(module, name))
 	if cls == policy.Dangerous || cls == policy.NeedsCall {
 		c.add(Issue{RuleID: rules.KerasDangerousRef, Path: path, Global: q,
 			Message: fmt.Sprintf("config makes Keras import %s and use it as a class or function", q)})
-		return
-	}
-	if module == "builtins" {
-		// Keras serializes plain functions (activations, losses) with
-		// module "builtins" and looks the name up in its own modules first.
 		return
 	}
 	c.add(Issue{RuleID: rules.KerasExternalModule, Path: path, Global: q,
@@ -253,6 +258,26 @@ func (c *checker) lambda(v any, path, kind string) {
 	c.add(is)
 }
 
+// dangerousBuiltins run code, import modules, reach arbitrary attributes
+// or open files.
+var dangerousBuiltins = map[string]bool{
+	"eval": true, "exec": true, "compile": true, "open": true, "__import__": true, "getattr": true,
+	"setattr": true, "delattr": true, "globals": true, "locals": true, "vars": true, "input": true,
+	"breakpoint": true, "execfile": true, "file": true, "reload": true, "__builtins__": true,
+}
+
+// importedModules are module names that, among a code object's co_names,
+// mean the code imports or uses a module that reaches the OS, code
+// execution or the network. Kept short: co_names also holds attribute
+// names, and tensor code uses words like "io" or "types" as attributes.
+var importedModules = map[string]bool{
+	"os": true, "posix": true, "nt": true, "subprocess": true, "sys": true, "socket": true, "pty": true,
+	"runpy": true, "ctypes": true, "shutil": true, "importlib": true, "pickle": true, "marshal": true,
+	"urllib": true, "requests": true, "http": true, "webbrowser": true, "builtins": true,
+	"__builtins__": true, "commands": true, "multiprocessing": true, "_posixsubprocess": true,
+	"cloudpickle": true, "dill": true, "pexpect": true, "code": true, "codeop": true,
+}
+
 // attrNames are attribute names that reach the OS or the network when the
 // object they are looked up on is unknown to a static reader.
 var attrNames = map[string]bool{
@@ -285,12 +310,7 @@ func (c *checker) dangerousNames(code *pymarshal.Code) []string {
 			add(n)
 			continue
 		}
-		if cls := c.classify("builtins." + n); cls == policy.Dangerous || cls == policy.NeedsCall {
-			add(n)
-			continue
-		}
-		// A module name among co_names comes from an import statement.
-		if c.classify(n) == policy.Dangerous {
+		if dangerousBuiltins[n] || importedModules[n] {
 			add(n)
 		}
 	}
