@@ -38,19 +38,21 @@ type Limits struct {
 	MaxValueBytes int64
 	// MaxElements bounds the elements of one attribute's dataspace.
 	MaxElements int64
-	// MaxGroupEntries bounds the links walked when resolving a child group.
-	MaxGroupEntries int
+	// MaxTotalValueBytes bounds the decoded values of all attributes of one
+	// object together (variable-length strings can all point at the same
+	// large heap object).
+	MaxTotalValueBytes int64
 }
 
 // DefaultLimits suits Keras models: configs of large models reach a few MiB.
 func DefaultLimits() Limits {
 	return Limits{
-		MaxHeaderBytes:   64 << 20,
-		MaxContinuations: 4096,
-		MaxAttributes:    4096,
-		MaxValueBytes:    64 << 20,
-		MaxElements:      1 << 20,
-		MaxGroupEntries:  100000,
+		MaxHeaderBytes:     64 << 20,
+		MaxContinuations:   4096,
+		MaxAttributes:      4096,
+		MaxValueBytes:      64 << 20,
+		MaxElements:        1 << 20,
+		MaxTotalValueBytes: 256 << 20,
 	}
 }
 
@@ -88,6 +90,11 @@ type File struct {
 	lenSize  int
 	rootAddr uint64
 	lim      Limits
+	// heaps caches parsed global heap collections by address, so that
+	// many references into one collection parse it once.
+	heaps map[uint64]map[uint32][]byte
+	// budget is what is left of MaxTotalValueBytes for the current call.
+	budget int64
 	// SuperblockVersion is 0..3.
 	SuperblockVersion int
 	// SignatureOffset is where the signature was found (0, 512, 1024, ...).
@@ -232,6 +239,8 @@ const (
 
 // Attributes returns the attributes stored in the object header at addr.
 func (f *File) Attributes(addr uint64) ([]Attribute, error) {
+	f.budget = f.lim.MaxTotalValueBytes
+	f.heaps = map[uint64]map[uint32][]byte{}
 	msgs, err := f.messages(addr)
 	if err != nil {
 		return nil, err
@@ -494,6 +503,9 @@ func (f *File) attribute(d []byte) (Attribute, error) {
 		if int64(typ.size)*n > f.lim.MaxValueBytes {
 			return a, fmt.Errorf("hdf5: attribute %q larger than %d bytes", a.Name, f.lim.MaxValueBytes)
 		}
+		if err := f.spend(int64(typ.size) * n); err != nil {
+			return a, err
+		}
 		for i := int64(0); i < n; i++ {
 			s := data[i*int64(typ.size) : (i+1)*int64(typ.size)]
 			a.Strings = append(a.Strings, trimFixed(s, typ.pad))
@@ -511,6 +523,9 @@ func (f *File) attribute(d []byte) (Attribute, error) {
 			total += length
 			if total > f.lim.MaxValueBytes {
 				return a, fmt.Errorf("hdf5: attribute %q larger than %d bytes", a.Name, f.lim.MaxValueBytes)
+			}
+			if err := f.spend(length); err != nil {
+				return a, err
 			}
 			coll := f.uint(e[4 : 4+f.offSize])
 			idx := binary.LittleEndian.Uint32(e[4+f.offSize:])
@@ -619,29 +634,64 @@ func (f *File) elements(d []byte) (int64, error) {
 	return n, nil
 }
 
+func (f *File) spend(n int64) error {
+	f.budget -= n
+	if f.budget < 0 {
+		return fmt.Errorf("hdf5: attribute values larger than %d bytes in total", f.lim.MaxTotalValueBytes)
+	}
+	return nil
+}
+
 // globalHeapObject returns object idx of the global heap collection at
-// addr, which must be length bytes long (variable-length strings).
+// addr, which must be at least length bytes long (variable-length strings).
 func (f *File) globalHeapObject(addr uint64, idx uint32, length int64) (string, error) {
 	if length == 0 {
 		return "", nil
 	}
+	objs, ok := f.heaps[addr]
+	if !ok {
+		var err error
+		objs, err = f.globalHeap(addr)
+		if err != nil {
+			return "", err
+		}
+		f.heaps[addr] = objs
+	}
+	obj, ok := objs[idx]
+	if !ok {
+		return "", fmt.Errorf("global heap object %d not found", idx)
+	}
+	if int64(len(obj)) < length {
+		return "", errors.New("global heap object shorter than its reference")
+	}
+	return string(obj[:length]), nil
+}
+
+// globalHeap parses one global heap collection into its objects.
+func (f *File) globalHeap(addr uint64) (map[uint32][]byte, error) {
+	if len(f.heaps) >= 4096 {
+		return nil, errors.New("global heap: more than 4096 collections")
+	}
 	h, err := f.readAddr(addr, int64(8+f.lenSize))
 	if err != nil {
-		return "", fmt.Errorf("global heap: %w", err)
+		return nil, fmt.Errorf("global heap: %w", err)
 	}
 	if string(h[:4]) != "GCOL" {
-		return "", errors.New("global heap collection without GCOL signature")
+		return nil, errors.New("global heap collection without GCOL signature")
 	}
 	csize := f.uint(h[8 : 8+f.lenSize])
 	if csize > uint64(f.size) || csize > uint64(f.lim.MaxValueBytes)+4096 {
-		return "", fmt.Errorf("global heap collection of %d bytes is too large", csize)
+		return nil, fmt.Errorf("global heap collection of %d bytes is too large", csize)
+	}
+	if err := f.spend(int64(csize)); err != nil {
+		return nil, err
 	}
 	coll, err := f.readAddr(addr, int64(csize))
 	if err != nil {
-		return "", fmt.Errorf("global heap: %w", err)
+		return nil, fmt.Errorf("global heap: %w", err)
 	}
-	hdr := 8 + f.lenSize
-	for p := hdr; p+8+f.lenSize <= len(coll); {
+	objs := map[uint32][]byte{}
+	for p := 8 + f.lenSize; p+8+f.lenSize <= len(coll); {
 		oi := binary.LittleEndian.Uint16(coll[p:])
 		osize := f.uint(coll[p+8 : p+8+f.lenSize])
 		p += 8 + f.lenSize
@@ -649,15 +699,10 @@ func (f *File) globalHeapObject(addr uint64, idx uint32, length int64) (string, 
 			break // free space: no more objects
 		}
 		if osize > uint64(len(coll)-p) {
-			return "", errors.New("global heap object overruns its collection")
+			return nil, errors.New("global heap object overruns its collection")
 		}
-		if uint32(oi) == idx {
-			if int64(osize) < length {
-				return "", errors.New("global heap object shorter than its reference")
-			}
-			return string(coll[p : p+int(length)]), nil
-		}
+		objs[uint32(oi)] = coll[p : p+int(osize)]
 		p += int((osize + 7) &^ 7)
 	}
-	return "", fmt.Errorf("global heap object %d not found", idx)
+	return objs, nil
 }
