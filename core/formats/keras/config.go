@@ -110,7 +110,7 @@ func (c *checker) object(m map[string]any, path string) {
 	case "__lambda__":
 		// Keras 3: {"class_name": "__lambda__", "config": {"value": func_dump}}.
 		if cfg != nil {
-			c.lambda(cfg["value"], join(path, "config.value"), "__lambda__")
+			c.lambda(cfg["value"], join(path, "config.value"), "Lambda (__lambda__ object)")
 		}
 		return
 	case "Lambda":
@@ -210,11 +210,19 @@ func (c *checker) lambdaLayer(cfg map[string]any, path string) {
 	case []any, string:
 		if str(cfg["function_type"]) == "function" {
 			c.ref(str(cfg["module"]), str(f), join(path, "config.function"))
-			return
+		} else {
+			c.lambda(f, join(path, "config.function"), "Lambda")
 		}
-		c.lambda(f, join(path, "config.function"), "Lambda")
 	}
 	// A dict is a Keras 3 serialized object; the walk visits it.
+
+	// Keras 2 stores output_shape the same way when it is a function.
+	switch str(cfg["output_shape_type"]) {
+	case "lambda":
+		c.lambda(cfg["output_shape"], join(path, "config.output_shape"), "Lambda output_shape")
+	case "function":
+		c.ref(str(cfg["output_shape_module"]), str(cfg["output_shape"]), join(path, "config.output_shape"))
+	}
 }
 
 // lambda decodes func_dump output ([base64 marshal, defaults, closure], or

@@ -86,6 +86,8 @@ func TestCheck(t *testing.T) {
 			[]want{{rules.KerasLambda, finding.SeverityCritical}}, 0},
 		{"keras 2 Lambda, named os function", `{"class_name": "Lambda", "config": {"function": "system", "function_type": "function", "module": "os"}}`,
 			[]want{{rules.KerasDangerousRef, 0}}, 0},
+		{"keras 2 Lambda, output_shape bytecode", `{"class_name": "Lambda", "config": {"function": ["` + benignLambda + `", null, null], "function_type": "lambda", "output_shape": ["` + osLambda + `", null, null], "output_shape_type": "lambda"}}`,
+			[]want{{rules.KerasLambda, finding.SeverityHigh}, {rules.KerasLambda, finding.SeverityCritical}}, 0},
 		{"keras 2 Lambda, undecodable", `{"class_name": "Lambda", "config": {"function": ["!!notbase64", null, null], "function_type": "lambda"}}`,
 			[]want{{rules.KerasLambda, finding.SeverityHigh}}, 0},
 		{"keras 3 __lambda__", readTestdata("config_lambda.json"),
