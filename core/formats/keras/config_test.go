@@ -2,7 +2,6 @@ package keras
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -19,15 +18,6 @@ func b64File(t testing.TB, path string) string {
 		t.Fatal(err)
 	}
 	return base64.StdEncoding.EncodeToString(b)
-}
-
-func mustJSON(t testing.TB, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 type want struct {
