@@ -43,9 +43,9 @@ var kerasRules = []Rule{
 	},
 	{
 		ID: KerasDownloadGadget, Name: "KerasFileGadget", Severity: finding.SeverityHigh,
-		Title: "Keras config calls a Keras function that downloads or loads files",
-		What:  "The config references a Keras-namespaced function such as keras.utils.get_file or keras.models.load_model as a layer or object.",
-		Why:   "Functions inside the keras namespace pass safe_mode's module check, so a config can call get_file with an attacker URL and target path (CVE-2025-8747) or load a further model, while the model is being rebuilt.",
+		Title: "Keras config calls a Keras or TensorFlow function that downloads, loads or writes files",
+		What:  "The config references a Keras- or TensorFlow-namespaced function such as keras.utils.get_file, keras.utils.extract_archive, keras.models.load_model, Keras's func_load, tf.io.write_file or tf.py_function as a layer or object.",
+		Why:   "Functions inside trusted namespaces pass safe_mode's module check, so a config can call get_file with an attacker URL and target path (CVE-2025-8747), write files, rebuild bytecode or load a further model while the model is being rebuilt.",
 		Fix:   "Do not load this model; a model config never needs to call these functions.",
 		Tags:  []string{"security", "keras", "external/cwe/cwe-494"},
 	},

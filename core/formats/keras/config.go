@@ -160,7 +160,17 @@ var gadgets = map[string]string{
 	"get_file":                      rules.KerasDownloadGadget,
 	"load_model":                    rules.KerasDownloadGadget,
 	"load_weights":                  rules.KerasDownloadGadget,
+	"extract_archive":               rules.KerasDownloadGadget,
+	"func_load":                     rules.KerasDownloadGadget,
 	"enable_unsafe_deserialization": rules.KerasSafeModeToggle,
+}
+
+// tfGadgetNames are TensorFlow functions (by their last name, wherever
+// they are reached from) that read or write files or run Python.
+var tfGadgetNames = map[string]bool{
+	"write_file": true, "read_file": true, "py_func": true, "eager_py_func": true, "py_function": true,
+	"numpy_function": true, "GFile": true, "copy": true, "rename": true, "remove": true, "rmtree": true,
+	"makedirs": true, "save": true, "load": true, "matching_files": true, "Print": true, "print_v2": true,
 }
 
 // ref judges the object Keras would resolve from module and name.
@@ -176,6 +186,14 @@ func (c *checker) ref(module, name, path string) {
 	if rule, ok := gadgets[name]; ok && trustedRoots[root] {
 		c.add(Issue{RuleID: rule, Path: path, Global: q,
 			Message: fmt.Sprintf("config references %s, which Keras resolves inside its own namespace and calls while rebuilding the model", q)})
+		return
+	}
+	if root == "tensorflow" {
+		tail := strings.TrimPrefix(strings.TrimPrefix(module, "tensorflow"), ".")
+		if tfGadgetNames[name] || tfFileOps[strings.TrimPrefix(tail+"."+name, ".")] {
+			c.add(Issue{RuleID: rules.KerasDownloadGadget, Path: path, Global: q,
+				Message: fmt.Sprintf("config makes Keras resolve %s, a TensorFlow function that reads or writes files or runs Python, and call it while rebuilding the model", q)})
+		}
 		return
 	}
 	if trustedRoots[root] {
