@@ -447,6 +447,16 @@ def hdf5_testdata():
     with h5py.File(os.path.join(d, 'v3_dense_attrs.h5'), 'w', libver='latest') as f:
         for i in range(12):
             f.attrs['a%02d' % i] = 'x' * i
+    # Dense storage deep enough for a v2 B-tree with internal nodes and a
+    # fractal heap whose root is an indirect block.
+    with h5py.File(os.path.join(d, 'v3_dense_many.h5'), 'w', libver='latest') as f:
+        for i in range(400):
+            f.attrs['attr%03d' % i] = 'value %d' % i
+        f.attrs['model_config'] = cfg.encode('utf8')
+    with h5py.File(os.path.join(d, 'v3_dense_big.h5'), 'w', libver='latest') as f:
+        for i in range(9):
+            f.attrs['a%d' % i] = i
+        f.attrs['model_config'] = (cfg + ' ' * 20000).encode('utf8')
     # Many attributes with the earliest format force object header continuation blocks.
     with h5py.File(os.path.join(d, 'v0_continuation.h5'), 'w') as f:
         for i in range(40):

@@ -249,8 +249,16 @@ func (f *File) Attributes(addr uint64) ([]Attribute, error) {
 	for _, m := range msgs {
 		switch m.typ {
 		case msgAttrInfo:
-			if err := f.checkAttrInfo(m.data); err != nil {
+			heap, btree, ok, err := f.attrInfo(m.data)
+			if err != nil {
 				return attrs, err
+			}
+			if ok {
+				dense, err := f.denseAttributes(heap, btree, f.lim.MaxAttributes-len(attrs))
+				attrs = append(attrs, dense...)
+				if err != nil {
+					return attrs, err
+				}
 			}
 		case msgAttribute:
 			if m.flags&0x02 != 0 {
@@ -269,23 +277,25 @@ func (f *File) Attributes(addr uint64) ([]Attribute, error) {
 	return attrs, nil
 }
 
-// checkAttrInfo fails when attributes live in dense storage (a fractal
-// heap indexed by a v2 B-tree), which this reader does not walk.
-func (f *File) checkAttrInfo(d []byte) error {
+// attrInfo returns the fractal heap and name-index B-tree addresses of
+// dense attribute storage, or ok=false when attributes are all compact.
+func (f *File) attrInfo(d []byte) (heap, btree uint64, ok bool, err error) {
 	if len(d) < 2 {
-		return errors.New("hdf5: short attribute info message")
+		return 0, 0, false, errors.New("hdf5: short attribute info message")
 	}
 	p := 2
 	if d[1]&0x01 != 0 {
 		p += 2 // maximum creation index
 	}
-	if len(d) < p+f.offSize {
-		return errors.New("hdf5: short attribute info message")
+	if len(d) < p+2*f.offSize {
+		return 0, 0, false, errors.New("hdf5: short attribute info message")
 	}
-	if heap := f.uint(d[p : p+f.offSize]); !f.undefined(heap) {
-		return fmt.Errorf("hdf5: attributes in dense storage (fractal heap at %d): %w", heap, ErrUnsupported)
+	heap = f.uint(d[p : p+f.offSize])
+	btree = f.uint(d[p+f.offSize : p+2*f.offSize])
+	if f.undefined(heap) {
+		return 0, 0, false, nil
 	}
-	return nil
+	return heap, btree, true, nil
 }
 
 // messages reads every message of the object header at addr, following

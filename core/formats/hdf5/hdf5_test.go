@@ -3,8 +3,10 @@ package hdf5
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -95,11 +97,56 @@ func TestContinuationBlocks(t *testing.T) {
 	}
 }
 
-func TestDenseStorageIsReported(t *testing.T) {
-	f, _ := open(t, "v3_dense_attrs.h5")
-	_, err := f.RootAttributes()
-	if !errors.Is(err, ErrUnsupported) {
-		t.Fatalf("err = %v, want ErrUnsupported", err)
+// TestDenseStorage reads attributes that h5py (libver="latest") moved to a
+// fractal heap indexed by a v2 B-tree.
+func TestDenseStorage(t *testing.T) {
+	tests := []struct {
+		file  string
+		count int
+		check func(m map[string]Attribute) error
+	}{
+		{"v3_dense_attrs.h5", 12, func(m map[string]Attribute) error {
+			for i := 0; i < 12; i++ {
+				name := fmt.Sprintf("a%02d", i)
+				if got := m[name].String(); got != strings.Repeat("x", i) {
+					return fmt.Errorf("%s = %q", name, got)
+				}
+			}
+			return nil
+		}},
+		{"v3_dense_many.h5", 401, func(m map[string]Attribute) error {
+			if got := m["attr399"].String(); got != "value 399" {
+				return fmt.Errorf("attr399 = %q", got)
+			}
+			if got := m["model_config"].String(); got != wantConfig {
+				return fmt.Errorf("model_config = %q", got)
+			}
+			return nil
+		}},
+		{"v3_dense_big.h5", 10, func(m map[string]Attribute) error {
+			if got := strings.TrimRight(m["model_config"].String(), " "); got != wantConfig {
+				return fmt.Errorf("model_config = %q", got)
+			}
+			return nil
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			f, _ := open(t, tc.file)
+			attrs, err := f.RootAttributes()
+			if errors.Is(err, ErrUnsupported) {
+				t.Skipf("layout not supported: %v", err)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(attrs) != tc.count {
+				t.Errorf("%d attributes, want %d", len(attrs), tc.count)
+			}
+			if err := tc.check(byName(attrs)); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 }
 
