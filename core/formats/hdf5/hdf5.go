@@ -1,8 +1,9 @@
 // Package hdf5 is a minimal, bounded reader for the part of HDF5 that Keras
-// models use: the superblock, group object headers and the attributes on
-// them (strings, fixed or variable-length, scalar or arrays). It reads
-// exactly what h5py writes for Keras and reports anything else it meets
-// (dense attribute storage, shared messages) as ErrUnsupported rather than
+// models use: the superblock (versions 0-3), object headers (versions 1 and
+// 2, with continuation blocks) and the attributes on them, compact or in
+// dense storage (strings, fixed or variable-length, scalar or arrays). It
+// reads what h5py writes and reports anything else it meets (shared
+// messages, filtered or huge heap objects) as ErrUnsupported rather than
 // guessing, so callers can say the file was not scanned completely.
 //
 // Every offset is checked against the file size, every count and size
