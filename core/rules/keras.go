@@ -36,7 +36,7 @@ var kerasRules = []Rule{
 	{
 		ID: KerasExternalModule, Name: "KerasExternalModule", Severity: finding.SeverityMedium,
 		Title: "Keras config imports a module outside Keras",
-		What:  "An object in the model config names a module that is not part of Keras, TensorFlow or the Keras extension libraries (for example a user package).",
+		What:  "An object in the model config names a module that is not part of Keras, TensorFlow or the Keras extension libraries (for example a user package). Reported at low severity when the object carries a registered name (package>Name), the shape Keras writes for custom objects registered by their own package.",
 		Why:   "When the object is not registered in the loading process, Keras imports the module and instantiates the named class with attacker-chosen arguments. Custom layers legitimately do this, but the module must be code you trust.",
 		Fix:   "Check that the module is your own, installed code. Register custom objects explicitly (custom_objects=...) and load in safe mode.",
 		Tags:  []string{"security", "keras", "supply-chain"},

@@ -105,6 +105,9 @@ func str(v any) string {
 func (c *checker) object(m map[string]any, path string) {
 	cn := m["class_name"].(string)
 	module := str(m["module"])
+	// Keras writes "package>Name" for objects registered with
+	// register_keras_serializable; the loader finds those in its registry.
+	registered := strings.Contains(str(m["registered_name"]), ">")
 	cfg, _ := m["config"].(map[string]any)
 	switch cn {
 	case "__lambda__":
@@ -128,21 +131,21 @@ func (c *checker) object(m map[string]any, path string) {
 	case "function":
 		// Keras 3 function reference: the name is the inner config.
 		if name := str(m["config"]); name != "" {
-			c.ref(module, name, path)
+			c.ref(module, name, path, registered)
 		}
 		if rn := str(m["registered_name"]); rn != "" && rn != str(m["config"]) && !strings.Contains(rn, ">") {
-			c.ref(module, rn, path)
+			c.ref(module, rn, path, registered)
 		}
 		return
 	case "__typespec__":
-		c.ref(module, str(m["spec_name"]), path)
+		c.ref(module, str(m["spec_name"]), path, false)
 		return
 	}
 	if module != "" {
-		c.ref(module, cn, path)
+		c.ref(module, cn, path, registered)
 		if rn := str(m["registered_name"]); rn != "" && rn != cn && !strings.Contains(rn, ">") {
 			// Keras falls back to vars(module)[registered_name].
-			c.ref(module, rn, path)
+			c.ref(module, rn, path, registered)
 		}
 	}
 }
@@ -174,7 +177,7 @@ var tfGadgetNames = map[string]bool{
 }
 
 // ref judges the object Keras would resolve from module and name.
-func (c *checker) ref(module, name, path string) {
+func (c *checker) ref(module, name, path string, registered bool) {
 	if module == "" || name == "" || module == "__main__" {
 		return
 	}
@@ -215,8 +218,14 @@ func (c *checker) ref(module, name, path string) {
 			Message: fmt.Sprintf("config makes Keras import %s and use it as a class or function", q)})
 		return
 	}
-	c.add(Issue{RuleID: rules.KerasExternalModule, Path: path, Global: q,
-		Message: fmt.Sprintf("config makes Keras import module %q (for %s) when the object is not registered", module, name)})
+	is := Issue{RuleID: rules.KerasExternalModule, Path: path, Global: q,
+		Message: fmt.Sprintf("config makes Keras import module %q (for %s) when the object is not registered", module, name)}
+	if registered {
+		// The usual shape of a custom layer saved by its own package.
+		is.Severity = finding.SeverityLow
+		is.Message += "; it carries a registered name, as custom objects saved by their own package do"
+	}
+	c.add(is)
 }
 
 // lambdaLayer handles the Keras 2 Lambda layout: "function" is
@@ -227,7 +236,7 @@ func (c *checker) lambdaLayer(cfg map[string]any, path string) {
 	switch f := fn.(type) {
 	case []any, string:
 		if str(cfg["function_type"]) == "function" {
-			c.ref(str(cfg["module"]), str(f), join(path, "config.function"))
+			c.ref(str(cfg["module"]), str(f), join(path, "config.function"), false)
 		} else {
 			c.lambda(f, join(path, "config.function"), "Lambda")
 		}
@@ -239,7 +248,7 @@ func (c *checker) lambdaLayer(cfg map[string]any, path string) {
 	case "lambda":
 		c.lambda(cfg["output_shape"], join(path, "config.output_shape"), "Lambda output_shape")
 	case "function":
-		c.ref(str(cfg["output_shape_module"]), str(cfg["output_shape"]), join(path, "config.output_shape"))
+		c.ref(str(cfg["output_shape_module"]), str(cfg["output_shape"]), join(path, "config.output_shape"), false)
 	}
 }
 
