@@ -8,6 +8,7 @@ import (
 	"github.com/modelgate/modelgate/core/formats/chattemplate"
 	"github.com/modelgate/modelgate/core/formats/compressed"
 	"github.com/modelgate/modelgate/core/formats/gguf"
+	"github.com/modelgate/modelgate/core/formats/keras"
 	"github.com/modelgate/modelgate/core/formats/picklefmt"
 	"github.com/modelgate/modelgate/core/formats/safetensors"
 	"github.com/modelgate/modelgate/core/formats/zipfmt"
@@ -24,8 +25,14 @@ func Default() []engine.Format {
 		zipfmt.Zip{},
 		picklefmt.LegacyTorch{},
 		picklefmt.Pickle{},
+		// HDF5's signature is strong; the Keras-specific match goes first so
+		// reports name the format, the plain one catches every other HDF5.
+		keras.H5{},
+		keras.HDF5{},
 	}
 	formats = append(formats, compressed.All()...)
+	// Keras JSON is matched by its first key, strictly, before the sniff.
+	formats = append(formats, keras.Config{})
 	// The protocol 0/1 sniff accepts almost any text-like bytes, so every
 	// format with a real magic number goes before it.
 	// Tokenizer configs are JSON text; claim them before the text-like

@@ -1,0 +1,127 @@
+package keras_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"os"
+	"testing"
+
+	"github.com/modelgate/modelgate/core/engine"
+	"github.com/modelgate/modelgate/core/finding"
+	"github.com/modelgate/modelgate/core/formats/keras"
+	"github.com/modelgate/modelgate/core/formats/picklefmt"
+	"github.com/modelgate/modelgate/core/rules"
+)
+
+func input(b []byte, name string) *engine.Input {
+	head := b
+	if len(head) > engine.HeadSize {
+		head = head[:engine.HeadSize]
+	}
+	return &engine.Input{Name: name, R: bytes.NewReader(b), Size: int64(len(b)), Head: head}
+}
+
+func TestConfigMatch(t *testing.T) {
+	read := func(n string) []byte {
+		b, err := os.ReadFile("testdata/" + n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	tests := []struct {
+		name string
+		data []byte
+		want bool
+	}{
+		{"keras 3 config.json", read("config_functional.json"), true},
+		{"metadata.json", read("metadata.json"), true},
+		{"model.to_json", []byte(`{"class_name": "Sequential", "config": {}, "keras_version": "2.11.0"}`), true},
+		{"leading whitespace", []byte("\n  {\"module\": \"keras\", \"class_name\": \"Sequential\"}"), true},
+		{"tokenizer config", []byte(`{"add_bos_token": true, "class_name": "x"}`), false},
+		{"json array", []byte(`[{"class_name": "Dense"}]`), false},
+		{"protocol 0 pickle", []byte("cos\nsystem\n(S'id'\ntR."), false},
+		{"hdf5", read("h5_lambda_marker.h5"), false},
+	}
+	for _, tc := range tests {
+		if got := (keras.Config{}).Match(input(tc.data, "x")); got != tc.want {
+			t.Errorf("%s: Match = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestH5Match(t *testing.T) {
+	b, err := os.ReadFile("testdata/h5_lambda_marker.h5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(keras.H5{}).Match(input(b, "m.h5")) {
+		t.Error("Keras HDF5 not matched")
+	}
+	if (keras.H5{}).Match(input([]byte("\x89HDF\r\n\x1a\n"), "m.h5")) {
+		t.Error("bare signature matched as Keras")
+	}
+	if !(keras.HDF5{}).Match(input([]byte("\x89HDF\r\n\x1a\n"), "m.h5")) {
+		t.Error("bare signature not matched as HDF5")
+	}
+}
+
+func scan(t *testing.T, b []byte) finding.FileResult {
+	t.Helper()
+	eng, err := engine.New(engine.Options{Formats: []engine.Format{keras.H5{}, keras.HDF5{}, picklefmt.Pickle{}, keras.Config{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng.ScanReaderAt(context.Background(), "m.h5", bytes.NewReader(b), int64(len(b)))
+}
+
+func rulesOf(r finding.FileResult) map[string]finding.Severity {
+	m := map[string]finding.Severity{}
+	for _, f := range r.Findings {
+		if f.Severity > m[f.RuleID] {
+			m[f.RuleID] = f.Severity
+		}
+	}
+	for _, u := range r.Unscanned {
+		m[u.RuleID] = finding.SeverityNone
+	}
+	return m
+}
+
+// TestUnreadableHDF5 breaks the root object header address so the
+// structured read fails: the file must be reported as not scanned, and the
+// Lambda marker in its bytes must still raise a finding.
+func TestUnreadableHDF5(t *testing.T) {
+	b, err := os.ReadFile("testdata/h5_lambda_marker.h5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := rulesOf(scan(t, b))
+	if good[rules.KerasLambda] != finding.SeverityCritical {
+		t.Fatalf("intact file: %v", good)
+	}
+	bad := append([]byte(nil), b...)
+	// Superblock v0: the root symbol table entry's object header address
+	// is at 64 (8-byte offsets).
+	binary.LittleEndian.PutUint64(bad[64:], uint64(len(bad)+100))
+	got := rulesOf(scan(t, bad))
+	if _, ok := got[rules.NotScannedError]; !ok {
+		t.Errorf("broken header not reported as not scanned: %v", got)
+	}
+	if got[rules.KerasUnreadableConfig] != finding.SeverityHigh {
+		t.Errorf("Lambda marker safety net did not fire: %v", got)
+	}
+}
+
+func TestTorchModulePayloadIsScanned(t *testing.T) {
+	// protocol 2 pickle: os.system('id') via REDUCE, base64 in the config.
+	cfg := []byte(`{"module": "keras.layers", "class_name": "TorchModuleWrapper", "config": {"module": "gAJjb3MKc3lzdGVtCnEAWAIAAABpZHEBhXECUnEDLg=="}}`)
+	got := rulesOf(scan(t, cfg))
+	if got[rules.KerasTorchModule] != finding.SeverityHigh {
+		t.Errorf("TorchModuleWrapper not reported: %v", got)
+	}
+	if got[rules.DangerousCall] != finding.SeverityCritical {
+		t.Errorf("embedded pickle not scanned: %v", got)
+	}
+}
