@@ -1310,11 +1310,17 @@ def torch_bytes_cloudpickle(obj):
 def main():
     if os.environ.get('PYTHONHASHSEED') != '0':  # set/dict-of-str orders (e.g. TorchScript) must not vary
         os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, PYTHONHASHSEED='0'))
-    for d in (BENIGN, MAL):
-        if os.path.isdir(d):
-            shutil.rmtree(d)
+    # Remove only what this script wrote last time (listed in manifest.json):
+    # the per-format generators own their own subfolders and manifests.
+    old = os.path.join(FIX, 'manifest.json')
+    if os.path.exists(old):
+        with open(old) as f:
+            for e in json.load(f):
+                p = os.path.join(FIX, e['file'])
+                if os.path.isfile(p):
+                    os.remove(p)
     for d in (BENIGN, MAL, UNPROVEN):
-        os.makedirs(d)
+        os.makedirs(d, exist_ok=True)
     gen_benign()
     verify_benign()
     gen_malicious_pickles()
