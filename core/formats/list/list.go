@@ -6,6 +6,7 @@ package list
 import (
 	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/formats/compressed"
+	"github.com/modelgate/modelgate/core/formats/onnx"
 	"github.com/modelgate/modelgate/core/formats/picklefmt"
 	"github.com/modelgate/modelgate/core/formats/zipfmt"
 )
@@ -17,6 +18,9 @@ func Default() []engine.Format {
 		zipfmt.Zip{},
 		picklefmt.LegacyTorch{},
 		picklefmt.Pickle{},
+		// Protobuf formats have no magic number; their Match parses the
+		// top-level message strictly.
+		onnx.Format{},
 	}
 	formats = append(formats, compressed.All()...)
 	// The protocol 0/1 sniff accepts almost any text-like bytes, so every
