@@ -8,12 +8,15 @@ import (
 	"github.com/modelgate/modelgate/core/formats/compressed"
 	"github.com/modelgate/modelgate/core/formats/onnx"
 	"github.com/modelgate/modelgate/core/formats/picklefmt"
+	"github.com/modelgate/modelgate/core/formats/torchscript"
 	"github.com/modelgate/modelgate/core/formats/zipfmt"
 )
 
 // Default returns every built-in format.
 func Default() []engine.Format {
 	formats := []engine.Format{
+		// Claims only members the torch-zip walker marked as code/ sources.
+		torchscript.Format{},
 		zipfmt.PyTorchZip{},
 		zipfmt.Zip{},
 		picklefmt.LegacyTorch{},
