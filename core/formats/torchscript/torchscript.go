@@ -129,7 +129,7 @@ func Analyze(refs []ref) []finding.Finding {
 		if sev > h.sev {
 			h.sev, h.msg = sev, msg
 		}
-		if len(h.lines) < 8 {
+		if len(h.lines) < 8 && (len(h.lines) == 0 || h.lines[len(h.lines)-1] != line) {
 			h.lines = append(h.lines, line)
 		}
 	}
