@@ -8,6 +8,7 @@ import (
 	"github.com/modelgate/modelgate/core/formats/compressed"
 	"github.com/modelgate/modelgate/core/formats/onnx"
 	"github.com/modelgate/modelgate/core/formats/picklefmt"
+	"github.com/modelgate/modelgate/core/formats/tfsavedmodel"
 	"github.com/modelgate/modelgate/core/formats/torchscript"
 	"github.com/modelgate/modelgate/core/formats/zipfmt"
 )
@@ -24,6 +25,9 @@ func Default() []engine.Format {
 		// Protobuf formats have no magic number; their Match parses the
 		// top-level message strictly.
 		onnx.Format{},
+		tfsavedmodel.SavedModel{},
+		tfsavedmodel.KerasMetadata{},
+		tfsavedmodel.GraphDef{},
 	}
 	formats = append(formats, compressed.All()...)
 	// The protocol 0/1 sniff accepts almost any text-like bytes, so every
