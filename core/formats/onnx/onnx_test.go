@@ -143,8 +143,12 @@ func FuzzScan(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	eng, err := engine.New(engine.Options{Formats: []engine.Format{onnx.Format{}}})
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r := scan(t, data)
+		r := eng.ScanReaderAt(context.Background(), "model.onnx", bytes.NewReader(data), int64(len(data)))
 		for _, u := range r.Unscanned {
 			if strings.Contains(u.Reason, "panic") {
 				t.Fatal(u.Reason)
