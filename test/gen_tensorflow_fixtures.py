@@ -317,6 +317,58 @@ def keras_metadata(layers):
     return out
 
 
+TEXT_MODEL = """saved_model_schema_version: 1
+meta_graphs {
+  meta_info_def {
+    tags: "serve"
+    tensorflow_version: "2.13.0"
+  }
+  graph_def {
+    node {
+      name: "x"
+      op: "Placeholder"
+      attr {
+        key: "dtype"
+        value { type: DT_FLOAT }
+      }
+    }
+    node {
+      name: "call"
+      op: "StatefulPartitionedCall"
+      input: "x"
+      attr {
+        key: "f"
+        value { func { name: "__inference_call_12" } }
+      }
+    }
+    node {
+      name: "direct"
+      op: "__inference_call_12"
+      input: "x"
+    }
+%(extra)s    library {
+      function {
+        signature { name: "__inference_call_12" }
+        node_def { name: "MatMul" op: "MatMul" input: "x" input: "x" }
+        node_def { name: "Relu" op: "Relu" input: "MatMul:product:0" }
+      }
+    }
+  }
+}
+"""
+
+TEXT_PYFUNC = """    node {
+      name: "py"
+      op: "PyFunc"
+      input: "x"
+      attr {
+        key: "token"
+        value { s: "pyfunc_1" }
+      }
+    }
+"""
+
+
 # ---- writing ------------------------------------------------------------------------------------
 
 def write(label, rel, data, fmt, technique, catalogue=''):
@@ -327,7 +379,7 @@ def write(label, rel, data, fmt, technique, catalogue=''):
         f.write(data)
     MANIFEST.append({'file': '%s/tensorflow/%s' % (label, rel), 'label': label, 'format': fmt,
                      'technique': technique, 'catalogue': catalogue,
-                     'loader': 'tf.saved_model.load' if fmt != 'keras-metadata' else 'tf.keras.models.load_model',
+                     'loader': 'tf.keras.models.load_model' if fmt == 'keras-metadata' else 'tf.saved_model.load',
                      'proven': False, 'notes': WHY})
 
 
@@ -359,7 +411,16 @@ def main():
     ])
     write('benign', 'frozen_graph.pb', frozen, 'tf-graphdef', 'frozen GraphDef (Placeholder, Const, MatMul)')
 
+    write('benign', 'dense_module/fingerprint.pb',
+          msg(fv(1, 11933140163343357530), fv(2, 1394467926263519532), fv(3, 8146914467045848281),
+              fv(4, 17230931744547227133), fv(5, 1823560829787151262), fb(6, fv(1, 1))), 'tf-fingerprint',
+          'fingerprint.pb (FingerprintDef hashes) that TensorFlow 2.12+ writes next to saved_model.pb')
+    write('benign', 'text_module/saved_model.pbtxt', (TEXT_MODEL % {'extra': ''}).encode(), 'tf-savedmodel-text',
+          'text-format SavedModel (saved_model.pbtxt) of a MatMul/Relu graph calling a library function')
+
     # ---- malicious
+    write('malicious', 'text_pyfunc/saved_model.pbtxt', (TEXT_MODEL % {'extra': TEXT_PYFUNC}).encode(), 'tf-savedmodel-text',
+          'text-format SavedModel whose graph calls PyFunc', '3.3.29')
     leak = [
         const_str('secret_path', '/etc/passwd'),
         node('ReadFile', 'ReadFile', ['secret_path:output:0']),

@@ -10,6 +10,7 @@ const (
 	TFUnknownOp         = "MG404"
 	TFDebugURL          = "MG405"
 	KerasLambdaMetadata = "MG406"
+	TFTextSavedModel    = "MG407"
 )
 
 // tensorflowRules covers TensorFlow SavedModel graphs. Ids in the MG4xx range.
@@ -61,5 +62,13 @@ var tensorflowRules = []Rule{
 		Why:   "tf.keras.models.load_model rebuilds Lambda layers from that bytecode and runs it whenever the layer is called: arbitrary Python from the file (CVE-2024-3660 class for Keras < 3 safe_mode).",
 		Fix:   "Load only the SavedModel signatures (tf.saved_model.load) or re-export the model with the Lambda replaced by a registered custom layer whose code you control.",
 		Tags:  []string{"security", "keras", "tensorflow", "code-execution"},
+	},
+	{
+		ID: TFTextSavedModel, Name: "TensorFlowTextSavedModel", Severity: finding.SeverityLow,
+		Title: "Text-format SavedModel checked by operator names only",
+		What:  "The file is a saved_model.pbtxt: the protobuf text form of a SavedModel, which TensorFlow loads like the binary form. modelgate checked its operator names (file, Python, debug and unknown operators are still reported) but not constant paths or attributes.",
+		Why:   "Real exports use the binary saved_model.pb; a text graph is editable by hand and gets a lighter check, so a reviewer should know.",
+		Fix:   "Prefer the binary saved_model.pb (tf.saved_model.save writes it) and scan that.",
+		Tags:  []string{"tensorflow"},
 	},
 }

@@ -28,6 +28,8 @@ func Default() []engine.Format {
 		tfsavedmodel.SavedModel{},
 		tfsavedmodel.KerasMetadata{},
 		tfsavedmodel.GraphDef{},
+		tfsavedmodel.Fingerprint{},
+		tfsavedmodel.SavedModelText{},
 	}
 	formats = append(formats, compressed.All()...)
 	// The protocol 0/1 sniff accepts almost any text-like bytes, so every

@@ -18,7 +18,8 @@ import (
 
 const fixtures = "../../../test/fixtures/"
 
-var formats = []engine.Format{tfsavedmodel.SavedModel{}, tfsavedmodel.KerasMetadata{}, tfsavedmodel.GraphDef{}}
+var formats = []engine.Format{tfsavedmodel.SavedModel{}, tfsavedmodel.KerasMetadata{}, tfsavedmodel.GraphDef{},
+	tfsavedmodel.Fingerprint{}, tfsavedmodel.SavedModelText{}}
 
 func newEngine(t testing.TB) *engine.Engine {
 	t.Helper()
@@ -46,6 +47,9 @@ func TestFixtures(t *testing.T) {
 		{"benign/tensorflow/vocab_table/saved_model.pb", "tf-savedmodel", ""},
 		{"benign/tensorflow/dense_module/keras_metadata.pb", "keras-metadata", ""},
 		{"benign/tensorflow/frozen_graph.pb", "tf-graphdef", ""},
+		{"benign/tensorflow/dense_module/fingerprint.pb", "tf-fingerprint", ""},
+		{"benign/tensorflow/text_module/saved_model.pbtxt", "tf-savedmodel-text", "MG407:low"},
+		{"malicious/tensorflow/text_pyfunc/saved_model.pbtxt", "tf-savedmodel-text", "MG402:critical,MG407:low"},
 		{"malicious/tensorflow/readfile_writefile/saved_model.pb", "tf-savedmodel", "MG401:high,MG401:high"},
 		{"malicious/tensorflow/eager_pyfunc/saved_model.pb", "tf-savedmodel", "MG402:critical"},
 		{"malicious/tensorflow/save_absolute_prefix/saved_model.pb", "tf-savedmodel", "MG403:high,MG403:high"},
@@ -128,7 +132,7 @@ func TestPathEscapes(t *testing.T) {
 
 // FuzzScan runs hostile bytes through every TensorFlow format.
 func FuzzScan(f *testing.F) {
-	seeds, _ := filepath.Glob("testdata/*.pb")
+	seeds, _ := filepath.Glob("testdata/*.pb*")
 	for _, s := range seeds {
 		data, err := os.ReadFile(s)
 		if err != nil {
