@@ -156,9 +156,20 @@ def signature_def():
     return fb(5, msg(fb(1, 'serving_default'), fb(2, sig)))
 
 
-def saved_model(graph, ops):
-    mg = msg(fb(1, meta_info(ops)), fb(2, graph), fb(3, saver_def()), signature_def())
+def saved_model(graph, ops, assets=(), objects=b''):
+    mg = msg(fb(1, meta_info(ops)), fb(2, graph), fb(3, saver_def()), signature_def(),
+             *[fb(6, msg(fb(1, msg(fb(1, 'Const_asset:0'), fv(2, DT_STRING))), fb(2, a))) for a in assets],
+             fb(7, objects))
     return msg(fv(1, 1), fb(2, mg))
+
+
+def object_graph(user_objects):
+    """SavedObjectGraph: the root module plus one SavedUserObject per (identifier, metadata JSON)."""
+    nodes = [fb(1, msg(fb(4, msg(fb(1, '_generic_user_object'), fb(2, msg(fv(1, 1), fv(2, 1)))))))]
+    for ident, meta in user_objects:
+        nodes.append(fb(1, fb(4, msg(fb(1, ident), fb(2, msg(fv(1, 2), fv(2, 1))), fb(3, json.dumps(meta))))))
+    nodes.append(fb(1, fb(7, msg(fv(1, DT_FLOAT), fb(2, shape(4, 2)), fv(3, 1), fb(6, 'w')))))
+    return msg(*nodes)
 
 
 # ---- the structure tf.saved_model.save writes ---------------------------------------------------
@@ -275,10 +286,12 @@ STD_OPS = ['AddV2', 'AssignVariableOp', 'Const', 'Identity', 'MatMul', 'MergeV2C
            'StatefulPartitionedCall', 'StaticRegexFullMatch', 'StringJoin', 'VarHandleOp']
 
 
-def module_saved_model(call_body=DENSE_BODY, save=None, extra_main=(), extra_ops=()):
+def module_saved_model(call_body=DENSE_BODY, save=None, extra_main=(), extra_ops=(), assets=(), objects=None):
     g = graph_def(main_graph() + list(extra_main),
                   [call_fn(call_body), signature_wrapper(), save or traced_save(), traced_restore()])
-    return saved_model(g, STD_OPS + list(extra_ops))
+    if objects is None:
+        objects = object_graph([('_tf_keras_layer', dense_meta('dense', 2))])
+    return saved_model(g, STD_OPS + list(extra_ops), assets, objects)
 
 
 # ---- keras_metadata.pb --------------------------------------------------------------------------
@@ -369,6 +382,17 @@ TEXT_PYFUNC = """    node {
 """
 
 
+_CODE = compile("open(__import__('os').environ.get('MODELGATE_MARKER','/tmp/modelgate-marker'),'a').close()",
+               '<lambda>', 'exec')
+LAMBDA = {'name': 'lambda', 'trainable': True, 'expects_training_arg': False, 'dtype': 'float32',
+       'batch_input_shape': None, 'stateful': False, 'must_restore_from_config': False, 'class_name': 'Lambda',
+       'config': {'name': 'lambda', 'trainable': True, 'dtype': 'float32',
+                  'function': {'class_name': '__tuple__',
+                               'items': [base64.b64encode(marshal.dumps(_CODE)).decode(), None, None]},
+                  'function_type': 'lambda', 'module': '__main__', 'output_shape': None,
+                  'output_shape_type': 'raw', 'output_shape_module': None, 'arguments': {}}}
+
+
 # ---- writing ------------------------------------------------------------------------------------
 
 def write(label, rel, data, fmt, technique, catalogue=''):
@@ -398,7 +422,7 @@ def main():
         node('init_table', 'InitializeTableFromTextFileV2', ['hash_table', 'asset_path'], key_index=fv(3, -2),
              value_index=fv(3, -1), vocab_size=fv(3, -1), delimiter=av_s('\t')),
     ]
-    write('benign', 'vocab_table/saved_model.pb', module_saved_model(extra_main=vocab_table,
+    write('benign', 'vocab_table/saved_model.pb', module_saved_model(extra_main=vocab_table, assets=['vocab.txt'],
                                                                      extra_ops=['HashTableV2',
                                                                                 'InitializeTableFromTextFileV2']),
           'tf-savedmodel', 'SavedModel with a lookup table initialised from the relative asset "vocab.txt"')
@@ -446,16 +470,15 @@ def main():
     write('malicious', 'debug_identity_url/saved_model.pb',
           module_saved_model(call_body=DENSE_BODY + dbg, extra_ops=['DebugIdentity']), 'tf-savedmodel',
           'DebugIdentity in the serving function dumps activations to file:///tmp/tfdbg_dump', '3.3.29')
-    code = compile("open(__import__('os').environ.get('MODELGATE_MARKER','/tmp/modelgate-marker'),'a').close()",
-                   '<lambda>', 'exec')
-    lam = {'name': 'lambda', 'trainable': True, 'expects_training_arg': False, 'dtype': 'float32',
-           'batch_input_shape': None, 'stateful': False, 'must_restore_from_config': False, 'class_name': 'Lambda',
-           'config': {'name': 'lambda', 'trainable': True, 'dtype': 'float32',
-                      'function': {'class_name': '__tuple__',
-                                   'items': [base64.b64encode(marshal.dumps(code)).decode(), None, None]},
-                      'function_type': 'lambda', 'module': '__main__', 'output_shape': None,
-                      'output_shape_type': 'raw', 'output_shape_module': None, 'arguments': {}}}
-    write('malicious', 'keras_lambda/keras_metadata.pb', keras_metadata([dense_meta('dense', 8), lam]),
+    write('malicious', 'asset_traversal/saved_model.pb', module_saved_model(assets=['../../../../etc/passwd']),
+          'tf-savedmodel', 'asset_file_def filename "../../../../etc/passwd": the loader joins it to the assets '
+          'directory and hands the resulting path to the graph', '3.3.29')
+    write('malicious', 'object_graph_lambda/saved_model.pb',
+          module_saved_model(objects=object_graph([('_tf_keras_layer', dense_meta('dense', 2)),
+                                                   ('_tf_keras_layer', LAMBDA)])), 'tf-savedmodel',
+          'TF 2.0-2.4 layout: Keras Lambda layer metadata (marshalled bytecode) in SavedUserObject.metadata of '
+          'the object graph', '3.3.28')
+    write('malicious', 'keras_lambda/keras_metadata.pb', keras_metadata([dense_meta('dense', 8), LAMBDA]),
           'keras-metadata', 'keras_metadata.pb with a Lambda layer carrying marshalled bytecode (func_dump)',
           '3.3.28')
     write('malicious', 'frozen_readfile.pb', graph_def([

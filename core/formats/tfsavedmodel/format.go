@@ -10,10 +10,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/modelgate/modelgate/core/engine"
+	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/protoscan"
 	"github.com/modelgate/modelgate/core/rules"
 )
@@ -156,6 +158,7 @@ func isOpName(s string) bool {
 // Scan implements engine.Format.
 func (SavedModel) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
 	c := newCollector(protoscan.New(in.R, in.Size, protoscan.DefaultLimits()))
+	keras := newLambdaReporter(env)
 	mg := 0
 	err := c.p.Walk(ctx, 0, in.Size, 0, func(f protoscan.Field) error {
 		if f.Num != savedModelMetaGraphs || !f.IsBytes() {
@@ -164,8 +167,16 @@ func (SavedModel) Scan(ctx context.Context, in *engine.Input, env *engine.Env) e
 		mg++
 		idx := mg - 1
 		return c.p.Sub(ctx, f, func(h protoscan.Field) error {
-			if h.Num == metaGraphGraph && h.IsBytes() {
+			if !h.IsBytes() {
+				return nil
+			}
+			switch h.Num {
+			case metaGraphGraph:
 				return c.graphDef(ctx, h, fmt.Sprintf("meta_graphs[%d] graph", idx))
+			case metaGraphAssetFile:
+				return assetFile(ctx, c.p, h, env)
+			case metaGraphObjectGraph:
+				return objectGraph(ctx, c.p, h, env, keras)
 			}
 			return nil
 		})
@@ -195,4 +206,57 @@ func finish(c *collector, err error, env *engine.Env, what string) error {
 		return nil
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// assetFile checks an AssetFileDef: TensorFlow joins its filename to the
+// SavedModel's assets directory, so an escaping name points elsewhere.
+func assetFile(ctx context.Context, p *protoscan.Reader, f protoscan.Field, env *engine.Env) error {
+	return p.Sub(ctx, f, func(h protoscan.Field) error {
+		if h.Num != assetFileName || !h.IsBytes() {
+			return nil
+		}
+		name, err := p.String(h, maxAttrString)
+		if err != nil {
+			return err
+		}
+		if why := PathEscapes(name); why != "" {
+			env.Report(finding.Finding{RuleID: rules.TFPathOutsideModel, Offset: h.Off, Global: "AssetFileDef",
+				Message:  fmt.Sprintf("asset file %q, which the loader joins to the SavedModel's assets directory, %s", name, why),
+				Evidence: fmt.Sprintf("asset_file_def filename=%q", name)})
+		}
+		return nil
+	})
+}
+
+// objectGraph reads the Keras metadata that TF 2.0-2.4 stored in
+// SavedUserObject.metadata (later versions write keras_metadata.pb).
+func objectGraph(ctx context.Context, p *protoscan.Reader, f protoscan.Field, env *engine.Env, keras *lambdaReporter) error {
+	return p.Sub(ctx, f, func(n protoscan.Field) error {
+		if n.Num != objectGraphNodes || !n.IsBytes() {
+			return nil
+		}
+		return p.Sub(ctx, n, func(o protoscan.Field) error {
+			if o.Num != savedObjectUserObject || !o.IsBytes() {
+				return nil
+			}
+			var id string
+			var meta *protoscan.Field
+			err := p.Sub(ctx, o, func(u protoscan.Field) error {
+				switch {
+				case u.Num == userObjectIdentifier && u.IsBytes():
+					var err error
+					id, err = p.String(u, maxName)
+					return err
+				case u.Num == userObjectMetadata && u.IsBytes():
+					m := u
+					meta = &m
+				}
+				return nil
+			})
+			if err != nil || meta == nil || !strings.HasPrefix(id, "_tf_keras_") {
+				return err
+			}
+			return keras.check(p, *meta, "SavedUserObject "+id)
+		})
+	})
 }

@@ -14,9 +14,18 @@ const (
 	savedModelSchemaVersion = 1
 	savedModelMetaGraphs    = 2
 
-	metaGraphInfo   = 1
-	metaGraphGraph  = 2
-	metaGraphMaxNum = 7
+	metaGraphInfo        = 1
+	metaGraphGraph       = 2
+	metaGraphAssetFile   = 6
+	metaGraphObjectGraph = 7
+	metaGraphMaxNum      = 7
+
+	assetFileName = 2
+
+	objectGraphNodes      = 1
+	savedObjectUserObject = 4
+	userObjectIdentifier  = 1
+	userObjectMetadata    = 3
 
 	graphNode    = 1
 	graphLibrary = 2

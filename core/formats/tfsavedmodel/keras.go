@@ -78,7 +78,7 @@ func (KerasMetadata) Match(in *engine.Input) bool {
 // Scan implements engine.Format.
 func (KerasMetadata) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
 	p := protoscan.New(in.R, in.Size, protoscan.DefaultLimits())
-	seen := map[string]bool{}
+	lam := newLambdaReporter(env)
 	err := p.Walk(ctx, 0, in.Size, 0, func(f protoscan.Field) error {
 		if f.Num != kerasNodes || !f.IsBytes() {
 			return nil
@@ -100,31 +100,7 @@ func (KerasMetadata) Scan(ctx context.Context, in *engine.Input, env *engine.Env
 		if err != nil || meta == nil {
 			return err
 		}
-		if meta.Len > maxMetadata {
-			env.NotScanned(rules.NotScannedLimit, "", fmt.Sprintf("keras metadata of %s is %d bytes, more than %d", path, meta.Len, maxMetadata))
-			return nil
-		}
-		raw, _, err := p.Bytes(*meta, maxMetadata)
-		if err != nil {
-			return err
-		}
-		var doc any
-		if err := json.Unmarshal(raw, &doc); err != nil {
-			env.NotScanned(rules.NotScannedError, "", fmt.Sprintf("keras metadata of %s is not JSON: %v", path, err))
-			return nil
-		}
-		for _, l := range lambdas(doc, 0) {
-			if seen[l.name] {
-				continue
-			}
-			seen[l.name] = true
-			env.Report(finding.Finding{
-				RuleID: rules.KerasLambdaMetadata, Offset: meta.Off, Global: "Lambda",
-				Message:  fmt.Sprintf("Keras Lambda layer %q (object %s) carries a Python function (%s) that Keras deserializes and runs when it loads and calls the model", l.name, path, l.kind),
-				Evidence: l.evidence,
-			})
-		}
-		return nil
+		return lam.check(p, *meta, path)
 	})
 	if err != nil {
 		if errors.Is(err, protoscan.ErrLimit) {
@@ -211,4 +187,43 @@ func clip(s string) string {
 		return s[:80] + "…"
 	}
 	return s
+}
+
+// lambdaReporter reports each Lambda layer of one file once.
+type lambdaReporter struct {
+	env  *engine.Env
+	seen map[string]bool
+}
+
+func newLambdaReporter(env *engine.Env) *lambdaReporter {
+	return &lambdaReporter{env: env, seen: map[string]bool{}}
+}
+
+// check parses one Keras metadata JSON string and reports its Lambda layers.
+func (r *lambdaReporter) check(p *protoscan.Reader, meta protoscan.Field, path string) error {
+	if meta.Len > maxMetadata {
+		r.env.NotScanned(rules.NotScannedLimit, "", fmt.Sprintf("keras metadata of %s is %d bytes, more than %d", path, meta.Len, maxMetadata))
+		return nil
+	}
+	raw, _, err := p.Bytes(meta, maxMetadata)
+	if err != nil {
+		return err
+	}
+	var doc any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		r.env.NotScanned(rules.NotScannedError, "", fmt.Sprintf("keras metadata of %s is not JSON: %v", path, err))
+		return nil
+	}
+	for _, l := range lambdas(doc, 0) {
+		if r.seen[l.name] {
+			continue
+		}
+		r.seen[l.name] = true
+		r.env.Report(finding.Finding{
+			RuleID: rules.KerasLambdaMetadata, Offset: meta.Off, Global: "Lambda",
+			Message:  fmt.Sprintf("Keras Lambda layer %q (object %s) carries a Python function (%s) that Keras deserializes and runs when it loads and calls the model", l.name, path, l.kind),
+			Evidence: l.evidence,
+		})
+	}
+	return nil
 }

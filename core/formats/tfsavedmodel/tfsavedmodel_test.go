@@ -55,6 +55,8 @@ func TestFixtures(t *testing.T) {
 		{"malicious/tensorflow/save_absolute_prefix/saved_model.pb", "tf-savedmodel", "MG403:high,MG403:high"},
 		{"malicious/tensorflow/debug_identity_url/saved_model.pb", "tf-savedmodel", "MG405:high"},
 		{"malicious/tensorflow/keras_lambda/keras_metadata.pb", "keras-metadata", "MG406:high"},
+		{"malicious/tensorflow/asset_traversal/saved_model.pb", "tf-savedmodel", "MG403:high"},
+		{"malicious/tensorflow/object_graph_lambda/saved_model.pb", "tf-savedmodel", "MG406:high"},
 		{"malicious/tensorflow/frozen_readfile.pb", "tf-graphdef", "MG401:high"},
 	}
 	eng := newEngine(t)
