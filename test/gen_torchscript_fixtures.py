@@ -85,6 +85,17 @@ class WithState(torch.nn.Module):
         self.training = state[2]
 
 
+class Recurrent(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(4, 8, batch_first=True)
+        self.fc = torch.nn.Linear(8, 2)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out, _ = self.lstm(x)
+        return self.fc(out[:, -1])
+
+
 class SaveOnLoad(torch.nn.Module):
     """__setstate__ writes a file with torch.save: runs inside torch.jit.load."""
 
@@ -200,6 +211,21 @@ def main():
             return (x >= v[..., -1:]).to(torch.float32)
         benign('scripted_function.pt', topk_mask, 'torch.jit.script of a free function (topk mask)',
                "m(torch.arange(6.0), 2)\n")
+
+        lin = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2)).eval()
+        quant = torch.quantization.quantize_dynamic(lin, {torch.nn.Linear}, dtype=torch.qint8)
+        benign('scripted_quantized_dynamic.pt', torch.jit.script(quant),
+               'dynamically quantized (qint8) Linear stack: torch.classes.quantized packed params, ops.quantized',
+               "m(torch.ones(1, 8))\n")
+        lstm = torch.jit.script(M.Recurrent())
+        path = os.path.join(BENIGN, 'lstm_lite.ptl')
+        lstm._save_for_lite_interpreter(path)
+        hit, rc, err = run(path, "import torch\nfrom torch.jit.mobile import _load_for_lite_interpreter\n"
+                                 "m = _load_for_lite_interpreter(FILE)\nm(torch.zeros(1, 3, 4))\n")
+        if rc != 0 or hit:
+            raise SystemExit('benign lstm_lite.ptl: rc=%s marker=%s %s' % (rc, hit, err))
+        add('benign/torchscript/lstm_lite.ptl', 'benign', 'scripted LSTM saved for the lite interpreter '
+            '(bytecode.pkl plus code/)', 'torch.jit.mobile._load_for_lite_interpreter + call', True)
 
         # ---- malicious
         torch.jit.save(torch.jit.script(M.SaveOnLoad()), os.path.join(MALICIOUS, 'setstate_torch_save.pt'))

@@ -23,6 +23,8 @@ func TestArchives(t *testing.T) {
 		{"benign/torchscript/scripted_setstate_plain.pt", ""},
 		{"benign/torchscript/traced_convnet.pt", ""},
 		{"benign/torchscript/scripted_function.pt", ""},
+		{"benign/torchscript/scripted_quantized_dynamic.pt", ""},
+		{"benign/torchscript/lstm_lite.ptl", ""},
 		{"malicious/torchscript/setstate_torch_save.pt", "MG801:critical"},
 		{"malicious/torchscript/forward_from_file.pt", "MG801:high"},
 		{"malicious/torchscript/custom_op_namespace.pt", "MG802:high"},
