@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/encoding/protowire"
+
 	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/formats/onnx"
@@ -156,3 +158,30 @@ func FuzzScan(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkScanLargeInitializer scans a model whose 64 MiB initializer must
+// be skipped by offset, not read.
+func BenchmarkScanLargeInitializer(b *testing.B) {
+	tensor := append(pbString(8, "W"), pbBytes(9, make([]byte, 64<<20))...)
+	graph := append(pbBytes(1, append(pbString(4, "Identity"), pbString(1, "W")...)), pbBytes(5, tensor)...)
+	model := append([]byte{0x08, 0x08}, pbBytes(7, graph)...)
+	model = append(model, pbBytes(8, append(pbString(1, ""), 0x10, 13))...)
+	eng, err := engine.New(engine.Options{Formats: []engine.Format{onnx.Format{}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(model)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r := eng.ScanReaderAt(context.Background(), "big.onnx", bytes.NewReader(model), int64(len(model)))
+		if len(r.Formats) != 1 || len(r.Findings) != 0 {
+			b.Fatalf("formats %v findings %+v", r.Formats, r.Findings)
+		}
+	}
+}
+
+func pbBytes(num protowire.Number, v []byte) []byte {
+	return protowire.AppendBytes(protowire.AppendTag(nil, num, protowire.BytesType), v)
+}
+
+func pbString(num protowire.Number, s string) []byte { return pbBytes(num, []byte(s)) }
