@@ -9,14 +9,19 @@ import (
 	"github.com/modelgate/modelgate/core/formats/compressed"
 	"github.com/modelgate/modelgate/core/formats/gguf"
 	"github.com/modelgate/modelgate/core/formats/keras"
+	"github.com/modelgate/modelgate/core/formats/onnx"
 	"github.com/modelgate/modelgate/core/formats/picklefmt"
 	"github.com/modelgate/modelgate/core/formats/safetensors"
+	"github.com/modelgate/modelgate/core/formats/tfsavedmodel"
+	"github.com/modelgate/modelgate/core/formats/torchscript"
 	"github.com/modelgate/modelgate/core/formats/zipfmt"
 )
 
 // Default returns every built-in format.
 func Default() []engine.Format {
 	formats := []engine.Format{
+		// Claims only members the torch-zip walker marked as code/ sources.
+		torchscript.Format{},
 		gguf.Format{},
 		// A safetensors header length whose low byte is 0x80 looks like a
 		// pickle PROTO opcode, so safetensors goes before pickle.
@@ -31,12 +36,19 @@ func Default() []engine.Format {
 		keras.HDF5{},
 	}
 	formats = append(formats, compressed.All()...)
-	// Keras JSON is matched by its first key, strictly, before the sniff.
-	formats = append(formats, keras.Config{})
-	// The protocol 0/1 sniff accepts almost any text-like bytes, so every
-	// format with a real magic number goes before it.
-	// Tokenizer configs are JSON text; claim them before the text-like
-	// pickle sniff.
-	formats = append(formats, chattemplate.TokenizerConfig{})
+	formats = append(formats,
+		// Protobuf formats have no magic number; their Match parses the
+		// top-level message strictly, so they follow every magic-number format.
+		onnx.Format{},
+		tfsavedmodel.SavedModel{},
+		tfsavedmodel.KerasMetadata{},
+		tfsavedmodel.GraphDef{},
+		tfsavedmodel.Fingerprint{},
+		tfsavedmodel.SavedModelText{},
+		// JSON and text formats match strictly on content and go before
+		// the protocol 0/1 pickle sniff, which accepts almost any text.
+		keras.Config{},
+		chattemplate.TokenizerConfig{},
+	)
 	return append(formats, picklefmt.Sniffed{})
 }

@@ -243,8 +243,11 @@ func (s *scanner) entry(ctx context.Context, e *Entry) error {
 			fmt.Sprintf("local header at offset %d", e.HeaderOffset))
 	}
 	hint := ""
-	if s.isTensorData(e.Name) {
+	switch {
+	case s.isTensorData(e.Name):
 		hint = engine.ContextTensorData
+	case s.isTorchCode(e.Name):
+		hint = ContextTorchScriptCode
 	}
 	if e.Method == MethodStore {
 		return s.scanStored(ctx, e, member, hint)
@@ -316,6 +319,24 @@ func PathEscapes(name string) string {
 		}
 	}
 	return ""
+}
+
+// ContextTorchScriptCode marks the serialized TorchScript source members
+// ("<dir>/code/**.py") of a torch archive, which torch.jit.load compiles.
+const ContextTorchScriptCode = "torchscript-code"
+
+// isTorchCode reports whether name is TorchScript source: a .py member
+// under "<dir>/code/" of a torch archive.
+func (s *scanner) isTorchCode(name string) bool {
+	if !strings.HasSuffix(name, ".py") {
+		return false
+	}
+	for p := range s.torch {
+		if strings.HasPrefix(name, strings.TrimSuffix(p, "data/")+"code/") {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *scanner) isTensorData(name string) bool {

@@ -1,0 +1,334 @@
+package tfsavedmodel
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/modelgate/modelgate/core/protoscan"
+)
+
+// Field numbers from tensorflow/core/framework/{graph,node_def,function,
+// attr_value,tensor,op_def}.proto and protobuf/{saved_model,meta_graph}.proto.
+const (
+	savedModelSchemaVersion = 1
+	savedModelMetaGraphs    = 2
+
+	metaGraphInfo        = 1
+	metaGraphGraph       = 2
+	metaGraphAssetFile   = 6
+	metaGraphObjectGraph = 7
+	metaGraphMaxNum      = 7
+
+	assetFileName = 2
+
+	objectGraphNodes      = 1
+	savedObjectUserObject = 4
+	userObjectIdentifier  = 1
+	userObjectMetadata    = 3
+
+	graphNode    = 1
+	graphLibrary = 2
+
+	libraryFunction = 1
+
+	functionSignature = 1
+	functionNodeDef   = 3
+	opDefName         = 1
+
+	nodeName  = 1
+	nodeOp    = 2
+	nodeInput = 3
+	nodeAttr  = 5
+
+	attrValueList   = 1
+	attrValueS      = 2
+	attrValueTensor = 8
+	listValueS      = 2
+
+	tensorStringVal = 8
+)
+
+const (
+	maxName        = 1024
+	maxAttrString  = 4096
+	maxKeptInputs  = 4
+	maxKeptStrings = 16
+)
+
+// node is what the analysis needs of a NodeDef.
+type node struct {
+	name, op string
+	inputs   []string
+	// strs holds the string constants of the attrs the rules read:
+	// Const "value", debug "debug_urls"/"debug_ops_spec",
+	// ImmutableConst "memory_region_name".
+	strs map[string][]string
+	off  int64
+}
+
+// graph is one node list: the main graph of a meta graph, a frozen
+// GraphDef, or the body of a library function.
+type graph struct {
+	label  string
+	nodes  []node
+	byName map[string]int
+}
+
+func (g *graph) add(n node) {
+	if g.byName == nil {
+		g.byName = map[string]int{}
+	}
+	if _, dup := g.byName[n.name]; !dup {
+		g.byName[n.name] = len(g.nodes)
+	}
+	g.nodes = append(g.nodes, n)
+}
+
+// interestingAttrs are the attrs whose strings are kept.
+var interestingAttrs = map[string]bool{
+	"value": true, "token": true, "debug_urls": true, "debug_ops_spec": true, "memory_region_name": true,
+}
+
+// collector gathers every graph and function of one file.
+type collector struct {
+	p         *protoscan.Reader
+	graphs    []*graph
+	functions map[string]bool
+}
+
+func newCollector(p *protoscan.Reader) *collector {
+	return &collector{p: p, functions: map[string]bool{}}
+}
+
+// graphDef walks a GraphDef: its nodes and its function library.
+func (c *collector) graphDef(ctx context.Context, f protoscan.Field, label string) error {
+	g := &graph{label: label}
+	c.graphs = append(c.graphs, g)
+	return c.p.Sub(ctx, f, func(h protoscan.Field) error {
+		if !h.IsBytes() {
+			return nil
+		}
+		switch h.Num {
+		case graphNode:
+			n, err := c.nodeDef(ctx, h)
+			if err != nil {
+				return err
+			}
+			g.add(n)
+		case graphLibrary:
+			return c.p.Sub(ctx, h, func(l protoscan.Field) error {
+				if l.Num == libraryFunction && l.IsBytes() {
+					return c.functionDef(ctx, l)
+				}
+				return nil
+			})
+		}
+		return nil
+	})
+}
+
+func (c *collector) functionDef(ctx context.Context, f protoscan.Field) error {
+	g := &graph{}
+	var name string
+	err := c.p.Sub(ctx, f, func(h protoscan.Field) error {
+		if !h.IsBytes() {
+			return nil
+		}
+		switch h.Num {
+		case functionSignature:
+			return c.p.Sub(ctx, h, func(s protoscan.Field) error {
+				if s.Num == opDefName && s.IsBytes() {
+					var err error
+					name, err = c.p.String(s, maxName)
+					return err
+				}
+				return nil
+			})
+		case functionNodeDef:
+			n, err := c.nodeDef(ctx, h)
+			if err != nil {
+				return err
+			}
+			g.add(n)
+		}
+		return nil
+	})
+	g.label = "function " + name
+	c.functions[name] = true
+	c.graphs = append(c.graphs, g)
+	return err
+}
+
+func (c *collector) nodeDef(ctx context.Context, f protoscan.Field) (node, error) {
+	n := node{off: f.Off}
+	err := c.p.Sub(ctx, f, func(h protoscan.Field) error {
+		if !h.IsBytes() {
+			return nil
+		}
+		var err error
+		switch h.Num {
+		case nodeName:
+			n.name, err = c.p.String(h, maxName)
+		case nodeOp:
+			n.op, err = c.p.String(h, maxName)
+		case nodeInput:
+			if len(n.inputs) < maxKeptInputs {
+				var in string
+				in, err = c.p.String(h, maxName)
+				n.inputs = append(n.inputs, in)
+			}
+		case nodeAttr:
+			err = c.attrEntry(ctx, h, &n)
+		}
+		return err
+	})
+	return n, err
+}
+
+// attrEntry reads one map<string, AttrValue> entry, keeping the strings of
+// interesting attrs.
+func (c *collector) attrEntry(ctx context.Context, f protoscan.Field, n *node) error {
+	var key string
+	var val *protoscan.Field
+	err := c.p.Sub(ctx, f, func(h protoscan.Field) error {
+		if !h.IsBytes() {
+			return nil
+		}
+		switch h.Num {
+		case 1:
+			var err error
+			key, err = c.p.String(h, maxName)
+			return err
+		case 2:
+			v := h
+			val = &v
+		}
+		return nil
+	})
+	if err != nil || val == nil || !interestingAttrs[key] {
+		return err
+	}
+	var strs []string
+	keep := func(h protoscan.Field) error {
+		if len(strs) >= maxKeptStrings {
+			return nil
+		}
+		s, err := c.p.String(h, maxAttrString)
+		strs = append(strs, s)
+		return err
+	}
+	err = c.p.Sub(ctx, *val, func(h protoscan.Field) error {
+		if !h.IsBytes() {
+			return nil
+		}
+		switch h.Num {
+		case attrValueS:
+			return keep(h)
+		case attrValueList:
+			return c.p.Sub(ctx, h, func(l protoscan.Field) error {
+				if l.Num == listValueS && l.IsBytes() {
+					return keep(l)
+				}
+				return nil
+			})
+		case attrValueTensor:
+			return c.p.Sub(ctx, h, func(t protoscan.Field) error {
+				if t.Num == tensorStringVal && t.IsBytes() {
+					return keep(t)
+				}
+				return nil
+			})
+		}
+		return nil
+	})
+	if len(strs) > 0 {
+		if n.strs == nil {
+			n.strs = map[string][]string{}
+		}
+		n.strs[key] = append(n.strs[key], strs...)
+	}
+	return err
+}
+
+// inputNode returns the producing node's name of a NodeDef input: "^ctrl"
+// control inputs give "", "node:0" and function-body "node:output:0" give
+// "node".
+func inputNode(in string) string {
+	if strings.HasPrefix(in, "^") {
+		return ""
+	}
+	if i := strings.IndexByte(in, ':'); i >= 0 {
+		return in[:i]
+	}
+	return in
+}
+
+// passThrough says which inputs of an op carry a path string unchanged or
+// as a part (so constants behind them are the path).
+var passThrough = map[string][]int{
+	"Identity": {0}, "PlaceholderWithDefault": {0}, "StringJoin": {0, 1, 2, 3},
+	"Select": {1, 2}, "SelectV2": {1, 2}, "ShardedFilename": {0}, "ShardedFilespec": {0},
+	"Pack": {0, 1, 2, 3}, "ConcatV2": {0, 1, 2},
+}
+
+const maxResolveDepth = 8
+
+// constStrings follows input idx of n back through pass-through ops to
+// Const nodes and returns their strings.
+func (g *graph) constStrings(n *node, idx int) []string {
+	var out []string
+	seen := map[int]bool{}
+	var walk func(in string, depth int)
+	walk = func(in string, depth int) {
+		if depth > maxResolveDepth || len(out) >= maxKeptStrings {
+			return
+		}
+		i, ok := g.byName[inputNode(in)]
+		if !ok || seen[i] {
+			return
+		}
+		seen[i] = true
+		src := &g.nodes[i]
+		if src.op == "Const" {
+			out = append(out, src.strs["value"]...)
+			return
+		}
+		for _, k := range passThrough[src.op] {
+			if k < len(src.inputs) {
+				walk(src.inputs[k], depth+1)
+			}
+		}
+	}
+	if idx < len(n.inputs) {
+		walk(n.inputs[idx], 0)
+	}
+	return out
+}
+
+// PathEscapes returns why a path constant leaves the model directory ("" if
+// it does not): absolute POSIX or Windows paths, ".." components and
+// URLs of other file systems (gs://, s3://, hdfs://, file://, ...).
+func PathEscapes(p string) string {
+	n := strings.ReplaceAll(p, "\\", "/")
+	switch {
+	case n == "":
+		return ""
+	case strings.Contains(n, "://"):
+		return "names another file system (URL)"
+	case strings.HasPrefix(n, "/"):
+		return "is an absolute path"
+	case len(n) >= 2 && n[1] == ':' && ('a' <= n[0]|0x20 && n[0]|0x20 <= 'z'):
+		return "is an absolute Windows path"
+	}
+	for _, part := range strings.Split(n, "/") {
+		if part == ".." {
+			return "climbs out of the model directory with '..'"
+		}
+	}
+	return ""
+}
+
+func (n *node) label(g *graph) string {
+	return fmt.Sprintf("node %q (%s) in %s", n.name, n.op, g.label)
+}
