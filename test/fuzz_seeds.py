@@ -17,6 +17,6 @@ def write(dst, files, maxsize):
         name = os.path.basename(p).replace('.', '_')
         open(os.path.join(dst, 'seed_' + name), 'w').write('go test fuzz v1\n[]byte("%s")\n' % q(b))
 fx = 'test/fixtures'
-write('core/formats/list/testdata/fuzz/FuzzScan', [f for f in glob.glob(fx+'/*/*') if os.path.isfile(f)], 6000)
-write('core/formats/zipfmt/testdata/fuzz/FuzzWalk', [f for f in glob.glob(fx+'/*/*') if os.path.isfile(f) and open(f,'rb').read(2) == b'PK' or f.endswith(('.pt','.npz','.zip'))], 12000)
-write('core/pickle/testdata/fuzz/FuzzRun', [f for f in glob.glob(fx+'/*/*.pkl')], 4000)
+write('core/formats/list/testdata/fuzz/FuzzScan', [f for f in glob.glob(fx+'/**/*', recursive=True) if os.path.isfile(f)], 6000)
+write('core/formats/zipfmt/testdata/fuzz/FuzzWalk', [f for f in glob.glob(fx+'/**/*', recursive=True) if os.path.isfile(f) and open(f,'rb').read(2) == b'PK' or f.endswith(('.pt','.npz','.zip'))], 12000)
+write('core/pickle/testdata/fuzz/FuzzRun', [f for f in glob.glob(fx+'/**/*.pkl', recursive=True)], 4000)
