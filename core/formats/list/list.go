@@ -6,6 +6,7 @@ package list
 import (
 	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/formats/compressed"
+	"github.com/modelgate/modelgate/core/formats/numpy"
 	"github.com/modelgate/modelgate/core/formats/picklefmt"
 	"github.com/modelgate/modelgate/core/formats/zipfmt"
 )
@@ -13,6 +14,7 @@ import (
 // Default returns every built-in format.
 func Default() []engine.Format {
 	formats := []engine.Format{
+		numpy.Npy{},
 		zipfmt.PyTorchZip{},
 		zipfmt.Zip{},
 		picklefmt.LegacyTorch{},
