@@ -8,6 +8,7 @@ import (
 	"github.com/modelgate/modelgate/core/formats/compressed"
 	"github.com/modelgate/modelgate/core/formats/numpy"
 	"github.com/modelgate/modelgate/core/formats/picklefmt"
+	"github.com/modelgate/modelgate/core/formats/tarfmt"
 	"github.com/modelgate/modelgate/core/formats/zipfmt"
 )
 
@@ -17,6 +18,8 @@ func Default() []engine.Format {
 		numpy.Npy{},
 		zipfmt.PyTorchZip{},
 		zipfmt.Zip{},
+		tarfmt.TorchTar{},
+		tarfmt.Tar{},
 		picklefmt.LegacyTorch{},
 		picklefmt.Pickle{},
 	}
