@@ -8,6 +8,7 @@ import (
 	"github.com/modelgate/modelgate/core/formats/compressed"
 	"github.com/modelgate/modelgate/core/formats/numpy"
 	"github.com/modelgate/modelgate/core/formats/picklefmt"
+	"github.com/modelgate/modelgate/core/formats/sevenzip"
 	"github.com/modelgate/modelgate/core/formats/tarfmt"
 	"github.com/modelgate/modelgate/core/formats/zipfmt"
 )
@@ -18,6 +19,7 @@ func Default() []engine.Format {
 		numpy.Npy{},
 		zipfmt.PyTorchZip{},
 		zipfmt.Zip{},
+		sevenzip.SevenZip{},
 		tarfmt.TorchTar{},
 		tarfmt.Tar{},
 		picklefmt.LegacyTorch{},
