@@ -92,10 +92,17 @@ type streams struct {
 // Encrypted reports whether any folder uses AES.
 func (s *streams) Encrypted() bool {
 	for _, f := range s.folders {
-		for _, c := range f.coders {
-			if bytes.Equal(c.id, codecAES) {
-				return true
-			}
+		if f.encrypted() {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *folder) encrypted() bool {
+	for _, c := range f.coders {
+		if bytes.Equal(c.id, codecAES) {
+			return true
 		}
 	}
 	return false
@@ -485,96 +492,108 @@ func (w *headerWalker) subStreamsInfo(s *streams) error {
 	return nil
 }
 
-// header walks a plain Header.
-func (w *headerWalker) header() error {
-	if err := w.expect(idHeader); err != nil {
-		return err
+// header walks a plain Header and returns its main streams (nil if none).
+func (w *headerWalker) header() (*streams, error) {
+	main, err := w.headerBody()
+	return main, err
+}
+
+func (w *headerWalker) headerBody() (main *streams, err error) {
+	if err = w.expect(idHeader); err != nil {
+		return nil, err
 	}
 	id, err := w.byte()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if id == idArchiveProperties {
 		for {
 			t, err := w.byte()
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if t == idEnd {
 				break
 			}
 			n, err := w.number()
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if err := w.skip(n); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if id, err = w.byte(); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for _, want := range []byte{idAdditionalStreams, idMainStreams} {
 		if id != want {
 			continue
 		}
-		if _, err := w.streamsInfo(); err != nil {
-			return err
+		s, err := w.streamsInfo()
+		if err != nil {
+			return nil, err
+		}
+		if want == idMainStreams {
+			main = s
 		}
 		if id, err = w.byte(); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if id == idFilesInfo {
 		if _, err := w.count("files"); err != nil {
-			return err
+			return nil, err
 		}
 		for {
 			t, err := w.byte()
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if t == idEnd {
 				break
 			}
 			n, err := w.number()
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if err := w.skip(n); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if id, err = w.byte(); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if id != idEnd {
-		return fmt.Errorf("7z header: unexpected property 0x%02x", id)
+		return nil, fmt.Errorf("7z header: unexpected property 0x%02x", id)
 	}
-	return nil
+	return main, nil
 }
 
 // preflight checks that the archive's header stays within bounds before
-// the decoder parses it. maxCount bounds every declared count.
-func preflight(r io.ReaderAt, size int64, maxCount uint64) error {
+// the decoder parses it. maxCount bounds every declared count. It returns
+// the indexes of folders (the decoder's File.Stream) that are encrypted:
+// without a password they are never handed to the decoder, whose key
+// derivation alone can cost seconds per member.
+func preflight(r io.ReaderAt, size int64, maxCount uint64) (map[int]bool, error) {
 	var sig [signatureLen]byte
 	if _, err := r.ReadAt(sig[:], 0); err != nil {
-		return fmt.Errorf("7z: signature header: %w", err)
+		return nil, fmt.Errorf("7z: signature header: %w", err)
 	}
 	next := binary.LittleEndian.Uint64(sig[12:20])
 	hsize := binary.LittleEndian.Uint64(sig[20:28])
 	avail := uint64(size - signatureLen)
 	if next > avail || hsize > avail-next {
-		return fmt.Errorf("7z: header (%d bytes at %d) lies outside the %d-byte file", hsize, next, size)
+		return nil, fmt.Errorf("7z: header (%d bytes at %d) lies outside the %d-byte file", hsize, next, size)
 	}
 	if hsize > maxHeaderBytes {
-		return limitf("7z header of %d bytes exceeds %d", hsize, maxHeaderBytes)
+		return nil, limitf("7z header of %d bytes exceeds %d", hsize, maxHeaderBytes)
 	}
 	hdr := make([]byte, hsize)
 	if _, err := r.ReadAt(hdr, int64(signatureLen+next)); err != nil {
-		return fmt.Errorf("7z: read header: %w", err)
+		return nil, fmt.Errorf("7z: read header: %w", err)
 	}
 	for round := 0; round < 4; round++ {
 		if len(hdr) == 0 || hdr[0] != idEncodedHeader {
@@ -583,17 +602,27 @@ func preflight(r io.ReaderAt, size int64, maxCount uint64) error {
 		w := &headerWalker{b: hdr[1:], maxCount: maxCount}
 		s, err := w.streamsInfo()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if hdr, err = decodeHeader(r, size, s); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if len(hdr) == 0 {
-		return nil // an empty archive
+		return nil, nil // an empty archive
 	}
 	w := &headerWalker{b: hdr, maxCount: maxCount}
-	return w.header()
+	main, err := w.header()
+	if err != nil || main == nil {
+		return nil, err
+	}
+	enc := map[int]bool{}
+	for i, f := range main.folders {
+		if f.encrypted() {
+			enc[i] = true
+		}
+	}
+	return enc, nil
 }
 
 // decodeHeader unpacks an encoded header: one folder with one LZMA, LZMA2

@@ -44,7 +44,8 @@ func (SevenZip) Scan(ctx context.Context, in *engine.Input, env *engine.Env) err
 	if in.Size < signatureLen {
 		return fmt.Errorf("7z: %d bytes is too short for the signature header", in.Size)
 	}
-	if err := preflight(in.R, in.Size, uint64(lim.MaxMembers)); err != nil {
+	encrypted, err := preflight(in.R, in.Size, uint64(lim.MaxMembers))
+	if err != nil {
 		var le *limitError
 		switch {
 		case errors.Is(err, errEncrypted):
@@ -56,7 +57,7 @@ func (SevenZip) Scan(ctx context.Context, in *engine.Input, env *engine.Env) err
 		}
 		return err
 	}
-	a, err := sz.NewReader(in.R, in.Size)
+	a, err := openArchive(in.R, in.Size)
 	if err != nil {
 		var re *sz.ReadError
 		if errors.As(err, &re) && re.Encrypted {
@@ -73,6 +74,11 @@ func (SevenZip) Scan(ctx context.Context, in *engine.Input, env *engine.Env) err
 		if i >= lim.MaxMembers {
 			env.NotScanned(rules.NotScannedLimit, "", fmt.Sprintf("more than max_members %d members; the rest were not scanned", lim.MaxMembers))
 			return nil
+		}
+		checkName(env, f)
+		if encrypted[f.Stream] && !f.Mode().IsDir() && f.UncompressedSize > 0 {
+			env.NotScanned(rules.NotScannedEncrypted, memberName(f), "member is encrypted (7z AES)")
+			continue
 		}
 		if err := scanMember(ctx, env, f, in.Size, &budget); err != nil {
 			return err
@@ -94,30 +100,26 @@ func archiveBudget(lim limits.Limits, compressed int64) int64 {
 
 func scanMember(ctx context.Context, env *engine.Env, f *sz.File, archiveSize int64, budget *int64) error {
 	name := f.Name
-	member := name
-	if member == "" {
-		member = "<unnamed>"
-	}
-	if why := zipfmt.PathEscapes(name); why != "" {
-		env.Report(finding.Finding{RuleID: rules.ArchiveSlip, Member: member, Offset: -1,
-			Message: fmt.Sprintf("member name %q %s", name, why)})
-	}
+	member := memberName(f)
 	mode := f.Mode()
 	if mode.IsDir() {
 		return nil
 	}
-	rc, err := f.Open()
-	if err != nil {
-		return memberError(env, member, err, 0)
-	}
-	defer rc.Close()
-	if mode&fs.ModeSymlink != 0 {
-		return checkLink(env, member, name, rc)
-	}
-	if *budget <= 0 {
+	link := mode&fs.ModeSymlink != 0
+	if !link && *budget <= 0 {
+		// Opening would make the decoder skip through the rest of the
+		// previous member first, outside any limit.
 		env.Report(finding.Finding{RuleID: rules.DecompressBomb, Member: member, Offset: -1,
 			Message: "the archive's members together expand past the decompression limits; this member was not scanned"})
 		return nil
+	}
+	rc, err := openMember(f)
+	if err != nil {
+		return memberError(env, member, err, 0)
+	}
+	defer closeMember(rc)
+	if link {
+		return checkLink(env, member, name, &cutReader{r: rc, left: maxLinkTarget})
 	}
 	cr := &cutReader{r: rc, left: *budget}
 	err = env.RecurseStream(ctx, member, cr, archiveSize, "")
@@ -139,6 +141,21 @@ func scanMember(ctx context.Context, env *engine.Env, f *sz.File, archiveSize in
 	return nil
 }
 
+// checkName reports a member name that escapes the extraction directory.
+func checkName(env *engine.Env, f *sz.File) {
+	if why := zipfmt.PathEscapes(f.Name); why != "" {
+		env.Report(finding.Finding{RuleID: rules.ArchiveSlip, Member: memberName(f), Offset: -1,
+			Message: fmt.Sprintf("member name %q %s", f.Name, why)})
+	}
+}
+
+func memberName(f *sz.File) string {
+	if f.Name == "" {
+		return "<unnamed>"
+	}
+	return f.Name
+}
+
 // memberError records a member that could not be (fully) decompressed.
 func memberError(env *engine.Env, member string, err error, read int64) error {
 	var re *sz.ReadError
@@ -156,10 +173,10 @@ func memberError(env *engine.Env, member string, err error, read int64) error {
 
 // checkLink reports a symbolic link member (its content is the target)
 // whose target leaves the extraction directory.
-func checkLink(env *engine.Env, member, name string, r io.Reader) error {
-	target, err := io.ReadAll(io.LimitReader(r, maxLinkTarget))
-	if err != nil {
-		return memberError(env, member, err, 0)
+func checkLink(env *engine.Env, member, name string, cr *cutReader) error {
+	target, _ := io.ReadAll(cr)
+	if cr.err != nil {
+		return memberError(env, member, cr.err, 0)
 	}
 	if why := linkEscapes(name, string(target)); why != "" {
 		env.Report(finding.Finding{RuleID: rules.ArchiveSlip, Member: member, Offset: -1,
@@ -190,7 +207,7 @@ func (c *cutReader) Read(p []byte) (int, error) {
 	if int64(len(p)) > c.left {
 		p = p[:c.left]
 	}
-	n, err := c.r.Read(p)
+	n, err := guardedRead(c.r, p)
 	c.n += int64(n)
 	c.left -= int64(n)
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -198,4 +215,35 @@ func (c *cutReader) Read(p []byte) (int, error) {
 		err = io.EOF
 	}
 	return n, err
+}
+
+// The decoder is a third-party library fed hostile bytes. A panic inside
+// it is turned into an error for this archive or member (reported as not
+// scanned) instead of taking the whole file's scan down.
+
+func openArchive(r io.ReaderAt, size int64) (a *sz.Reader, err error) {
+	defer recoverFault(&err)
+	return sz.NewReader(r, size)
+}
+
+func openMember(f *sz.File) (rc io.ReadCloser, err error) {
+	defer recoverFault(&err)
+	return f.Open()
+}
+
+func closeMember(rc io.ReadCloser) {
+	var err error
+	defer recoverFault(&err)
+	_ = rc.Close()
+}
+
+func guardedRead(r io.Reader, p []byte) (n int, err error) {
+	defer recoverFault(&err)
+	return r.Read(p)
+}
+
+func recoverFault(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("7z decoder fault on malformed data: %v", r)
+	}
 }
