@@ -262,7 +262,7 @@ func parseTypeString(s string) (DType, error) {
 		return DType{Object: true}, nil
 	}
 	var out DType
-	for _, part := range strings.Split(s, ",") {
+	for _, part := range splitTop(s) {
 		part = strings.TrimSpace(part)
 		mult := int64(1)
 		if strings.HasPrefix(part, "(") {
@@ -290,6 +290,26 @@ func parseTypeString(s string) (DType, error) {
 		out.ItemSize = addCap(out.ItemSize, mulCap(size, mult))
 	}
 	return out, nil
+}
+
+// splitTop splits a comma-separated type string outside parentheses.
+func splitTop(s string) []string {
+	var parts []string
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				parts = append(parts, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(parts, s[start:])
 }
 
 func typeCodeSize(code string) (int64, error) {
