@@ -150,8 +150,8 @@ var builtin = []Rule{
 	{
 		ID: TorchTarLayout, Name: "TorchTarLayout", Severity: finding.SeverityMedium,
 		Title: "Legacy PyTorch tar checkpoint does not follow torch's layout",
-		What:  "A tar file with the members torch.load's oldest format reads (storages, tensors, pickle) repeats one of them or cannot be followed to its end (unknown storage type, truncated records).",
-		Why:   "torch.load reads the last copy of each member and unpickles records interleaved with raw storage bytes; a layout modelgate cannot follow may hide a record it did not see.",
+		What:  "A tar file with the members torch.load's oldest format reads (storages, tensors, pickle) repeats one of them, or one of its records runs past the end of its member.",
+		Why:   "torch.load reads the last copy of each member and unpickles records interleaved with raw storage bytes; scanners that read the first copy, or that do not skip the raw bytes exactly, miss records. modelgate scans every copy and follows the layout as torch does.",
 		Fix:   "Re-save the model with a current torch.save (zip format) or as safetensors.",
 		Tags:  []string{"security", "pytorch", "integrity"},
 	},

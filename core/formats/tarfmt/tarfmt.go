@@ -267,12 +267,16 @@ func isTorchName(name string) bool {
 	return false
 }
 
+// isRegular reports whether a member carries file data. Python's tarfile
+// extracts members of unknown types as regular files (and extractfile
+// reads them), so everything but links, directories, devices and global
+// PAX records counts.
 func isRegular(h *tar.Header) bool {
 	switch h.Typeflag {
-	case tar.TypeReg, tar.TypeRegA, tar.TypeCont, tar.TypeGNUSparse:
-		return true
+	case tar.TypeLink, tar.TypeSymlink, tar.TypeChar, tar.TypeBlock, tar.TypeDir, tar.TypeFifo, tar.TypeXGlobalHeader:
+		return false
 	}
-	return false
+	return true
 }
 
 func isSparse(h *tar.Header) bool {

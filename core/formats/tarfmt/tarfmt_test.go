@@ -63,6 +63,7 @@ func TestScan(t *testing.T) {
 		{file: "symlink_escape.tar", format: "tar", findings: "MG202", member: "model/link"},
 		{file: "symlink_inside.tar", format: "tar"},
 		{file: "hardlink_escape.tar", format: "tar", findings: "MG202"},
+		{file: "unknown_type.tar", format: "tar", findings: "MG101", member: "model.pkl"},
 		{file: "dup_members.tar", format: "tar", findings: "MG101", member: "model.pkl#2"},
 		{file: "torch_benign.tar", format: "pytorch-tar"},
 		{file: "torch_storage_args_evil.tar", format: "pytorch-tar", findings: "MG101", unscanned: "MG905", member: "storages"},

@@ -20,7 +20,10 @@ def tar(entries, fmt=tarfile.PAX_FORMAT):
             name, data = e[0], e[1]
             ti = tarfile.TarInfo(name)
             ti.mtime, ti.mode, ti.uname, ti.gname = 0, 0o644, 'root', 'root'
-            if len(e) > 2:
+            if len(e) > 2 and e[2] == b'Z':  # unknown type: tarfile still extracts its data
+                ti.type, ti.size = e[2], len(data)
+                t.addfile(ti, io.BytesIO(data))
+            elif len(e) > 2:
                 ti.type, ti.linkname = e[2], e[3]
                 t.addfile(ti)
             else:
@@ -70,6 +73,7 @@ write('abs_name.tar', tar([('/etc/cron.d/evil', b'* * * * * root true\n')]))
 write('symlink_escape.tar', tar([('model/link', b'', tarfile.SYMTYPE, '../../../etc/passwd')]))
 write('symlink_inside.tar', tar([('model/link', b'', tarfile.SYMTYPE, '../model.pkl'), ('model.pkl', BENIGN)]))
 write('hardlink_escape.tar', tar([('model/link', b'', tarfile.LNKTYPE, '../outside')]))
+write('unknown_type.tar', tar([('model.pkl', EVIL, b'Z', '')]))
 write('dup_members.tar', tar([('model.pkl', BENIGN), ('model.pkl', EVIL)]))
 write('torch_benign.tar', torch_tar())
 write('torch_storage_args_evil.tar', torch_tar(storages_args=EVIL))
@@ -84,5 +88,5 @@ with tempfile.TemporaryDirectory() as td:
         f.write(EVIL)
         f.seek(1 << 20)
         f.write(b'\n')
-    subprocess.run(['tar', '--sparse', '--format=gnu', '-cf', os.path.abspath('sparse_gnu.tar'), '-C', td,
+    subprocess.run(['tar', '--sparse', '--format=gnu', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-cf', os.path.abspath('sparse_gnu.tar'), '-C', td,
                     'model.pkl'], check=True)
