@@ -100,7 +100,7 @@ func ReadHeader(r io.ReaderAt, size int64) (*Header, error) {
 		return nil, fmt.Errorf("npy: header of %d bytes runs past the end of the file", hlen)
 	}
 	raw := make([]byte, hlen)
-	if _, err := r.ReadAt(raw, start); err != nil && !(err == io.EOF && hlen == 0) {
+	if n, err := r.ReadAt(raw, start); n < len(raw) {
 		return nil, fmt.Errorf("npy: read header: %w", err)
 	}
 	h.DataOffset = start + hlen

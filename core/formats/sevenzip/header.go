@@ -579,7 +579,7 @@ func (w *headerWalker) headerBody() (main *streams, err error) {
 // derivation alone can cost seconds per member.
 func preflight(r io.ReaderAt, size int64, maxCount uint64) (map[int]bool, error) {
 	var sig [signatureLen]byte
-	if _, err := r.ReadAt(sig[:], 0); err != nil {
+	if n, err := r.ReadAt(sig[:], 0); n < len(sig) {
 		return nil, fmt.Errorf("7z: signature header: %w", err)
 	}
 	next := binary.LittleEndian.Uint64(sig[12:20])
@@ -592,7 +592,7 @@ func preflight(r io.ReaderAt, size int64, maxCount uint64) (map[int]bool, error)
 		return nil, limitf("7z header of %d bytes exceeds %d", hsize, maxHeaderBytes)
 	}
 	hdr := make([]byte, hsize)
-	if _, err := r.ReadAt(hdr, int64(signatureLen+next)); err != nil {
+	if n, err := r.ReadAt(hdr, int64(signatureLen+next)); n < len(hdr) {
 		return nil, fmt.Errorf("7z: read header: %w", err)
 	}
 	for round := 0; round < 4; round++ {
@@ -661,9 +661,13 @@ func decodeHeader(r io.ReaderAt, size int64, s *streams) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("7z: encoded header: %w", err)
 	}
-	out := make([]byte, unpack)
-	if _, err := io.ReadFull(dec, out); err != nil {
+	// Grow with the real output rather than trusting the declared size.
+	out, err := io.ReadAll(io.LimitReader(dec, int64(unpack)))
+	if err != nil {
 		return nil, fmt.Errorf("7z: decode header: %w", err)
+	}
+	if uint64(len(out)) != unpack {
+		return nil, fmt.Errorf("7z: encoded header decodes to %d bytes, %d declared", len(out), unpack)
 	}
 	return out, nil
 }

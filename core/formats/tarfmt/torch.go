@@ -168,7 +168,7 @@ func (t *torchReader) read(b []byte) error {
 		t.truncated(fmt.Sprintf("record at offset %d needs %d bytes", t.pos, len(b)))
 		return errStopped
 	}
-	if _, err := t.r.ReadAt(b, t.pos); err != nil {
+	if n, err := t.r.ReadAt(b, t.pos); n < len(b) {
 		return fmt.Errorf("read %s: %w", t.member, err)
 	}
 	t.pos += int64(len(b))
