@@ -89,8 +89,8 @@ type streams struct {
 	folders   []folder
 }
 
-// Encrypted reports whether any folder uses AES.
-func (s *streams) Encrypted() bool {
+// anyEncrypted reports whether any folder uses AES.
+func (s *streams) anyEncrypted() bool {
 	for _, f := range s.folders {
 		if f.encrypted() {
 			return true
@@ -493,12 +493,7 @@ func (w *headerWalker) subStreamsInfo(s *streams) error {
 }
 
 // header walks a plain Header and returns its main streams (nil if none).
-func (w *headerWalker) header() (*streams, error) {
-	main, err := w.headerBody()
-	return main, err
-}
-
-func (w *headerWalker) headerBody() (main *streams, err error) {
+func (w *headerWalker) header() (main *streams, err error) {
 	if err = w.expect(idHeader); err != nil {
 		return nil, err
 	}
@@ -628,7 +623,7 @@ func preflight(r io.ReaderAt, size int64, maxCount uint64) (map[int]bool, error)
 // decodeHeader unpacks an encoded header: one folder with one LZMA, LZMA2
 // or copy coder, as 7-Zip and py7zr write them.
 func decodeHeader(r io.ReaderAt, size int64, s *streams) ([]byte, error) {
-	if s.Encrypted() {
+	if s.anyEncrypted() {
 		return nil, errEncrypted
 	}
 	if len(s.folders) != 1 || len(s.folders[0].coders) != 1 || len(s.packSizes) < 1 || len(s.folders[0].unpack) != 1 {
