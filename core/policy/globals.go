@@ -141,6 +141,9 @@ var extraSafe = set(
 	"torch._utils._rebuild_meta_tensor_no_storage", "torch._utils._rebuild_wrapper_subclass",
 	"torch._tensor._rebuild_from_type_v2", "torch._tensor._rebuild_from_type", "torch.Size", "torch.device",
 	"torch.Tensor", "torch.nn.parameter.Parameter", "torch.storage.UntypedStorage", "torch.storage.TypedStorage",
+	// Legacy tensor types: the oldest (tar) torch.save format names them in its tensor records.
+	"torch.FloatTensor", "torch.DoubleTensor", "torch.HalfTensor", "torch.BFloat16Tensor", "torch.LongTensor",
+	"torch.IntTensor", "torch.ShortTensor", "torch.CharTensor", "torch.ByteTensor", "torch.BoolTensor",
 	"torch.serialization._get_layout", "torch.jit._pickle.build_intlist", "torch.jit._pickle.build_doublelist",
 	"torch.jit._pickle.build_boollist", "torch.jit._pickle.build_tensorlist", "torch.jit._pickle.build_complexlist",
 	"torch.jit._pickle.build_tensor_from_id", "torch.jit._pickle.restore_type_tag",

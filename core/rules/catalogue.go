@@ -140,6 +140,22 @@ var builtin = []Rule{
 		Tags:  []string{"security", "zip", "integrity"},
 	},
 	{
+		ID: NumpyDataSize, Name: "NumpyDataSizeMismatch", Severity: finding.SeverityLow,
+		Title: "NumPy array data does not match its header",
+		What:  "A .npy file holds fewer or more bytes after its header than the dtype and shape declare, or bytes follow the pickle of an object array.",
+		Why:   "numpy.load ignores trailing bytes, so a second payload can ride along unseen by tools that only read the array; modelgate scans the extra bytes as member <trailing>.",
+		Fix:   "Re-save the array with numpy.save; a genuine file has exactly the declared data.",
+		Tags:  []string{"security", "numpy", "integrity", "polyglot"},
+	},
+	{
+		ID: TorchTarLayout, Name: "TorchTarLayout", Severity: finding.SeverityMedium,
+		Title: "Legacy PyTorch tar checkpoint does not follow torch's layout",
+		What:  "A tar file with the members torch.load's oldest format reads (storages, tensors, pickle) repeats one of them, or one of its records runs past the end of its member.",
+		Why:   "torch.load reads the last copy of each member and unpickles records interleaved with raw storage bytes; scanners that read the first copy, or that do not skip the raw bytes exactly, miss records. modelgate scans every copy and follows the layout as torch does.",
+		Fix:   "Re-save the model with a current torch.save (zip format) or as safetensors.",
+		Tags:  []string{"security", "pytorch", "integrity"},
+	},
+	{
 		ID: NotScannedUnknown, Name: "NotScannedUnknownFormat", Severity: finding.SeverityMedium, Unscanned: true,
 		Title: "Content could not be identified",
 		What:  "The file or member looks like a model by name or context but its content matches no format modelgate understands.",

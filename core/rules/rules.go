@@ -47,6 +47,8 @@ const (
 	PrependedData   = "MG204"
 	DuplicateMember = "MG205"
 	ZipNameMismatch = "MG206"
+	NumpyDataSize   = "MG207"
+	TorchTarLayout  = "MG208"
 
 	// Could not be scanned.
 	NotScannedUnknown   = "MG901"

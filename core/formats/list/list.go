@@ -9,9 +9,12 @@ import (
 	"github.com/modelgate/modelgate/core/formats/compressed"
 	"github.com/modelgate/modelgate/core/formats/gguf"
 	"github.com/modelgate/modelgate/core/formats/keras"
+	"github.com/modelgate/modelgate/core/formats/numpy"
 	"github.com/modelgate/modelgate/core/formats/onnx"
 	"github.com/modelgate/modelgate/core/formats/picklefmt"
 	"github.com/modelgate/modelgate/core/formats/safetensors"
+	"github.com/modelgate/modelgate/core/formats/sevenzip"
+	"github.com/modelgate/modelgate/core/formats/tarfmt"
 	"github.com/modelgate/modelgate/core/formats/tfsavedmodel"
 	"github.com/modelgate/modelgate/core/formats/torchscript"
 	"github.com/modelgate/modelgate/core/formats/zipfmt"
@@ -26,8 +29,13 @@ func Default() []engine.Format {
 		// A safetensors header length whose low byte is 0x80 looks like a
 		// pickle PROTO opcode, so safetensors goes before pickle.
 		safetensors.Format{},
+		numpy.Npy{},
 		zipfmt.PyTorchZip{},
 		zipfmt.Zip{},
+		sevenzip.SevenZip{},
+		// ustar magic sits at offset 257; v7 headers are validated by checksum.
+		tarfmt.TorchTar{},
+		tarfmt.Tar{},
 		picklefmt.LegacyTorch{},
 		picklefmt.Pickle{},
 		// HDF5's signature is strong; the Keras-specific match goes first so

@@ -109,44 +109,55 @@ func vmLimits(env *engine.Env) pickle.Limits {
 }
 
 func scan(ctx context.Context, in *engine.Input, env *engine.Env, stopAfter int, kind string) error {
-	return scanAt(ctx, in, env, 0, in.Size, stopAfter, kind, 0)
+	_, err := scanAt(ctx, in.R, env, "", 0, in.Size, stopAfter, kind, 0)
+	return err
+}
+
+// ScanRegion traces the pickles in r[start:end] as a loader calling load()
+// stopAfter times (0: until the end) would, reports the findings through env
+// under member (relative to env's input, "" for the input itself), and
+// returns the trace so that callers can follow layouts that interleave
+// pickles with raw data (numpy object arrays, PyTorch's legacy tar format).
+func ScanRegion(ctx context.Context, env *engine.Env, r io.ReaderAt, member string, start, end int64, stopAfter int, kind string) (*pickle.Trace, error) {
+	return scanAt(ctx, r, env, member, start, end, stopAfter, kind, 0)
 }
 
 // scanAt traces r[start:end] and reports through env; depth counts
 // pickles nested in joblib object arrays.
-func scanAt(ctx context.Context, in *engine.Input, env *engine.Env, start, end int64, stopAfter int, kind string, depth int) error {
+func scanAt(ctx context.Context, r io.ReaderAt, env *engine.Env, member string, start, end int64, stopAfter int, kind string, depth int) (*pickle.Trace, error) {
 	opts := pickle.Options{Limits: vmLimits(env), StopAfter: stopAfter}
 	opts.OnBuild = func(target, state pickle.Value, s *pickle.Stream) error {
-		return joblibArray(ctx, in, env, target, state, s, end, depth)
+		return joblibArray(ctx, r, env, target, state, s, end, depth)
 	}
-	tr, err := pickle.Run(ctx, in.R, start, end, opts)
+	tr, err := pickle.Run(ctx, r, start, end, opts)
 	if err != nil {
-		return fmt.Errorf("pickle trace: %w", err)
+		return nil, fmt.Errorf("pickle trace: %w", err)
 	}
 	verdict := env.Policy.JudgePickle(tr, kind)
 	for _, f := range verdict.Findings {
+		f.Member = finding.JoinMember(member, f.Member)
 		env.Report(f)
 	}
 	for _, n := range verdict.Nested {
-		member := fmt.Sprintf("%s@%d", n.Loader, n.Offset)
-		env.Report(finding.Finding{RuleID: "MG105", Offset: n.Offset, Global: n.Loader,
-			Message:  fmt.Sprintf("%s loads a constant %d-byte payload; scanned it as member %s", n.Loader, n.Data.O.Len, member),
+		nested := finding.JoinMember(member, fmt.Sprintf("%s@%d", n.Loader, n.Offset))
+		env.Report(finding.Finding{RuleID: "MG105", Member: member, Offset: n.Offset, Global: n.Loader,
+			Message:  fmt.Sprintf("%s loads a constant %d-byte payload; scanned it as member %s", n.Loader, n.Data.O.Len, nested),
 			Evidence: n.Data.String()})
-		var r io.ReaderAt = strings.NewReader(n.Data.O.S)
+		var nr io.ReaderAt = strings.NewReader(n.Data.O.S)
 		size := int64(len(n.Data.O.S))
 		if n.Data.O.Truncated() {
-			r, size = io.NewSectionReader(in.R, n.Data.O.Off, n.Data.O.Len), n.Data.O.Len
+			nr, size = io.NewSectionReader(r, n.Data.O.Off, n.Data.O.Len), n.Data.O.Len
 		}
-		if err := env.Recurse(ctx, member, r, size, ""); err != nil {
-			return err
+		if err := env.Recurse(ctx, nested, nr, size, ""); err != nil {
+			return tr, err
 		}
 	}
-	return nil
+	return tr, nil
 }
 
 // joblibArray consumes the raw array bytes that joblib's NumpyUnpickler
 // reads from the stream right after BUILD of a NumpyArrayWrapper.
-func joblibArray(ctx context.Context, in *engine.Input, env *engine.Env, target, state pickle.Value, s *pickle.Stream, end int64, depth int) error {
+func joblibArray(ctx context.Context, r io.ReaderAt, env *engine.Env, target, state pickle.Value, s *pickle.Stream, end int64, depth int) error {
 	if target.Kind != pickle.KCall {
 		return nil
 	}
@@ -163,9 +174,9 @@ func joblibArray(ctx context.Context, in *engine.Input, env *engine.Env, target,
 			return fmt.Errorf("joblib object arrays nested too deep")
 		}
 		off := s.Offset()
-		tr, err := pickle.Run(ctx, in.R, off, end, pickle.Options{Limits: vmLimits(env), StopAfter: 1,
+		tr, err := pickle.Run(ctx, r, off, end, pickle.Options{Limits: vmLimits(env), StopAfter: 1,
 			OnBuild: func(t, st pickle.Value, s2 *pickle.Stream) error {
-				return joblibArray(ctx, in, env, t, st, s2, end, depth+1)
+				return joblibArray(ctx, r, env, t, st, s2, end, depth+1)
 			}})
 		if err != nil {
 			return err

@@ -1,0 +1,85 @@
+package numpy_test
+
+import (
+	"context"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/modelgate/modelgate/core/engine"
+	"github.com/modelgate/modelgate/core/finding"
+	"github.com/modelgate/modelgate/core/formats/list"
+)
+
+func newEngine(t testing.TB) *engine.Engine {
+	t.Helper()
+	eng, err := engine.New(engine.Options{Formats: list.Default(), Jobs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng
+}
+
+func rules(res finding.FileResult) (string, string) {
+	var f, u []string
+	seen := map[string]bool{}
+	for _, x := range res.Findings {
+		if !seen[x.RuleID] {
+			seen[x.RuleID] = true
+			f = append(f, x.RuleID)
+		}
+	}
+	for _, x := range res.Unscanned {
+		if !seen[x.RuleID] {
+			seen[x.RuleID] = true
+			u = append(u, x.RuleID)
+		}
+	}
+	sort.Strings(f)
+	sort.Strings(u)
+	return strings.Join(f, ","), strings.Join(u, ",")
+}
+
+// TestScan runs real numpy files and hand-made hostile ones through the
+// whole engine: real files are clean and fully scanned, object arrays are
+// judged as pickles, and bytes numpy never reads are reported and scanned.
+func TestScan(t *testing.T) {
+	tests := []struct {
+		file      string
+		findings  string
+		unscanned string
+	}{
+		{file: "f32.npy"},
+		{file: "i8_fortran.npy"},
+		{file: "scalar_f64.npy"},
+		{file: "empty.npy"},
+		{file: "unicode.npy"},
+		{file: "datetime.npy"},
+		{file: "structured_nested.npy"},
+		{file: "padded_struct.npy"},
+		{file: "v2.npy"},
+		{file: "v3_utf8.npy"},
+		{file: "object_plain.npy"},
+		{file: "object_in_struct.npy"},
+		{file: "object_evil.npy", findings: "MG101"},
+		{file: "object_evil_nested.npy", findings: "MG101"},
+		{file: "numeric_then_pickle.npy", findings: "MG101,MG207"},
+		{file: "truncated_data.npy", findings: "MG207"},
+		{file: "bad_header.npy", unscanned: "MG905"},
+		{file: "bad_version.npy", unscanned: "MG905"},
+	}
+	eng := newEngine(t)
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			res := eng.ScanFile(context.Background(), filepath.Join("testdata", tc.file), tc.file)
+			f, u := rules(res)
+			if f != tc.findings || u != tc.unscanned {
+				t.Errorf("findings %q unscanned %q, want %q %q\n%+v\n%+v", f, u, tc.findings, tc.unscanned, res.Findings, res.Unscanned)
+			}
+			if len(res.Formats) == 0 || res.Formats[0] != "npy" {
+				t.Errorf("formats %v, want npy", res.Formats)
+			}
+		})
+	}
+}

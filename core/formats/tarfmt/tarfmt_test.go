@@ -1,0 +1,158 @@
+package tarfmt_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/modelgate/modelgate/core/engine"
+	"github.com/modelgate/modelgate/core/finding"
+	"github.com/modelgate/modelgate/core/formats/list"
+	"github.com/modelgate/modelgate/core/formats/tarfmt"
+)
+
+func newEngine(t testing.TB) *engine.Engine {
+	t.Helper()
+	eng, err := engine.New(engine.Options{Formats: list.Default(), Jobs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng
+}
+
+func ruleIDs(res finding.FileResult) (string, string) {
+	var f, u []string
+	seen := map[string]bool{}
+	for _, x := range res.Findings {
+		if !seen[x.RuleID] {
+			seen[x.RuleID] = true
+			f = append(f, x.RuleID)
+		}
+	}
+	for _, x := range res.Unscanned {
+		if !seen[x.RuleID] {
+			seen[x.RuleID] = true
+			u = append(u, x.RuleID)
+		}
+	}
+	sort.Strings(f)
+	sort.Strings(u)
+	return strings.Join(f, ","), strings.Join(u, ",")
+}
+
+// TestScan covers the header flavours, archive slip, duplicates and
+// PyTorch's legacy tar layout, whose raw storage bytes (chosen to look
+// like a pickle GLOBAL) must be skipped exactly as torch.load skips them.
+func TestScan(t *testing.T) {
+	tests := []struct {
+		file      string
+		format    string
+		findings  string // exact set; "~X" means "contains X"
+		unscanned string
+		member    string // a member some finding must name
+	}{
+		{file: "ustar.tar", format: "tar"},
+		{file: "v7.tar", format: "tar"},
+		{file: "gnu_longname.tar", format: "tar", findings: "MG101", member: "d/" + strings.Repeat("x", 150) + ".pkl"},
+		{file: "pax.tar", format: "tar", findings: "MG101", member: "model/model.pkl"},
+		{file: "sparse_gnu.tar", format: "tar", findings: "~MG101"},
+		{file: "abs_name.tar", format: "tar", findings: "MG202", member: "/etc/cron.d/evil"},
+		{file: "symlink_escape.tar", format: "tar", findings: "MG202", member: "model/link"},
+		{file: "symlink_inside.tar", format: "tar"},
+		{file: "hardlink_escape.tar", format: "tar", findings: "MG202"},
+		{file: "unknown_type.tar", format: "tar", findings: "MG101", member: "model.pkl"},
+		{file: "dup_members.tar", format: "tar", findings: "MG101", member: "model.pkl#2"},
+		{file: "torch_benign.tar", format: "pytorch-tar"},
+		{file: "torch_storage_args_evil.tar", format: "pytorch-tar", findings: "MG101", unscanned: "MG905", member: "storages"},
+		{file: "torch_views_evil.tar", format: "pytorch-tar", findings: "MG101", member: "storages"},
+		{file: "torch_tensor_args_evil.tar", format: "pytorch-tar", findings: "MG101", member: "tensors"},
+		{file: "torch_dup_pickle.tar", format: "pytorch-tar", findings: "MG101,MG208", member: "pickle#2"},
+		{file: "torch_unknown_storage.tar", format: "pytorch-tar", findings: "MG103", unscanned: "MG905"},
+		{file: "torch_truncated_storage.tar", format: "pytorch-tar", findings: "MG208"},
+	}
+	eng := newEngine(t)
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			res := eng.ScanFile(context.Background(), filepath.Join("testdata", tc.file), tc.file)
+			f, u := ruleIDs(res)
+			if want, ok := strings.CutPrefix(tc.findings, "~"); ok {
+				if !strings.Contains(","+f+",", ","+want+",") {
+					t.Errorf("findings %q lack %s: %+v", f, want, res.Findings)
+				}
+			} else if f != tc.findings {
+				t.Errorf("findings %q, want %q: %+v", f, tc.findings, res.Findings)
+			}
+			if u != tc.unscanned {
+				t.Errorf("unscanned %q, want %q: %+v", u, tc.unscanned, res.Unscanned)
+			}
+			if tc.member != "" && !named(res, tc.member) {
+				t.Errorf("no finding names member %q: %+v", tc.member, res.Findings)
+			}
+			if len(res.Formats) == 0 || res.Formats[0] != tc.format && !contains(res.Formats, tc.format) {
+				t.Errorf("formats %v, want %s", res.Formats, tc.format)
+			}
+		})
+	}
+}
+
+func named(res finding.FileResult, m string) bool {
+	for _, f := range res.Findings {
+		if f.Member == m {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestValidHeader(t *testing.T) {
+	block := func(edit func(b []byte)) []byte {
+		b := make([]byte, 512)
+		copy(b, "model.pkl")
+		copy(b[100:], "0000644\x00")
+		copy(b[124:], "00000000012\x00")
+		b[156] = '0'
+		edit(b)
+		copy(b[148:156], "        ")
+		sum := 0
+		for _, c := range b {
+			sum += int(c)
+		}
+		copy(b[148:], fmt.Sprintf("%06o\x00 ", sum))
+		return b
+	}
+	tests := []struct {
+		name string
+		b    []byte
+		want bool
+	}{
+		{"v7", block(func([]byte) {}), true},
+		{"ustar", block(func(b []byte) { copy(b[257:], "ustar\x0000") }), true},
+		{"gnu", block(func(b []byte) { copy(b[257:], "ustar  \x00") }), true},
+		{"bad type", block(func(b []byte) { b[156] = 'Z' }), false},
+		{"empty name v7", block(func(b []byte) { b[0] = 0 }), false},
+		{"short", make([]byte, 100), false},
+		{"zeros", make([]byte, 512), false},
+	}
+	for _, tc := range tests {
+		if got := tarfmt.ValidHeader(tc.b); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	bad := block(func([]byte) {})
+	bad[0] ^= 1
+	if tarfmt.ValidHeader(bad) {
+		t.Error("header with a wrong checksum accepted")
+	}
+}
