@@ -379,12 +379,12 @@ func TestPreCommitFramework(t *testing.T) {
 		"PATH=" + goBin + string(os.PathListSeparator) + os.Getenv("PATH"),
 		"PRE_COMMIT_COLOR=never",
 	}
-	// Reuse the module cache: pre-commit's GOPATH is a fresh directory.
-	if out, err := exec.Command(goTool(), "env", "GOMODCACHE").Output(); err == nil {
-		env = append(env, "GOMODCACHE="+strings.TrimSpace(string(out)))
-	}
-	if out, err := exec.Command(goTool(), "env", "GOPROXY").Output(); err == nil {
-		env = append(env, "GOPROXY="+strings.TrimSpace(string(out)))
+	// Reuse the module and build caches: pre-commit's GOPATH is a fresh
+	// directory and HOME is a temporary one here.
+	for _, v := range []string{"GOMODCACHE", "GOCACHE", "GOPROXY"} {
+		if out, err := exec.Command(goTool(), "env", v).Output(); err == nil {
+			env = append(env, v+"="+strings.TrimSpace(string(out)))
+		}
 	}
 
 	r.write("README.md", []byte("# demo\n"))
