@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -39,7 +40,7 @@ func scanGit(ctx context.Context, eng *engine.Engine, layout gitsource.Layout, f
 	results := make([]finding.FileResult, len(changes))
 	jobs := fl.jobs
 	if jobs <= 0 {
-		jobs = 4
+		jobs = runtime.GOMAXPROCS(0)
 	}
 	work := make(chan int)
 	var wg sync.WaitGroup
