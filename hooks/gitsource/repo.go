@@ -1,7 +1,6 @@
 package gitsource
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -18,7 +17,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/format/index"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
@@ -78,25 +76,21 @@ func (s readOnly) Config() (*config.Config, error) {
 	return cfg, nil
 }
 
-// ReadIndex decodes the index file, which may be the temporary one git
+// readIndex parses the index file, which may be the temporary one git
 // hands to hooks.
-func (r *Repo) ReadIndex() (*index.Index, error) {
-	f, err := os.Open(r.Layout.IndexFile)
+func (r *Repo) readIndex() ([]indexEntry, *cacheTree, error) {
+	raw, err := os.ReadFile(r.Layout.IndexFile)
 	if errors.Is(err, os.ErrNotExist) {
-		return &index.Index{Version: 2}, nil // nothing staged in a fresh repository
+		return nil, nil, nil // nothing staged in a fresh repository
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open index: %w", err)
+		return nil, nil, fmt.Errorf("read index: %w", err)
 	}
-	defer f.Close()
-	idx := &index.Index{}
-	if err := index.NewDecoder(bufio.NewReader(f)).Decode(idx); err != nil {
-		if errors.Is(err, index.ErrUnknownExtension) {
-			err = fmt.Errorf("%w (split or sparse indexes are not supported: git config core.splitIndex false; git sparse-checkout set --no-sparse-index)", err)
-		}
-		return nil, fmt.Errorf("read index %s: %w", r.Layout.IndexFile, err)
+	entries, tree, err := parseIndex(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read index %s: %w", r.Layout.IndexFile, err)
 	}
-	return idx, nil
+	return entries, tree, nil
 }
 
 // Staged lists the files whose staged content differs from HEAD: what the
@@ -104,38 +98,101 @@ func (r *Repo) ReadIndex() (*index.Index, error) {
 // intent-to-add placeholders and unresolved merge stages carry no content
 // to scan. In a repository without commits every staged file is listed.
 func (r *Repo) Staged(ctx context.Context) ([]Change, error) {
-	idx, err := r.ReadIndex()
+	entries, ct, err := r.readIndex()
 	if err != nil {
 		return nil, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	head, err := r.headFiles(ctx)
+	head, err := r.headTree()
 	if err != nil {
 		return nil, err
 	}
+	unchanged := map[string]bool{}
+	if ct != nil && head != nil {
+		r.prune(ct, head, "", unchanged)
+	}
+	var candidates []indexEntry
+	for _, e := range entries {
+		if e.stage != 0 || e.intentToAdd || !scannableMode(e.mode) || underUnchanged(e.name, unchanged) {
+			continue
+		}
+		candidates = append(candidates, e)
+	}
+	var same func(e indexEntry) bool
+	switch {
+	case head == nil:
+		same = func(indexEntry) bool { return false }
+	case len(candidates) > 256:
+		// Without a usable cached tree, one walk beats many lookups.
+		files, err := r.treeFiles(ctx, head)
+		if err != nil {
+			return nil, err
+		}
+		same = func(e indexEntry) bool { h, ok := files[e.name]; return ok && h == e.hash }
+	default:
+		same = func(e indexEntry) bool {
+			te, err := head.FindEntry(e.name)
+			return err == nil && te.Hash == e.hash && te.Mode != filemode.Dir
+		}
+	}
 	var out []Change
-	for _, e := range idx.Entries {
-		// Stage 0 is a resolved entry; go-git's index.Merged constant is 1.
-		if e.Stage != 0 || e.IntentToAdd || !scannableMode(e.Mode) {
-			continue
+	for _, e := range candidates {
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
-		if h, ok := head[e.Name]; ok && h == e.Hash {
-			continue
+		if !same(e) {
+			out = append(out, Change{Path: e.name, Blob: e.hash})
 		}
-		out = append(out, Change{Path: e.Name, Blob: e.Hash})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
 }
 
-// headFiles maps every file path in HEAD's tree to its blob; empty when
-// HEAD is unborn.
-func (r *Repo) headFiles(ctx context.Context) (map[string]plumbing.Hash, error) {
-	files := map[string]plumbing.Hash{}
+// prune marks directories ("" for the root, else "a/b/") whose cached
+// tree equals HEAD's: nothing under them is staged.
+func (r *Repo) prune(node *cacheTree, head *object.Tree, prefix string, unchanged map[string]bool) {
+	if node.valid && node.hash == head.Hash {
+		unchanged[prefix] = true
+		return
+	}
+	for _, c := range node.children {
+		te, err := head.FindEntry(c.name)
+		if err != nil || te.Mode != filemode.Dir {
+			continue
+		}
+		if c.valid && c.hash == te.Hash {
+			unchanged[prefix+c.name+"/"] = true
+			continue
+		}
+		sub, err := r.repo.TreeObject(te.Hash)
+		if err != nil {
+			continue
+		}
+		r.prune(c, sub, prefix+c.name+"/", unchanged)
+	}
+}
+
+func underUnchanged(name string, unchanged map[string]bool) bool {
+	if len(unchanged) == 0 {
+		return false
+	}
+	if unchanged[""] {
+		return true
+	}
+	for i := 0; i < len(name); i++ {
+		if name[i] == '/' && unchanged[name[:i+1]] {
+			return true
+		}
+	}
+	return false
+}
+
+// headTree is HEAD's tree, or nil when HEAD is unborn.
+func (r *Repo) headTree() (*object.Tree, error) {
 	ref, err := r.repo.Head()
 	if errors.Is(err, plumbing.ErrReferenceNotFound) {
-		return files, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("resolve HEAD: %w", err)
@@ -148,6 +205,12 @@ func (r *Repo) headFiles(ctx context.Context) (map[string]plumbing.Hash, error) 
 	if err != nil {
 		return nil, fmt.Errorf("read HEAD tree: %w", err)
 	}
+	return t, nil
+}
+
+// treeFiles maps every file path in a tree to its blob.
+func (r *Repo) treeFiles(ctx context.Context, t *object.Tree) (map[string]plumbing.Hash, error) {
+	files := map[string]plumbing.Hash{}
 	w := object.NewTreeWalker(t, true, nil)
 	defer w.Close()
 	for {
