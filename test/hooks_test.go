@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -52,11 +51,13 @@ func modelgateBinary(t *testing.T) string {
 	return binPath
 }
 
+// goTool finds the go command: on PATH, else where .ci/run and the README
+// install it.
 func goTool() string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
+	return "/usr/local/go/bin/go"
 }
 
 // gitEnv is an environment isolated from the user's git configuration and
