@@ -373,6 +373,17 @@ func TestPreCommitFramework(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := newGitRepo(t)
+	if !isRepoTop(r, hookRepo) {
+		// A source tree without its .git (an exported archive): try-repo
+		// needs a repository, so commit a copy into one.
+		hookRepo = filepath.Join(filepath.Dir(r.dir), "hook-repo")
+		copyTree(t, hookRepo, "..")
+		r.runIn(hookRepo, nil, "git", "init", "-q")
+		r.runIn(hookRepo, nil, "git", "add", ".")
+		if out, code := r.runIn(hookRepo, nil, "git", "commit", "-q", "-m", "snapshot"); code != 0 {
+			t.Fatalf("snapshot of the source tree: %s", out)
+		}
+	}
 	goBin := filepath.Dir(goTool())
 	env := []string{
 		"PRE_COMMIT_HOME=" + filepath.Join(r.home, "pre-commit-cache"),
@@ -407,6 +418,48 @@ func TestPreCommitFramework(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("pre-commit output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// isRepoTop reports whether dir is the top of a git working tree.
+func isRepoTop(r *gitRepo, dir string) bool {
+	out, code := r.runIn(dir, nil, "git", "rev-parse", "--show-toplevel")
+	if code != 0 {
+		return false
+	}
+	top, err1 := filepath.EvalSymlinks(strings.TrimSpace(out))
+	want, err2 := filepath.EvalSymlinks(dir)
+	return err1 == nil && err2 == nil && top == want
+}
+
+// copyTree copies the files under src into dst, skipping .git.
+func copyTree(t *testing.T, dst, src string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("copy %s: %v", src, err)
 	}
 }
 
