@@ -15,7 +15,7 @@ import (
 )
 
 func TestScript(t *testing.T) {
-	s := Script("/opt/it's here/modelgate", []string{"--policy", "a b.yaml"}, true)
+	s := Script("/opt/it's here/modelgate", []string{"--policy", "a b.yaml"}, "pre-commit", true)
 	for _, want := range []string{
 		"#!/bin/sh\n",
 		marker,
@@ -27,7 +27,7 @@ func TestScript(t *testing.T) {
 			t.Errorf("script lacks %q:\n%s", want, s)
 		}
 	}
-	if strings.Contains(Script("/x", nil, false), chainedSuffix) {
+	if strings.Contains(Script("/x", nil, "pre-commit", false), chainedSuffix) {
 		t.Error("unchained script runs a chained hook")
 	}
 	if sh, err := exec.LookPath("sh"); err == nil {

@@ -1,5 +1,5 @@
 // Package hooks puts modelgate at the commit stage: it installs and removes
-// a native git pre-commit hook and words the message shown when a commit is
+// native git hooks (pre-commit, pre-merge-commit) and words the message shown when a commit is
 // blocked. Reading what is staged lives in hooks/gitsource.
 package hooks
 
@@ -27,102 +27,139 @@ type Options struct {
 	// Args are extra scan flags, e.g. --policy FILE.
 	Args []string
 	// Force replaces a hook modelgate did not write (it is kept as
-	// pre-commit.modelgate-backup).
+	// <name>.modelgate-backup).
 	Force bool
 	// Chain keeps a hook modelgate did not write and runs it first.
 	Chain bool
 }
 
-// ErrForeignHook is returned when a pre-commit hook modelgate did not
-// write is in the way.
-var ErrForeignHook = errors.New("a pre-commit hook that modelgate did not write is installed")
+// ErrForeignHook is returned when a hook modelgate did not write is in the
+// way.
+var ErrForeignHook = errors.New("a hook that modelgate did not write is installed")
 
-// Install writes the pre-commit hook into the repository's hooks
-// directory (core.hooksPath honoured) and returns its path.
-func Install(l gitsource.Layout, opts Options) (string, error) {
+// Names are the hooks modelgate installs: pre-commit for commits, and
+// pre-merge-commit because git runs only that one for a merge that needs
+// no conflict resolution, which would otherwise bring a branch's models in
+// unchecked.
+var Names = []string{"pre-commit", "pre-merge-commit"}
+
+// Install writes modelgate's hooks into the repository's hooks directory
+// (core.hooksPath honoured) and returns their paths. It checks every hook
+// before changing any, so a refusal leaves the directory as it was.
+func Install(l gitsource.Layout, opts Options) ([]string, error) {
 	dir := l.HooksDir()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("create hooks directory: %w", err)
+		return nil, fmt.Errorf("create hooks directory: %w", err)
 	}
-	hook := filepath.Join(dir, "pre-commit")
-	chained := hook + chainedSuffix
-	old, err := os.ReadFile(hook)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-	case err != nil:
-		return "", fmt.Errorf("read existing hook: %w", err)
-	case isOurs(old):
-		// Reinstalling keeps a chain set up earlier.
-	case opts.Chain:
-		if _, err := os.Stat(chained); err == nil {
-			return "", fmt.Errorf("%s already exists; remove it or uninstall first", chained)
+	type plan struct{ hook, action string }
+	var plans []plan
+	for _, name := range Names {
+		hook := filepath.Join(dir, name)
+		old, err := os.ReadFile(hook)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			plans = append(plans, plan{hook, "write"})
+		case err != nil:
+			return nil, fmt.Errorf("read existing hook: %w", err)
+		case isOurs(old):
+			plans = append(plans, plan{hook, "write"}) // keeps a chain set up earlier
+		case opts.Chain:
+			if _, err := os.Stat(hook + chainedSuffix); err == nil {
+				return nil, fmt.Errorf("%s already exists; remove it or uninstall first", hook+chainedSuffix)
+			}
+			plans = append(plans, plan{hook, "chain"})
+		case opts.Force:
+			plans = append(plans, plan{hook, "backup"})
+		default:
+			return nil, fmt.Errorf("%s: %w; use --chain to run it before modelgate, or --force to replace it", hook, ErrForeignHook)
 		}
-		if err := os.Rename(hook, chained); err != nil {
-			return "", fmt.Errorf("keep existing hook: %w", err)
+	}
+	var paths []string
+	for _, p := range plans {
+		switch p.action {
+		case "chain":
+			if err := os.Rename(p.hook, p.hook+chainedSuffix); err != nil {
+				return paths, fmt.Errorf("keep existing hook: %w", err)
+			}
+		case "backup":
+			if err := os.Rename(p.hook, p.hook+".modelgate-backup"); err != nil {
+				return paths, fmt.Errorf("back up existing hook: %w", err)
+			}
 		}
-	case opts.Force:
-		if err := os.Rename(hook, hook+".modelgate-backup"); err != nil {
-			return "", fmt.Errorf("back up existing hook: %w", err)
+		_, chainErr := os.Stat(p.hook + chainedSuffix)
+		script := Script(opts.Binary, opts.Args, filepath.Base(p.hook), chainErr == nil)
+		if err := writeExecutable(p.hook, script); err != nil {
+			return paths, err
 		}
-	default:
-		return "", fmt.Errorf("%s: %w; use --chain to run it before modelgate, or --force to replace it", hook, ErrForeignHook)
+		paths = append(paths, p.hook)
 	}
-	_, chainErr := os.Stat(chained)
-	script := Script(opts.Binary, opts.Args, chainErr == nil)
-	tmp := hook + ".modelgate-tmp"
-	if err := os.WriteFile(tmp, []byte(script), 0o755); err != nil {
-		return "", fmt.Errorf("write hook: %w", err)
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil { // WriteFile's mode is masked by umask
-		return "", fmt.Errorf("write hook: %w", err)
-	}
-	if err := os.Rename(tmp, hook); err != nil {
-		return "", fmt.Errorf("write hook: %w", err)
-	}
-	return hook, nil
+	return paths, nil
 }
 
-// Uninstall removes modelgate's hook and puts a chained hook back. It
-// refuses to remove a hook modelgate did not write.
-func Uninstall(l gitsource.Layout) (string, error) {
-	hook := filepath.Join(l.HooksDir(), "pre-commit")
-	chained := hook + chainedSuffix
-	old, err := os.ReadFile(hook)
-	if errors.Is(err, os.ErrNotExist) {
-		return hook, fmt.Errorf("%s: no pre-commit hook installed", hook)
+func writeExecutable(path, content string) error {
+	tmp := path + ".modelgate-tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o755); err != nil {
+		return fmt.Errorf("write hook: %w", err)
 	}
-	if err != nil {
-		return hook, fmt.Errorf("read hook: %w", err)
+	if err := os.Chmod(tmp, 0o755); err != nil { // WriteFile's mode is masked by umask
+		return fmt.Errorf("write hook: %w", err)
 	}
-	if !isOurs(old) {
-		return hook, fmt.Errorf("%s: %w; not removing it", hook, ErrForeignHook)
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write hook: %w", err)
 	}
-	if _, err := os.Stat(chained); err == nil {
-		if err := os.Rename(chained, hook); err != nil {
-			return hook, fmt.Errorf("restore chained hook: %w", err)
+	return nil
+}
+
+// Uninstall removes modelgate's hooks, puts chained hooks back and leaves
+// hooks modelgate did not write alone. It returns the paths it changed.
+func Uninstall(l gitsource.Layout) ([]string, error) {
+	var changed []string
+	foreign := ""
+	for _, name := range Names {
+		hook := filepath.Join(l.HooksDir(), name)
+		old, err := os.ReadFile(hook)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
 		}
-		return hook, nil
+		if err != nil {
+			return changed, fmt.Errorf("read hook: %w", err)
+		}
+		if !isOurs(old) {
+			foreign = hook
+			continue
+		}
+		if _, err := os.Stat(hook + chainedSuffix); err == nil {
+			if err := os.Rename(hook+chainedSuffix, hook); err != nil {
+				return changed, fmt.Errorf("restore chained hook: %w", err)
+			}
+		} else if err := os.Remove(hook); err != nil {
+			return changed, fmt.Errorf("remove hook: %w", err)
+		}
+		changed = append(changed, hook)
 	}
-	if err := os.Remove(hook); err != nil {
-		return hook, fmt.Errorf("remove hook: %w", err)
+	if len(changed) == 0 {
+		if foreign != "" {
+			return nil, fmt.Errorf("%s: %w; not removing it", foreign, ErrForeignHook)
+		}
+		return nil, fmt.Errorf("no modelgate hook installed in %s", l.HooksDir())
 	}
-	return hook, nil
+	return changed, nil
 }
 
 func isOurs(script []byte) bool {
 	return strings.Contains(string(script), marker)
 }
 
-// Script is the pre-commit hook: it runs a chained hook first, then
-// modelgate on the staged content. A missing binary fails the commit
-// rather than letting it through unscanned.
-func Script(binary string, args []string, chain bool) string {
+// Script is one hook (name is pre-commit or pre-merge-commit): it runs a
+// chained hook first, then modelgate on the staged content. A missing
+// binary fails the commit rather than letting it through unscanned.
+func Script(binary string, args []string, name string, chain bool) string {
 	var b strings.Builder
 	b.WriteString("#!/bin/sh\n")
 	b.WriteString(marker + " (modelgate hook install); remove with: modelgate hook uninstall\n")
 	b.WriteString("# Scans the staged content of model files and blocks the commit if one is unsafe.\n")
 	if chain {
-		fmt.Fprintf(&b, "chained=\"$(dirname \"$0\")/pre-commit%s\"\n", chainedSuffix)
+		fmt.Fprintf(&b, "chained=\"$(dirname \"$0\")/%s%s\"\n", name, chainedSuffix)
 		b.WriteString("if [ -x \"$chained\" ]; then \"$chained\" \"$@\" || exit $?; fi\n")
 	}
 	fmt.Fprintf(&b, "modelgate=%s\n", shellQuote(binary))

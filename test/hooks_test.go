@@ -278,6 +278,34 @@ func TestNativeHook(t *testing.T) {
 	}
 }
 
+// A merge that commits without conflicts runs pre-merge-commit, not
+// pre-commit: a branch committed with --no-verify must still be stopped.
+func TestNativeHookMerge(t *testing.T) {
+	bin := modelgateBinary(t)
+	r := newGitRepo(t)
+	r.write("README.md", []byte("# demo\n"))
+	r.git("add", ".")
+	r.git("commit", "-q", "-m", "base")
+	if out, code := r.run(bin, "hook", "install"); code != 0 {
+		t.Fatalf("hook install: exit %d\n%s", code, out)
+	}
+	r.git("checkout", "-q", "-b", "feature")
+	r.write("models/merged.pkl", readFixture(t, evilFixture))
+	r.git("add", ".")
+	r.git("commit", "-q", "--no-verify", "-m", "hook bypassed")
+	r.git("checkout", "-q", "main")
+	r.write("notes.txt", []byte("diverge\n"))
+	r.git("add", ".")
+	r.git("commit", "-q", "-m", "main moves on")
+	out, code := r.run("git", "merge", "--no-edit", "feature")
+	if code == 0 || !strings.Contains(out, "models/merged.pkl") {
+		t.Fatalf("merge bringing a malicious model was not stopped (exit %d):\n%s", code, out)
+	}
+	if parents := strings.Fields(r.git("log", "-1", "--format=%P")); len(parents) != 1 {
+		t.Errorf("a merge commit was created: parents %v", parents)
+	}
+}
+
 func TestHookInstallPlacement(t *testing.T) {
 	bin := modelgateBinary(t)
 

@@ -16,18 +16,19 @@ import (
 func newHookCmd(stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "hook",
-		Short: "Install or remove the native git pre-commit hook",
+		Short: "Install or remove native git hooks (pre-commit, pre-merge-commit)",
 	}
 	var opts hooks.Options
 	var policyFile, failOn string
 	install := &cobra.Command{
 		Use:   "install",
-		Short: "Install a pre-commit hook that scans staged model files",
-		Long: `Install a pre-commit hook into the repository's hooks directory
-(core.hooksPath is honoured). The hook runs this modelgate binary on the
-staged content and blocks the commit when a model is unsafe or cannot be
-scanned. An existing hook that modelgate did not write is left alone
-unless --chain (keep it and run it first) or --force (replace it).`,
+		Short: "Install git hooks that scan staged model files",
+		Long: `Install pre-commit and pre-merge-commit hooks into the repository's
+hooks directory (core.hooksPath is honoured). They run this modelgate binary
+on the staged content and block the commit (or a merge that commits without
+conflicts) when a model is unsafe or cannot be scanned. An existing hook
+that modelgate did not write is left alone unless --chain (keep it and run
+it first) or --force (replace it).`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			layout, err := gitsource.Locate(".")
@@ -53,33 +54,37 @@ unless --chain (keep it and run it first) or --force (replace it).`,
 			if failOn != "" {
 				opts.Args = append(opts.Args, "--fail-on", failOn)
 			}
-			path, err := hooks.Install(layout, opts)
+			paths, err := hooks.Install(layout, opts)
+			for _, p := range paths {
+				fmt.Fprintf(stdout, "modelgate: installed %s\n", p)
+			}
 			if err != nil {
 				return usageErr("%v", err)
 			}
-			fmt.Fprintf(stdout, "modelgate: pre-commit hook installed at %s\n", path)
 			return nil
 		},
 	}
-	install.Flags().BoolVar(&opts.Force, "force", false, "replace a pre-commit hook modelgate did not write (kept as pre-commit.modelgate-backup)")
-	install.Flags().BoolVar(&opts.Chain, "chain", false, "keep an existing pre-commit hook and run it before modelgate")
+	install.Flags().BoolVar(&opts.Force, "force", false, "replace hooks modelgate did not write (kept as <hook>.modelgate-backup)")
+	install.Flags().BoolVar(&opts.Chain, "chain", false, "keep existing hooks and run them before modelgate")
 	install.Flags().StringVar(&policyFile, "policy", "", "policy file the hook passes to scan (a path inside the repository stays relative to its top)")
 	install.Flags().StringVar(&failOn, "fail-on", "", "--fail-on value the hook passes to scan (default high)")
 
 	uninstall := &cobra.Command{
 		Use:   "uninstall",
-		Short: "Remove modelgate's pre-commit hook (a chained hook is put back)",
+		Short: "Remove modelgate's hooks (chained hooks are put back)",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			layout, err := gitsource.Locate(".")
 			if err != nil {
 				return usageErr("%v", err)
 			}
-			path, err := hooks.Uninstall(layout)
+			paths, err := hooks.Uninstall(layout)
+			for _, p := range paths {
+				fmt.Fprintf(stdout, "modelgate: removed %s\n", p)
+			}
 			if err != nil {
 				return usageErr("%v", err)
 			}
-			fmt.Fprintf(stdout, "modelgate: pre-commit hook removed from %s\n", path)
 			return nil
 		},
 	}
