@@ -3,6 +3,9 @@ package gitsource
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,7 +13,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/format/index"
+	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 func TestParseRange(t *testing.T) {
@@ -229,6 +235,29 @@ func TestParseIndexMatchesGoGit(t *testing.T) {
 				t.Errorf("Staged = %v, brute force %v, want [dir/b.pkl]", paths, brute)
 			}
 		})
+	}
+}
+
+// treeFiles maps every file path in a tree to its blob: the brute-force
+// reference for Staged.
+func (r *Repo) treeFiles(ctx context.Context, t *object.Tree) (map[string]plumbing.Hash, error) {
+	files := map[string]plumbing.Hash{}
+	w := object.NewTreeWalker(t, true, nil)
+	defer w.Close()
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		name, e, err := w.Next()
+		if errors.Is(err, io.EOF) {
+			return files, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("walk HEAD tree: %w", err)
+		}
+		if e.Mode != filemode.Dir {
+			files[name] = e.Hash
+		}
 	}
 }
 

@@ -119,22 +119,14 @@ func (r *Repo) Staged(ctx context.Context) ([]Change, error) {
 		}
 		candidates = append(candidates, e)
 	}
-	var same func(e indexEntry) bool
-	switch {
-	case head == nil:
-		same = func(indexEntry) bool { return false }
-	case len(candidates) > 256:
-		// Without a usable cached tree, one walk beats many lookups.
-		files, err := r.treeFiles(ctx, head)
-		if err != nil {
-			return nil, err
+	// Only trees along the candidates' paths are read; go-git keeps the
+	// subtrees a lookup loaded, so lookups in one directory share them.
+	same := func(e indexEntry) bool {
+		if head == nil {
+			return false
 		}
-		same = func(e indexEntry) bool { h, ok := files[e.name]; return ok && h == e.hash }
-	default:
-		same = func(e indexEntry) bool {
-			te, err := head.FindEntry(e.name)
-			return err == nil && te.Hash == e.hash && te.Mode != filemode.Dir
-		}
+		te, err := head.FindEntry(e.name)
+		return err == nil && te.Hash == e.hash && te.Mode != filemode.Dir
 	}
 	var out []Change
 	for _, e := range candidates {
@@ -206,28 +198,6 @@ func (r *Repo) headTree() (*object.Tree, error) {
 		return nil, fmt.Errorf("read HEAD tree: %w", err)
 	}
 	return t, nil
-}
-
-// treeFiles maps every file path in a tree to its blob.
-func (r *Repo) treeFiles(ctx context.Context, t *object.Tree) (map[string]plumbing.Hash, error) {
-	files := map[string]plumbing.Hash{}
-	w := object.NewTreeWalker(t, true, nil)
-	defer w.Close()
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		name, e, err := w.Next()
-		if errors.Is(err, io.EOF) {
-			return files, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("walk HEAD tree: %w", err)
-		}
-		if e.Mode != filemode.Dir {
-			files[name] = e.Hash
-		}
-	}
 }
 
 func scannableMode(m filemode.FileMode) bool {
