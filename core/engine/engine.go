@@ -328,15 +328,21 @@ func (e *Engine) unidentified(in *Input, env *Env) {
 		return
 	case LooksLikeText(in.Head):
 		return
-	case in.Depth == 0 && !IsModelLikeName(in.Name):
+	case in.topLevel() && !IsModelLikeName(in.Name):
 		return
 	}
 	env.NotScanned(rules.NotScannedUnknown, "", fmt.Sprintf("unrecognised content (%d bytes, starts %s)", in.Size, hexPrefix(in.Head, 8)))
 }
 
-// ContextTensorData marks members that a container already identified as
-// raw numeric tensor storage (never deserialized by the loader).
-const ContextTensorData = "tensor-data"
+// Input contexts.
+const (
+	// ContextTensorData marks members that a container already identified as
+	// raw numeric tensor storage (never deserialized by the loader).
+	ContextTensorData = "tensor-data"
+	// ContextResolved marks content that stands for its parent input, such
+	// as a Git LFS object for its pointer (see Env.Resolve).
+	ContextResolved = "resolved"
+)
 
 // LooksLikeText reports whether head is plausibly human-readable text.
 func LooksLikeText(head []byte) bool {

@@ -72,6 +72,49 @@ func (e *Env) NotScanned(ruleID, member, reason string) {
 	e.file.mu.Unlock()
 }
 
+// NotScannedByName records unscanned content about which only a name is
+// known (a Git LFS pointer whose object is absent, say). It counts as
+// model-like, and so fails the default policy, only if the name suggests a
+// model; member is relative to the current input.
+func (e *Env) NotScannedByName(ruleID, member, reason string) {
+	name := e.in.Name
+	if member != "" {
+		name = baseName(member)
+	}
+	u := finding.Unscanned{
+		RuleID:    ruleID,
+		Member:    finding.JoinMember(e.in.Member, member),
+		Reason:    reason,
+		ModelLike: IsModelLikeName(name),
+	}
+	e.file.mu.Lock()
+	e.file.unscanned = append(e.file.unscanned, u)
+	e.file.mu.Unlock()
+}
+
+// Resolve scans content that stands for the current input itself, such as
+// the object a Git LFS pointer refers to. Findings keep the input's path and
+// member, and content no format claims is judged by the input's name, as the
+// input itself would have been. It counts as one level of nesting so that a
+// chain of references stays bounded.
+func (e *Env) Resolve(ctx context.Context, r io.ReaderAt, size int64) error {
+	if e.in.Depth+1 > e.Limits.MaxDepth {
+		e.NotScanned("MG906", "", fmt.Sprintf("reference chain deeper than max_depth %d", e.Limits.MaxDepth))
+		return nil
+	}
+	child := &Input{
+		Path:     e.in.Path,
+		Member:   e.in.Member,
+		Name:     e.in.Name,
+		R:        r,
+		Size:     size,
+		Depth:    e.in.Depth + 1,
+		Context:  ContextResolved,
+		resolves: e.in,
+	}
+	return e.eng.scanInput(ctx, child, e.file)
+}
+
 // Recurse scans nested content by sniffing it like any other input. member
 // is the member's name inside the current input; context is an optional
 // hint (see Input.Context).

@@ -35,6 +35,17 @@ type Input struct {
 	// Context carries what the enclosing container knows about this member,
 	// e.g. "pytorch-storage" for tensor data referenced by a checkpoint.
 	Context string
+
+	// resolves is the input this one stands for (see Env.Resolve).
+	resolves *Input
+}
+
+// topLevel reports whether the input is, or stands for, a top-level file.
+func (in *Input) topLevel() bool {
+	for in.resolves != nil {
+		in = in.resolves
+	}
+	return in.Depth == 0
 }
 
 // Ext returns the lower-cased extension of Name, without the dot.

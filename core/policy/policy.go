@@ -259,6 +259,18 @@ const (
 	ExitUsageError = 2
 )
 
+// FailsOnUnscanned reports whether content that could not be scanned fails
+// the gate under fail_on_unscanned.
+func (p *Policy) FailsOnUnscanned(u finding.Unscanned) bool {
+	switch p.cfg.FailOnUnscanned {
+	case "never":
+		return false
+	case "all":
+		return true
+	}
+	return u.ModelLike
+}
+
 // Decide maps results to an exit code and a one-sentence verdict. Findings at
 // or above failOn win over unscanned content, because they are certain.
 func (p *Policy) Decide(files []finding.FileResult, failOn finding.Severity) (int, string) {
@@ -277,14 +289,8 @@ func (p *Policy) Decide(files []finding.FileResult, failOn finding.Severity) (in
 			}
 		}
 		for _, u := range f.Unscanned {
-			switch p.cfg.FailOnUnscanned {
-			case "never":
-			case "all":
+			if p.FailsOnUnscanned(u) {
 				unscanned++
-			default:
-				if u.ModelLike {
-					unscanned++
-				}
 			}
 		}
 	}

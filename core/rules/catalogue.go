@@ -203,4 +203,17 @@ var builtin = []Rule{
 		Fix:   "Flatten the archive, or raise max_depth in the policy file.",
 		Tags:  []string{"not-scanned"},
 	},
+	{
+		ID: LFSObjectMismatch, Name: "LFSObjectMismatch", Severity: finding.SeverityHigh,
+		Title: "Git LFS object does not match its pointer",
+		What:  "The local object a Git LFS pointer refers to has a different size or SHA-256 than the pointer records.",
+		Why:   "The scan saw content other than the object the pointer names, so it cannot vouch for what others fetch; a tampered local LFS store can also hide a payload from scanners that trust it.",
+		Fix:   "Delete the object from .git/lfs/objects, fetch it again (git lfs fetch) and re-run the scan; if it still differs, treat the repository's LFS store as tampered.",
+		Tags:  []string{"security", "lfs", "integrity"},
+	},
 }
+
+// Git LFS rules (MG250-MG259).
+const (
+	LFSObjectMismatch = "MG250"
+)

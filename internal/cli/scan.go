@@ -14,6 +14,7 @@ import (
 
 	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/finding"
+	"github.com/modelgate/modelgate/core/formats/lfs"
 	"github.com/modelgate/modelgate/core/formats/list"
 	"github.com/modelgate/modelgate/core/policy"
 	"github.com/modelgate/modelgate/core/report"
@@ -21,6 +22,8 @@ import (
 	"github.com/modelgate/modelgate/core/report/sarif"
 	"github.com/modelgate/modelgate/core/report/text"
 	"github.com/modelgate/modelgate/core/rules"
+	"github.com/modelgate/modelgate/hooks"
+	"github.com/modelgate/modelgate/hooks/gitsource"
 )
 
 type scanFlags struct {
@@ -28,6 +31,11 @@ type scanFlags struct {
 	sarifCategory                            string
 	jobs                                     int
 	verbose                                  bool
+	// Git sources: the index, or the files a revision range changes.
+	staged  bool
+	gitDiff string
+	// hook shortens text output for commit hooks (see hookOutput).
+	hook bool
 }
 
 func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -37,9 +45,19 @@ func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Short: "Scan files and directories (recursively); \"-\" reads stdin",
 		Long: `Scan model files by content, whatever their names.
 
+With --staged, scan what the next commit adds (the index, not the working
+tree); with --git-diff BASE[..HEAD], the files a revision range adds or
+modifies, read from the object store. PATHs then narrow the scan to those
+files or directories. Git LFS pointers are resolved to their local objects.
+
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 2 usage error, or content that could not be scanned while the policy fails closed.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 && !fl.staged && fl.gitDiff == "" {
+				return usageErr("scan needs a PATH, --staged or --git-diff")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runScan(cmd.Context(), fl, args, stdin, stdout, stderr)
 		},
@@ -53,6 +71,9 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 	f.IntVar(&fl.jobs, "jobs", 0, "files scanned in parallel (default: GOMAXPROCS)")
 	f.BoolVarP(&fl.verbose, "verbose", "v", false, "text format: list clean files and show full evidence")
 	f.StringVar(&fl.sarifCategory, "sarif-category", "", "sarif format: automationDetails category, to tell apart several analyses of one commit")
+	f.BoolVar(&fl.staged, "staged", false, "scan the staged content (git index) that the next commit adds")
+	f.StringVar(&fl.gitDiff, "git-diff", "", "scan files added or modified in a revision range: BASE, BASE..HEAD or BASE...HEAD")
+	f.BoolVar(&fl.hook, "hook", false, "commit-hook output: a short block message on failure, one line when clean")
 	return cmd
 }
 
@@ -80,47 +101,56 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 			return usageErr("%v", err)
 		}
 	}
-	root := fl.root
-	if root == "" {
-		if root, err = os.Getwd(); err != nil {
-			return usageErr("working directory: %v", err)
-		}
+	gitMode := fl.staged || fl.gitDiff != ""
+	if fl.staged && fl.gitDiff != "" {
+		return usageErr("--staged and --git-diff cannot be combined")
 	}
-	out := stdout
 	toFile := fl.output != "" && fl.output != "-"
 	color := !toFile && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""
 	w, err := writerFor(fl, color)
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	eng, err := engine.New(engine.Options{Formats: list.Default(), Policy: pol, Jobs: fl.jobs})
+	// Inside a repository, LFS pointers resolve to the local objects; a
+	// failure to find one only means pointers are reported as not scanned.
+	layout, layoutErr := gitsource.Locate(".")
+	formats := list.Default()
+	if layoutErr == nil {
+		formats = list.WithLFSStore(formats, lfs.DirStore(layout.LFSObjectsDir()))
+	}
+	eng, err := engine.New(engine.Options{Formats: formats, Policy: pol, Jobs: fl.jobs})
 	if err != nil {
 		return usageErr("%v", err)
 	}
 
-	var paths []string
 	var results []finding.FileResult
-	for _, a := range args {
-		if a == "-" {
-			results = append(results, eng.ScanReader(ctx, "<stdin>", stdin))
-			continue
+	root := fl.root
+	if gitMode {
+		if layoutErr != nil {
+			return usageErr("%v", layoutErr)
 		}
-		if _, err := os.Stat(a); err != nil {
-			return usageErr("%v", err)
+		if layout.WorkTree != "" {
+			root = layout.WorkTree
 		}
-		paths = append(paths, a)
-	}
-	if len(paths) > 0 {
-		prog := newProgress(stderr)
-		res, err := eng.ScanPaths(ctx, paths, root, prog.update)
-		prog.finish()
+		results, err = scanGit(ctx, eng, layout, fl, args)
 		if err != nil {
-			return &exitError{code: 2, err: err}
+			return err
 		}
-		results = append(results, res...)
+	} else {
+		if root == "" {
+			if root, err = os.Getwd(); err != nil {
+				return usageErr("working directory: %v", err)
+			}
+		}
+		if results, err = scanArgs(ctx, eng, args, root, stdin, stderr); err != nil {
+			return err
+		}
 	}
 	pol.Apply(results)
 	code, verdict := pol.Decide(results, failOn)
+	if root == "" {
+		root = "."
+	}
 	rootDisplay := root
 	if abs, err := filepath.Abs(root); err == nil {
 		rootDisplay = abs
@@ -132,19 +162,74 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 		FailOn: failOn, ExitCode: code, Verdict: verdict,
 		StartedAt: started, FinishedAt: time.Now(),
 	})
-	if toFile {
-		f, err := os.Create(fl.output)
-		if err != nil {
-			return usageErr("--output: %v", err)
+	if fl.hook && fl.format == "text" && !toFile {
+		if err := hookOutput(ctx, w, rep, pol, fl, stdout, stderr); err != nil {
+			return &exitError{code: 2, err: err}
 		}
-		defer f.Close()
-		out = f
-	}
-	if err := w.Write(ctx, out, rep); err != nil {
-		return &exitError{code: 2, err: fmt.Errorf("write report: %w", err)}
+	} else {
+		out := stdout
+		if toFile {
+			f, err := os.Create(fl.output)
+			if err != nil {
+				return usageErr("--output: %v", err)
+			}
+			defer f.Close()
+			out = f
+		}
+		if err := w.Write(ctx, out, rep); err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("write report: %w", err)}
+		}
+		if fl.hook {
+			if err := hooks.WriteBlockMessage(stderr, rep, pol, hooks.MessageOptions{PolicyFile: fl.policyFile, Staged: fl.staged}); err != nil {
+				return &exitError{code: 2, err: err}
+			}
+		}
 	}
 	if code != 0 {
 		return &exitError{code: code}
+	}
+	return nil
+}
+
+// scanArgs scans PATH arguments and "-" (stdin).
+func scanArgs(ctx context.Context, eng *engine.Engine, args []string, root string, stdin io.Reader, stderr io.Writer) ([]finding.FileResult, error) {
+	var paths []string
+	var results []finding.FileResult
+	for _, a := range args {
+		if a == "-" {
+			results = append(results, eng.ScanReader(ctx, "<stdin>", stdin))
+			continue
+		}
+		if _, err := os.Stat(a); err != nil {
+			return nil, usageErr("%v", err)
+		}
+		paths = append(paths, a)
+	}
+	if len(paths) > 0 {
+		prog := newProgress(stderr)
+		res, err := eng.ScanPaths(ctx, paths, root, prog.update)
+		prog.finish()
+		if err != nil {
+			return nil, &exitError{code: 2, err: err}
+		}
+		results = append(results, res...)
+	}
+	return results, nil
+}
+
+// hookOutput is the text output of a commit hook: the block message when
+// the commit is stopped, the full report when something below the gate is
+// worth a look, and one line (or nothing) when all is clean.
+func hookOutput(ctx context.Context, w report.Writer, rep *report.Report, pol *policy.Policy, fl scanFlags, stdout, stderr io.Writer) error {
+	if rep.ExitCode != 0 {
+		return hooks.WriteBlockMessage(stderr, rep, pol, hooks.MessageOptions{PolicyFile: fl.policyFile, Staged: fl.staged})
+	}
+	if rep.Summary.Findings > 0 || rep.Summary.NotScanned > 0 {
+		return w.Write(ctx, stdout, rep)
+	}
+	if rep.Summary.Scanned > 0 {
+		_, err := fmt.Fprintf(stderr, "modelgate: %d model file(s) checked, nothing found\n", rep.Summary.Scanned)
+		return err
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/modelgate/modelgate/core/formats/compressed"
 	"github.com/modelgate/modelgate/core/formats/gguf"
 	"github.com/modelgate/modelgate/core/formats/keras"
+	"github.com/modelgate/modelgate/core/formats/lfs"
 	"github.com/modelgate/modelgate/core/formats/numpy"
 	"github.com/modelgate/modelgate/core/formats/onnx"
 	"github.com/modelgate/modelgate/core/formats/picklefmt"
@@ -20,7 +21,8 @@ import (
 	"github.com/modelgate/modelgate/core/formats/zipfmt"
 )
 
-// Default returns every built-in format.
+// Default returns every built-in format. Git LFS pointers are recognised
+// but, with no object store, reported as not scanned; see WithLFSStore.
 func Default() []engine.Format {
 	formats := []engine.Format{
 		// Claims only members the torch-zip walker marked as code/ sources.
@@ -57,6 +59,26 @@ func Default() []engine.Format {
 		// the protocol 0/1 pickle sniff, which accepts almost any text.
 		keras.Config{},
 		chattemplate.TokenizerConfig{},
+		// Without a store, pointers are reported as not scanned (MG904);
+		// WithLFSStore swaps in one that resolves objects.
+		lfs.Pointer{},
 	)
 	return append(formats, picklefmt.Sniffed{})
+}
+
+// WithLFSStore returns formats with every Git LFS pointer format replaced by
+// one that resolves pointers through store, so the objects are scanned in
+// their place. The engine has no per-scan settings; callers that know where
+// the objects live (the CLI inside a git repository) build their list with
+// this.
+func WithLFSStore(formats []engine.Format, store lfs.Store) []engine.Format {
+	out := make([]engine.Format, len(formats))
+	for i, f := range formats {
+		switch f.(type) {
+		case lfs.Pointer, *lfs.Pointer:
+			f = lfs.Pointer{Store: store}
+		}
+		out[i] = f
+	}
+	return out
 }

@@ -1,0 +1,394 @@
+package gitsource
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/go-git/go-billy/v5/osfs"
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
+)
+
+// Change is a file whose content a commit or a revision range adds.
+type Change struct {
+	// Path is the repository path, '/'-separated.
+	Path string
+	// Blob is the object holding the new content.
+	Blob plumbing.Hash
+}
+
+// Repo reads a repository's index and objects. Reads are serialised: go-git
+// object access is not safe for concurrent use, while scanning the content
+// read is.
+type Repo struct {
+	Layout Layout
+	mu     sync.Mutex
+	repo   *git.Repository
+	store  *filesystem.Storage
+}
+
+// Open opens the repository described by l for reading.
+func Open(l Layout) (*Repo, error) {
+	fs := dotgit.NewRepositoryFilesystem(osfs.New(l.GitDir), osfs.New(l.CommonDir))
+	st := filesystem.NewStorage(fs, cache.NewObjectLRUDefault())
+	r, err := git.Open(readOnly{st}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open repository %s: %w", l.GitDir, err)
+	}
+	return &Repo{Layout: l, repo: r, store: st}, nil
+}
+
+// readOnly hides repository-format extensions that do not change how
+// objects, refs and the index are read, which go-git otherwise refuses to
+// open: worktreeConfig (per-worktree config files, set by sparse checkout),
+// partialClone (objects missing from a partial clone fail to read and are
+// reported as not scanned), preciousObjects (a pruning guard).
+type readOnly struct{ *filesystem.Storage }
+
+func (s readOnly) Config() (*config.Config, error) {
+	cfg, err := s.Storage.Config()
+	if err != nil || cfg.Raw == nil || !cfg.Raw.HasSection("extensions") {
+		return cfg, err
+	}
+	ext := cfg.Raw.Section("extensions")
+	for _, harmless := range []string{"worktreeConfig", "partialClone", "preciousObjects"} {
+		ext.RemoveOption(harmless)
+	}
+	if v := ext.Option("objectFormat"); strings.EqualFold(v, "sha1") {
+		ext.RemoveOption("objectFormat")
+	}
+	if len(ext.Options) == 0 {
+		cfg.Raw.RemoveSection("extensions")
+	}
+	return cfg, nil
+}
+
+// readIndex parses the index file, which may be the temporary one git
+// hands to hooks.
+func (r *Repo) readIndex() ([]indexEntry, *cacheTree, error) {
+	raw, err := os.ReadFile(r.Layout.IndexFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, nil // nothing staged in a fresh repository
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read index: %w", err)
+	}
+	entries, tree, err := parseIndex(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read index %s: %w", r.Layout.IndexFile, err)
+	}
+	return entries, tree, nil
+}
+
+// Staged lists the files whose staged content differs from HEAD: what the
+// next commit adds or changes. Deletions, submodules, symbolic links,
+// intent-to-add placeholders and unresolved merge stages carry no content
+// to scan. In a repository without commits every staged file is listed.
+func (r *Repo) Staged(ctx context.Context) ([]Change, error) {
+	entries, ct, err := r.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	head, err := r.headTree()
+	if err != nil {
+		return nil, err
+	}
+	unchanged := map[string]bool{}
+	if ct != nil && head != nil {
+		r.prune(ct, head, "", unchanged)
+	}
+	var candidates []indexEntry
+	for _, e := range entries {
+		if e.stage != 0 || e.intentToAdd || !scannableMode(e.mode) || underUnchanged(e.name, unchanged) {
+			continue
+		}
+		candidates = append(candidates, e)
+	}
+	// Only trees along the candidates' paths are read; go-git keeps the
+	// subtrees a lookup loaded, so lookups in one directory share them.
+	same := func(e indexEntry) bool {
+		if head == nil {
+			return false
+		}
+		te, err := head.FindEntry(e.name)
+		return err == nil && te.Hash == e.hash && te.Mode != filemode.Dir
+	}
+	var out []Change
+	for _, e := range candidates {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if !same(e) {
+			out = append(out, Change{Path: e.name, Blob: e.hash})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// prune marks directories ("" for the root, else "a/b/") whose cached
+// tree equals HEAD's: nothing under them is staged.
+func (r *Repo) prune(node *cacheTree, head *object.Tree, prefix string, unchanged map[string]bool) {
+	if node.valid && node.hash == head.Hash {
+		unchanged[prefix] = true
+		return
+	}
+	for _, c := range node.children {
+		te, err := head.FindEntry(c.name)
+		if err != nil || te.Mode != filemode.Dir {
+			continue
+		}
+		if c.valid && c.hash == te.Hash {
+			unchanged[prefix+c.name+"/"] = true
+			continue
+		}
+		sub, err := r.repo.TreeObject(te.Hash)
+		if err != nil {
+			continue
+		}
+		r.prune(c, sub, prefix+c.name+"/", unchanged)
+	}
+}
+
+func underUnchanged(name string, unchanged map[string]bool) bool {
+	if len(unchanged) == 0 {
+		return false
+	}
+	if unchanged[""] {
+		return true
+	}
+	for i := 0; i < len(name); i++ {
+		if name[i] == '/' && unchanged[name[:i+1]] {
+			return true
+		}
+	}
+	return false
+}
+
+// headTree is HEAD's tree, or nil when HEAD is unborn.
+func (r *Repo) headTree() (*object.Tree, error) {
+	ref, err := r.repo.Head()
+	if errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resolve HEAD: %w", err)
+	}
+	c, err := r.repo.CommitObject(ref.Hash())
+	if err != nil {
+		return nil, fmt.Errorf("read HEAD commit: %w", err)
+	}
+	t, err := c.Tree()
+	if err != nil {
+		return nil, fmt.Errorf("read HEAD tree: %w", err)
+	}
+	return t, nil
+}
+
+func scannableMode(m filemode.FileMode) bool {
+	return m == filemode.Regular || m == filemode.Executable || m == filemode.Deprecated
+}
+
+// Diff lists files added or modified between two revisions without a
+// checkout. spec is "BASE" (meaning BASE..HEAD), "BASE..HEAD" (the trees
+// of the two commits) or "BASE...HEAD" (HEAD against its merge base with
+// BASE: what a pull request adds).
+func (r *Repo) Diff(ctx context.Context, spec string) ([]Change, error) {
+	base, head, threeDot, err := parseRange(spec)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	baseC, err := r.commit(base)
+	if err != nil {
+		return nil, err
+	}
+	headC, err := r.commit(head)
+	if err != nil {
+		return nil, err
+	}
+	if threeDot {
+		bases, err := headC.MergeBase(baseC)
+		if err != nil {
+			return nil, fmt.Errorf("merge base of %s and %s: %w", base, head, err)
+		}
+		if len(bases) == 0 {
+			return nil, fmt.Errorf("%s and %s have no common ancestor (shallow clone? fetch more history)", base, head)
+		}
+		baseC = bases[0]
+	}
+	from, err := baseC.Tree()
+	if err != nil {
+		return nil, fmt.Errorf("tree of %s: %w", base, err)
+	}
+	to, err := headC.Tree()
+	if err != nil {
+		return nil, fmt.Errorf("tree of %s: %w", head, err)
+	}
+	changes, err := object.DiffTreeWithOptions(ctx, from, to, nil)
+	if err != nil {
+		return nil, fmt.Errorf("diff %s: %w", spec, err)
+	}
+	var out []Change
+	for _, c := range changes {
+		if c.To.Name == "" || !scannableMode(c.To.TreeEntry.Mode) {
+			continue // deleted, or not file content
+		}
+		out = append(out, Change{Path: c.To.Name, Blob: c.To.TreeEntry.Hash})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+func parseRange(spec string) (base, head string, threeDot bool, err error) {
+	spec = strings.TrimSpace(spec)
+	switch {
+	case strings.Contains(spec, "..."):
+		base, head, _ = strings.Cut(spec, "...")
+		threeDot = true
+	case strings.Contains(spec, ".."):
+		base, head, _ = strings.Cut(spec, "..")
+	default:
+		base = spec
+	}
+	if head == "" {
+		head = "HEAD"
+	}
+	if base == "" {
+		return "", "", false, fmt.Errorf("--git-diff %q: want BASE, BASE..HEAD or BASE...HEAD", spec)
+	}
+	return base, head, threeDot, nil
+}
+
+func (r *Repo) commit(rev string) (*object.Commit, error) {
+	h, err := r.repo.ResolveRevision(plumbing.Revision(rev))
+	if err != nil {
+		return nil, fmt.Errorf("resolve %q: %w (in CI, fetch enough history, e.g. fetch-depth: 0)", rev, err)
+	}
+	c, err := r.repo.CommitObject(*h)
+	if err != nil {
+		return nil, fmt.Errorf("read commit %s: %w", rev, err)
+	}
+	return c, nil
+}
+
+// ReadBlob copies a blob's content to w and returns its size.
+func (r *Repo) ReadBlob(ctx context.Context, h plumbing.Hash, w io.Writer) (int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b, err := r.repo.BlobObject(h)
+	if err != nil {
+		return 0, fmt.Errorf("read blob %s: %w", h, err)
+	}
+	rc, err := b.Reader()
+	if err != nil {
+		return 0, fmt.Errorf("read blob %s: %w", h, err)
+	}
+	defer rc.Close()
+	n, err := io.Copy(w, ctxReader{ctx, rc})
+	if err != nil {
+		return n, fmt.Errorf("read blob %s: %w", h, err)
+	}
+	return n, nil
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// memBlobBytes bounds how much of one blob is held in memory; larger blobs
+// go to a temporary file.
+const memBlobBytes = 8 << 20
+
+// Content is a blob made randomly readable for the scanner.
+type Content struct {
+	mem  *bytes.Reader
+	file *os.File
+	size int64
+}
+
+// ReadAt implements io.ReaderAt.
+func (c *Content) ReadAt(p []byte, off int64) (int, error) {
+	if c.file != nil {
+		return c.file.ReadAt(p, off)
+	}
+	return c.mem.ReadAt(p, off)
+}
+
+// Size is the blob's size.
+func (c *Content) Size() int64 { return c.size }
+
+// Close removes the temporary file, if any.
+func (c *Content) Close() error {
+	if c.file == nil {
+		return nil
+	}
+	name := c.file.Name()
+	err := c.file.Close()
+	_ = os.Remove(name)
+	c.file = nil
+	return err
+}
+
+// Content reads a blob into memory or, when large, a temporary file in
+// tempDir ("" for the system default).
+func (r *Repo) Content(ctx context.Context, h plumbing.Hash, tempDir string) (*Content, error) {
+	size, err := r.blobSize(h)
+	if err != nil {
+		return nil, err
+	}
+	if size <= memBlobBytes {
+		var buf bytes.Buffer
+		buf.Grow(int(size))
+		n, err := r.ReadBlob(ctx, h, &buf)
+		if err != nil {
+			return nil, err
+		}
+		return &Content{mem: bytes.NewReader(buf.Bytes()), size: n}, nil
+	}
+	f, err := os.CreateTemp(tempDir, "modelgate-blob-*")
+	if err != nil {
+		return nil, fmt.Errorf("spool blob: %w", err)
+	}
+	c := &Content{file: f}
+	c.size, err = r.ReadBlob(ctx, h, f)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (r *Repo) blobSize(h plumbing.Hash) (int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	size, err := r.store.EncodedObjectSize(h)
+	if err != nil {
+		return 0, fmt.Errorf("read blob %s: %w", h, err)
+	}
+	return size, nil
+}
