@@ -8,39 +8,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/modelgate/modelgate/core/report/sarif/sariftest"
 )
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// modelgateBinary builds cmd/modelgate once per test run, so these tests
-// exercise exactly what users run.
-func modelgateBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "modelgate-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "modelgate")
-		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/modelgate").CombinedOutput()
-		if err != nil {
-			buildErr = errors.New(string(out))
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build modelgate: %v", buildErr)
-	}
-	return binPath
-}
 
 type runResult struct {
 	code           int
