@@ -185,6 +185,18 @@ func TestCLIPolicySuppression(t *testing.T) {
 	if r.code != 0 {
 		t.Errorf("suppressed finding: exit %d\n%s", r.code, r.stdout)
 	}
+	unscanned := filepath.Join(dir, "unscanned.yaml")
+	if err := os.WriteFile(unscanned, []byte(`suppressions:
+  - path: "malicious/zip_encrypted_pickle.zip"
+    rule: MG903
+    reason: "test: vendor archive reviewed offline"
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runModelgate(t, nil, "scan", "--root", "fixtures", "--policy", unscanned, "fixtures/malicious/zip_encrypted_pickle.zip")
+	if r.code != 0 || !strings.Contains(r.stdout, "suppressed: test: vendor archive") {
+		t.Errorf("suppressed not-scanned item: exit %d\n%s", r.code, r.stdout)
+	}
 	r = runModelgate(t, nil, "scan", "--root", "fixtures", "--policy", bad, "fixtures/malicious/builtins_eval.pkl")
 	if r.code != 2 {
 		t.Errorf("suppression without reason: exit %d, want 2\n%s%s", r.code, r.stdout, r.stderr)

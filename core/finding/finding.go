@@ -123,6 +123,10 @@ type Unscanned struct {
 	// ModelLike is true when the name or content suggests a model; the
 	// default policy only fails on model-like unscanned content.
 	ModelLike bool `json:"model_like"`
+	// Suppression is set when a policy suppression accepted this item
+	// (reviewed data that no format understands, say); it then never
+	// fails the gate but is still reported.
+	Suppression *Suppression `json:"suppression,omitempty"`
 }
 
 // JoinMember nests a member name inside a parent member path.

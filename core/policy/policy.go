@@ -206,25 +206,33 @@ func (p *Policy) Apply(files []finding.FileResult) {
 			if sev, ok := p.cfg.Severity[f.RuleID]; ok {
 				f.Severity = sev
 			}
-			if s := p.suppression(f); s != nil {
+			if s := p.suppression(f.RuleID, f.Global, f.Path); s != nil {
 				f.Suppression = s
+			}
+		}
+		// Not-scanned items can be accepted too (MG901 on a reviewed data
+		// file); a suppression naming a global never matches them.
+		for i := range files[fi].Unscanned {
+			u := &files[fi].Unscanned[i]
+			if s := p.suppression(u.RuleID, "", files[fi].Path); s != nil {
+				u.Suppression = s
 			}
 		}
 	}
 }
 
-func (p *Policy) suppression(f *finding.Finding) *finding.Suppression {
+func (p *Policy) suppression(rule, global, file string) *finding.Suppression {
 	for i, s := range p.cfg.Suppressions {
 		if !p.expiries[i].IsZero() && p.now.After(p.expiries[i]) {
 			continue
 		}
-		if s.Rule != "" && s.Rule != f.RuleID {
+		if s.Rule != "" && s.Rule != rule {
 			continue
 		}
-		if s.Global != "" && s.Global != f.Global {
+		if s.Global != global && s.Global != "" {
 			continue
 		}
-		if !matchPath(s.Path, f.Path) {
+		if !matchPath(s.Path, file) {
 			continue
 		}
 		return &finding.Suppression{Reason: s.Reason, Expires: s.Expires}
@@ -289,7 +297,7 @@ func (p *Policy) Decide(files []finding.FileResult, failOn finding.Severity) (in
 			}
 		}
 		for _, u := range f.Unscanned {
-			if p.FailsOnUnscanned(u) {
+			if u.Suppression == nil && p.FailsOnUnscanned(u) {
 				unscanned++
 			}
 		}

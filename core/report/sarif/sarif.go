@@ -505,7 +505,10 @@ func (b *builder) invocation() {
 
 func (b *builder) notification(p string, u finding.Unscanned) *gosarif.Notification {
 	level := "warning"
-	if u.ModelLike {
+	switch {
+	case u.Suppression != nil:
+		level = "note"
+	case u.ModelLike:
 		level = "error"
 	}
 	where := p
@@ -513,6 +516,9 @@ func (b *builder) notification(p string, u finding.Unscanned) *gosarif.Notificat
 		where += ", member " + u.Member + ","
 	}
 	msg := fmt.Sprintf("%s was not scanned: %s", clip(where, 500), sentence(clip(u.Reason, maxValue)))
+	if u.Suppression != nil {
+		msg += " Accepted by a policy suppression: " + sentence(clip(u.Suppression.Reason, maxValue))
+	}
 	if rule, ok := b.cat.Get(u.RuleID); ok {
 		msg += fmt.Sprintf(" %s (%s).", strings.TrimSuffix(rule.Title, "."), u.RuleID)
 		if rule.Fix != "" {

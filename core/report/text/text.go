@@ -226,6 +226,9 @@ func (p *printer) unscanned(u finding.Unscanned) {
 		what = report.Printable(u.Member) + ": " + what
 	}
 	p.line("", "  %s  %s  %s", p.paint(sgrMagenta, "NOT SCANNED"), p.paint(sgrBold, report.Printable(u.RuleID)), what)
+	if s := u.Suppression; s != nil {
+		p.line("", "            suppressed: %s", report.Printable(s.Reason))
+	}
 }
 
 // location renders member and offset, or "" when neither is known.
