@@ -11,6 +11,7 @@ require (
 	github.com/pierrec/lz4/v4 v4.1.27
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/spf13/cobra v1.10.2
+	github.com/therootcompany/xz v1.0.1
 	github.com/ulikunitz/xz v0.5.17
 	golang.org/x/term v0.47.0
 	google.golang.org/protobuf v1.36.12

@@ -21,7 +21,13 @@ type reader struct {
 }
 
 func newReader(r io.ReaderAt, start, size int64) *reader {
-	return &reader{r: r, size: size, buf: make([]byte, 256<<10), base: start}
+	// Most pickles (joblib members, numpy object arrays, nested payloads)
+	// are small; a full-size buffer for each would dominate allocation.
+	n := int64(256 << 10)
+	if rem := size - start; rem >= 0 && rem+64 < n {
+		n = max(rem+64, 4096)
+	}
+	return &reader{r: r, size: size, buf: make([]byte, n), base: start}
 }
 
 // Offset is the stream offset of the next byte.

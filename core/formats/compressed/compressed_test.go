@@ -3,9 +3,12 @@ package compressed
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"hash/crc32"
 	"io"
 	"math/rand"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -187,5 +190,31 @@ func TestLZMAHugeDictIsCapped(t *testing.T) {
 	fs, us := ids(res)
 	if !slices.Equal(fs, []string{"MG101 <lzma>"}) || len(us) > 0 {
 		t.Errorf("findings %q unscanned %q", fs, us)
+	}
+}
+
+// TestXZHugeDictIsRefused patches an xz block to declare a 4 GiB LZMA2
+// dictionary. Decoders that allocate what the header says run out of
+// memory on 100 bytes; this one must refuse the block and report it.
+func TestXZHugeDictIsRefused(t *testing.T) {
+	x := compress(t, "xz", []byte("EVIL in xz"))
+	const block = 12 // after the stream header
+	hdrLen := (int(x[block]) + 1) * 4
+	hdr := x[block : block+hdrLen]
+	i := bytes.Index(hdr, []byte{0x21, 0x01})
+	if i < 0 {
+		t.Fatalf("no LZMA2 filter flags in block header % x", hdr)
+	}
+	hdr[i+2] = 40
+	binary.LittleEndian.PutUint32(hdr[hdrLen-4:], crc32.ChecksumIEEE(hdr[:hdrLen-4]))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	res := scanBytes(t, x)
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 256<<20 {
+		t.Errorf("allocated %d MiB for a 4 GiB dictionary claim", grew>>20)
+	}
+	if _, us := ids(res); len(us) == 0 {
+		t.Errorf("refused block not reported as not scanned: %+v", res)
 	}
 }

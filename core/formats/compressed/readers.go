@@ -8,7 +8,7 @@ import (
 	"math"
 
 	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
+	"github.com/therootcompany/xz"
 	"github.com/ulikunitz/xz/lzma"
 )
 
@@ -37,9 +37,13 @@ func NewZstdReader(r io.Reader) (io.ReadCloser, error) {
 	return d.IOReadCloser(), nil
 }
 
-// NewXZReader returns an xz decoder (all concatenated streams).
+// NewXZReader returns an xz decoder (all concatenated streams). It uses
+// therootcompany/xz (a port of xz-embedded) because it treats the
+// dictionary bound as a ceiling: a block declaring a larger LZMA2 dictionary
+// fails instead of being allocated, and smaller ones cost only their size.
+// (ulikunitz/xz raises every LZMA2 dictionary to its configured DictCap.)
 func NewXZReader(r io.Reader) (io.Reader, error) {
-	zr, err := xz.ReaderConfig{DictCap: MaxDict}.NewReader(r)
+	zr, err := xz.NewReader(r, MaxDict)
 	if err != nil {
 		return nil, fmt.Errorf("xz: %w", err)
 	}
