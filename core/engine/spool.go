@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/modelgate/modelgate/core/ctxio"
 	"github.com/modelgate/modelgate/core/limits"
 )
 
@@ -63,18 +64,6 @@ func (s *Spool) Close() error {
 	return nil
 }
 
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
 // spool copies r into a Spool, enforcing MaxDecompressedBytes and MaxRatio.
 // On a limit it returns the partial spool and a *BombError.
 func (e *Engine) spool(ctx context.Context, r io.Reader, compressed int64) (*Spool, error) {
@@ -89,7 +78,7 @@ func (e *Engine) spool(ctx context.Context, r io.Reader, compressed int64) (*Spo
 			budget = byRatio
 		}
 	}
-	src := io.LimitReader(ctxReader{ctx, r}, budget+1)
+	src := io.LimitReader(ctxio.NewReader(ctx, r), budget+1)
 	sp := &Spool{}
 	var buf bytes.Buffer
 	n, err := io.CopyN(&buf, src, memSpoolBytes+1)

@@ -20,6 +20,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
+
+	"github.com/modelgate/modelgate/core/ctxio"
 )
 
 // Change is a file whose content a commit or a revision range adds.
@@ -301,23 +303,11 @@ func (r *Repo) ReadBlob(ctx context.Context, h plumbing.Hash, w io.Writer) (int6
 		return 0, fmt.Errorf("read blob %s: %w", h, err)
 	}
 	defer rc.Close()
-	n, err := io.Copy(w, ctxReader{ctx, rc})
+	n, err := io.Copy(w, ctxio.NewReader(ctx, rc))
 	if err != nil {
 		return n, fmt.Errorf("read blob %s: %w", h, err)
 	}
 	return n, nil
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // memBlobBytes bounds how much of one blob is held in memory; larger blobs

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/modelgate/modelgate/core/ctxio"
 	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/rules"
@@ -84,7 +85,7 @@ func verify(ctx context.Context, env *engine.Env, ptr PointerInfo, obj io.Reader
 		return nil
 	}
 	h := sha256.New()
-	if _, err := io.Copy(h, ctxReader{ctx, io.NewSectionReader(obj, 0, size)}); err != nil {
+	if _, err := io.Copy(h, ctxio.NewReader(ctx, io.NewSectionReader(obj, 0, size))); err != nil {
 		return fmt.Errorf("hash LFS object %s: %w", short(ptr.OID), err)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != ptr.OID {
@@ -93,17 +94,4 @@ func verify(ctx context.Context, env *engine.Env, ptr PointerInfo, obj io.Reader
 			Evidence: "oid sha256:" + ptr.OID + ", content sha256:" + got})
 	}
 	return nil
-}
-
-// ctxReader stops long hashes when the scan is cancelled or times out.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

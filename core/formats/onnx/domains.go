@@ -1,6 +1,6 @@
 package onnx
 
-import "strings"
+import "github.com/modelgate/modelgate/core/pathcheck"
 
 // DomainKind says how much trust an operator domain needs.
 type DomainKind int
@@ -52,22 +52,4 @@ func ClassifyDomain(d string) (DomainKind, string) {
 // Escapes returns why an external data location leaves the model's
 // directory ("" if it stays inside): absolute POSIX, Windows drive or UNC
 // paths and any ".." component, with either separator.
-func Escapes(loc string) string {
-	n := strings.ReplaceAll(loc, "\\", "/")
-	switch {
-	case n == "":
-		return ""
-	case strings.HasPrefix(n, "/"):
-		return "is an absolute path"
-	case len(n) >= 2 && n[1] == ':' && ('a' <= n[0]|0x20 && n[0]|0x20 <= 'z'):
-		return "is an absolute Windows path"
-	case strings.ContainsRune(n, 0):
-		return "contains a NUL byte"
-	}
-	for _, part := range strings.Split(n, "/") {
-		if part == ".." {
-			return "climbs out of the model directory with '..'"
-		}
-	}
-	return ""
-}
+func Escapes(loc string) string { return pathcheck.Escapes(loc) }

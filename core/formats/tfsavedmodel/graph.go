@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/modelgate/modelgate/core/pathcheck"
 	"github.com/modelgate/modelgate/core/protoscan"
 )
 
@@ -310,23 +311,10 @@ func (g *graph) constStrings(n *node, idx int) []string {
 // it does not): absolute POSIX or Windows paths, ".." components and
 // URLs of other file systems (gs://, s3://, hdfs://, file://, ...).
 func PathEscapes(p string) string {
-	n := strings.ReplaceAll(p, "\\", "/")
-	switch {
-	case n == "":
-		return ""
-	case strings.Contains(n, "://"):
+	if strings.Contains(p, "://") {
 		return "names another file system (URL)"
-	case strings.HasPrefix(n, "/"):
-		return "is an absolute path"
-	case len(n) >= 2 && n[1] == ':' && ('a' <= n[0]|0x20 && n[0]|0x20 <= 'z'):
-		return "is an absolute Windows path"
 	}
-	for _, part := range strings.Split(n, "/") {
-		if part == ".." {
-			return "climbs out of the model directory with '..'"
-		}
-	}
-	return ""
+	return pathcheck.Escapes(p)
 }
 
 func (n *node) label(g *graph) string {

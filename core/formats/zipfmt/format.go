@@ -11,9 +11,11 @@ import (
 	"io"
 	"strings"
 
+	"github.com/modelgate/modelgate/core/ctxio"
 	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/limits"
+	"github.com/modelgate/modelgate/core/pathcheck"
 	"github.com/modelgate/modelgate/core/rules"
 )
 
@@ -305,21 +307,7 @@ func (s *scanner) checkNames(e *Entry, member string, n int) {
 // PathEscapes returns why an archive member name would escape the
 // extraction directory ("" if it does not): absolute paths (Unix, Windows
 // drive or UNC) and ".." components, with either slash.
-func PathEscapes(name string) string {
-	n := strings.ReplaceAll(name, "\\", "/")
-	switch {
-	case strings.HasPrefix(n, "/"):
-		return "is an absolute path"
-	case len(n) >= 2 && n[1] == ':' && ('a' <= n[0]|0x20 && n[0]|0x20 <= 'z'):
-		return "is an absolute Windows path"
-	}
-	for _, part := range strings.Split(n, "/") {
-		if part == ".." {
-			return "contains a '..' component"
-		}
-	}
-	return ""
-}
+func PathEscapes(name string) string { return pathcheck.Escapes(name) }
 
 // ContextTorchScriptCode marks the serialized TorchScript source members
 // ("<dir>/code/**.py") of a torch archive, which torch.jit.load compiles.
@@ -402,7 +390,7 @@ func reallyEncrypted(ctx context.Context, e *Entry) (bool, error) {
 	}
 	defer rc.Close()
 	h := crc32.NewIEEE()
-	n, err := io.Copy(h, io.LimitReader(ctxReader{ctx, rc}, probeBytes))
+	n, err := io.Copy(h, io.LimitReader(ctxio.NewReader(ctx, rc), probeBytes))
 	if cerr := ctx.Err(); cerr != nil {
 		return false, cerr
 	}
@@ -493,21 +481,9 @@ func (c *checkReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
 func crcOf(ctx context.Context, r io.Reader) (uint32, error) {
 	h := crc32.NewIEEE()
-	if _, err := io.CopyBuffer(h, ctxReader{ctx, r}, make([]byte, 64<<10)); err != nil {
+	if _, err := io.CopyBuffer(h, ctxio.NewReader(ctx, r), make([]byte, 64<<10)); err != nil {
 		return 0, fmt.Errorf("read for CRC: %w", err)
 	}
 	return h.Sum32(), nil
