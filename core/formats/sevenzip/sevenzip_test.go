@@ -12,18 +12,12 @@ import (
 	"testing"
 
 	"github.com/modelgate/modelgate/core/engine"
+	"github.com/modelgate/modelgate/core/engine/enginetest"
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/formats/list"
 )
 
-func newEngine(t testing.TB) *engine.Engine {
-	t.Helper()
-	eng, err := engine.New(engine.Options{Formats: list.Default(), Jobs: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return eng
-}
+func newEngine(t testing.TB) *engine.Engine { return enginetest.New(t, list.Default()) }
 
 // ruleSet lists the rule ids of findings at or above low, and of
 // unscanned notes, in a stable order.

@@ -4,44 +4,19 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/modelgate/modelgate/core/engine"
+	"github.com/modelgate/modelgate/core/engine/enginetest"
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/formats/list"
 	"github.com/modelgate/modelgate/core/formats/tarfmt"
 )
 
-func newEngine(t testing.TB) *engine.Engine {
-	t.Helper()
-	eng, err := engine.New(engine.Options{Formats: list.Default(), Jobs: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return eng
-}
+func newEngine(t testing.TB) *engine.Engine { return enginetest.New(t, list.Default()) }
 
-func ruleIDs(res finding.FileResult) (string, string) {
-	var f, u []string
-	seen := map[string]bool{}
-	for _, x := range res.Findings {
-		if !seen[x.RuleID] {
-			seen[x.RuleID] = true
-			f = append(f, x.RuleID)
-		}
-	}
-	for _, x := range res.Unscanned {
-		if !seen[x.RuleID] {
-			seen[x.RuleID] = true
-			u = append(u, x.RuleID)
-		}
-	}
-	sort.Strings(f)
-	sort.Strings(u)
-	return strings.Join(f, ","), strings.Join(u, ",")
-}
+func ruleIDs(res finding.FileResult) (string, string) { return enginetest.RuleIDs(res) }
 
 // TestScan covers the header flavours, archive slip, duplicates and
 // PyTorch's legacy tar layout, whose raw storage bytes (chosen to look
