@@ -1,0 +1,171 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelgate/modelgate/core/engine"
+	"github.com/modelgate/modelgate/core/engine/enginetest"
+	"github.com/modelgate/modelgate/core/finding"
+	"github.com/modelgate/modelgate/core/limits"
+	"github.com/modelgate/modelgate/core/policy"
+)
+
+// probe is a test format driven by the first bytes of its input, so one
+// format can exercise every path through the engine.
+type probe struct{}
+
+func (probe) Name() string { return "probe" }
+
+func (probe) Match(in *engine.Input) bool { return bytes.HasPrefix(in.Head, []byte("PROBE:")) }
+
+func (probe) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
+	cmd := strings.TrimPrefix(string(in.Head), "PROBE:")
+	switch {
+	case strings.HasPrefix(cmd, "evil"):
+		env.Report(finding.Finding{RuleID: "MG101", Offset: 0, Message: "evil"})
+	case strings.HasPrefix(cmd, "panic"):
+		panic("boom")
+	case strings.HasPrefix(cmd, "hang"):
+		<-ctx.Done()
+		return ctx.Err()
+	case strings.HasPrefix(cmd, "nest:"):
+		// Wrap the rest as a member, as a container would.
+		rest := []byte(strings.TrimPrefix(cmd, "nest:"))
+		return env.Recurse(ctx, "inner.bin", bytes.NewReader(rest), int64(len(rest)), "")
+	case strings.HasPrefix(cmd, "self"):
+		// A container that contains itself: only the depth limit stops it.
+		return env.Recurse(ctx, "self", in.R, in.Size, "")
+	case strings.HasPrefix(cmd, "stream"):
+		// An endless decompressor.
+		return env.RecurseStream(ctx, "<stream>", zeros{}, 10, "")
+	}
+	return nil
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+func newEngine(t *testing.T, lim limits.Limits) *engine.Engine {
+	t.Helper()
+	pol, err := policy.New(policy.Config{Limits: lim}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.New(engine.Options{Formats: []engine.Format{probe{}}, Policy: pol, Jobs: 1, TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng
+}
+
+func TestScanReaderAt(t *testing.T) {
+	tests := []struct {
+		name      string
+		file      string
+		data      string
+		lim       limits.Limits
+		findings  string
+		unscanned string
+		status    finding.Status
+		reason    string // substring of the first unscanned reason
+	}{
+		{name: "finding", file: "m.pkl", data: "PROBE:evil", findings: "MG101", status: finding.StatusScanned},
+		{name: "clean", file: "m.pkl", data: "PROBE:ok", status: finding.StatusScanned},
+		{name: "text is skipped", file: "notes.txt", data: "hello\nworld\n", status: finding.StatusSkipped},
+		{name: "unknown binary with a model name", file: "weights.bin", data: "\x00\x01\x02\x03", unscanned: "MG901", status: finding.StatusNotScanned},
+		{name: "unknown binary with another name", file: "image.png", data: "\x00\x01\x02\x03", status: finding.StatusSkipped},
+		{name: "unknown member is reported whatever its name", file: "a.probe", data: "PROBE:nest:\x00\x01\x02", unscanned: "MG901", status: finding.StatusNotScanned},
+		{name: "nested finding", file: "a.probe", data: "PROBE:nest:PROBE:evil", findings: "MG101", status: finding.StatusScanned},
+		{name: "parser panic is contained", file: "m.pkl", data: "PROBE:panic", unscanned: "MG905", status: finding.StatusNotScanned, reason: "panic"},
+		{name: "self-nesting stops at max_depth", file: "m.pkl", data: "PROBE:self", lim: limits.Limits{MaxDepth: 3}, unscanned: "MG906", status: finding.StatusNotScanned},
+		{name: "time limit", file: "m.pkl", data: "PROBE:hang", lim: limits.Limits{FileTimeout: 50 * time.Millisecond}, unscanned: "MG902", status: finding.StatusNotScanned, reason: "file_timeout"},
+		{name: "file size limit", file: "m.pkl", data: "PROBE:evil-but-too-big", lim: limits.Limits{MaxFileBytes: 8}, unscanned: "MG902", status: finding.StatusNotScanned, reason: "max_file_bytes"},
+		// What was spooled before the limit is still sniffed (here: zeros,
+		// which no format claims).
+		{name: "decompression bomb", file: "m.pkl", data: "PROBE:stream", lim: limits.Limits{MaxDecompressedBytes: 1 << 20}, findings: "MG203", unscanned: "MG901", status: finding.StatusNotScanned},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			eng := newEngine(t, tt.lim)
+			res := enginetest.ScanBytes(eng, tt.file, []byte(tt.data))
+			fs, us := enginetest.RuleIDs(res)
+			if fs != tt.findings || us != tt.unscanned {
+				t.Errorf("findings %q unscanned %q, want %q %q (%+v)", fs, us, tt.findings, tt.unscanned, res.Unscanned)
+			}
+			if res.Status != tt.status {
+				t.Errorf("status %q, want %q", res.Status, tt.status)
+			}
+			if tt.reason != "" && (len(res.Unscanned) == 0 || !strings.Contains(res.Unscanned[0].Reason, tt.reason)) {
+				t.Errorf("reason %+v lacks %q", res.Unscanned, tt.reason)
+			}
+			if (fs != "" || us != "") && len(res.SHA256) != 64 {
+				t.Errorf("sha256 %q not set on a reported file", res.SHA256)
+			}
+		})
+	}
+}
+
+func TestScanPaths(t *testing.T) {
+	root := t.TempDir()
+	write := func(rel, data string) {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("models/evil.pkl", "PROBE:evil")
+	write("models/ok.pkl", "PROBE:ok")
+	write("README.md", "# text\n")
+	write(".git/objects/evil.pkl", "PROBE:evil")
+	eng := newEngine(t, limits.Limits{})
+	var calls int
+	res, err := eng.ScanPaths(context.Background(), []string{root}, root, func(done, total int, _ int64) {
+		calls++
+		if done > total {
+			t.Errorf("progress %d/%d", done, total)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, r := range res {
+		paths = append(paths, r.Path)
+		if r.Path == "models/evil.pkl" && len(r.Findings) != 1 {
+			t.Errorf("evil.pkl: %+v", r.Findings)
+		}
+	}
+	slices.Sort(paths)
+	if want := []string{"README.md", "models/evil.pkl", "models/ok.pkl"}; !slices.Equal(paths, want) {
+		t.Errorf("paths %q, want %q (.git skipped, '/'-separated, relative to root)", paths, want)
+	}
+	if calls != len(res) {
+		t.Errorf("progress called %d times for %d files", calls, len(res))
+	}
+	if _, err := eng.ScanPaths(context.Background(), []string{filepath.Join(root, "missing")}, root, nil); err == nil {
+		t.Error("missing path accepted")
+	}
+}
+
+func TestScanReaderSpools(t *testing.T) {
+	eng := newEngine(t, limits.Limits{})
+	res := eng.ScanReader(context.Background(), "<stdin>", io.MultiReader(strings.NewReader("PROBE:evil"), strings.NewReader("")))
+	if fs, _ := enginetest.RuleIDs(res); fs != "MG101" {
+		t.Errorf("stdin findings %q", fs)
+	}
+}
