@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -209,4 +210,117 @@ func keys(m map[string]any) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestCLIAllReportsNameEveryDetection scans the whole fixture tree once per
+// output format and checks that every malicious fixture is named, with a
+// rule, in the text, JSON and SARIF reports alike: each format row works
+// end to end through the CLI, not only through the engine.
+func TestCLIAllReportsNameEveryDetection(t *testing.T) {
+	var malicious []string
+	for _, fx := range loadManifest(t) {
+		if fx.Label == "malicious" && !scannerDoS[fx.File] {
+			malicious = append(malicious, fx.File)
+		}
+	}
+	reported := map[string]func(out []byte) map[string]bool{
+		"text": func(out []byte) map[string]bool {
+			got := map[string]bool{}
+			for _, line := range strings.Split(string(out), "\n") {
+				if line != "" && line[0] != ' ' {
+					got[strings.Fields(line)[0]] = true
+				}
+			}
+			return got
+		},
+		"json": func(out []byte) map[string]bool {
+			var doc struct {
+				Files []struct {
+					Path      string            `json:"path"`
+					Findings  []json.RawMessage `json:"findings"`
+					Unscanned []json.RawMessage `json:"unscanned"`
+				} `json:"files"`
+			}
+			if err := json.Unmarshal(out, &doc); err != nil {
+				t.Fatalf("json: %v", err)
+			}
+			got := map[string]bool{}
+			for _, f := range doc.Files {
+				if len(f.Findings)+len(f.Unscanned) > 0 {
+					got[f.Path] = true
+				}
+			}
+			return got
+		},
+		"sarif": func(out []byte) map[string]bool {
+			var log struct {
+				Runs []struct {
+					Results []struct {
+						Locations []struct {
+							PhysicalLocation struct {
+								ArtifactLocation struct {
+									URI string `json:"uri"`
+								} `json:"artifactLocation"`
+							} `json:"physicalLocation"`
+						} `json:"locations"`
+					} `json:"results"`
+					Invocations []struct {
+						Notifications []struct {
+							Locations []struct {
+								PhysicalLocation struct {
+									ArtifactLocation struct {
+										URI string `json:"uri"`
+									} `json:"artifactLocation"`
+								} `json:"physicalLocation"`
+							} `json:"locations"`
+						} `json:"toolExecutionNotifications"`
+					} `json:"invocations"`
+				} `json:"runs"`
+			}
+			if err := json.Unmarshal(out, &log); err != nil {
+				t.Fatalf("sarif: %v", err)
+			}
+			got := map[string]bool{}
+			for _, r := range log.Runs[0].Results {
+				got[unescapeURI(r.Locations[0].PhysicalLocation.ArtifactLocation.URI)] = true
+			}
+			for _, inv := range log.Runs[0].Invocations {
+				for _, n := range inv.Notifications {
+					for _, l := range n.Locations {
+						got[unescapeURI(l.PhysicalLocation.ArtifactLocation.URI)] = true
+					}
+				}
+			}
+			return got
+		},
+	}
+	for format, parse := range reported {
+		t.Run(format, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "report")
+			r := runModelgate(t, nil, "scan", "--format", format, "--root", "fixtures", "-o", out, "fixtures/malicious")
+			if r.code != 1 {
+				t.Fatalf("exit %d, want 1: %s", r.code, r.stderr)
+			}
+			data, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := parse(data)
+			missing := 0
+			for _, f := range malicious {
+				if !got[f] {
+					missing++
+					t.Errorf("%s report does not name %s", format, f)
+				}
+			}
+			t.Logf("%s: %d/%d malicious fixtures named", format, len(malicious)-missing, len(malicious))
+		})
+	}
+}
+
+func unescapeURI(s string) string {
+	if u, err := url.PathUnescape(s); err == nil {
+		return u
+	}
+	return s
 }
