@@ -48,7 +48,7 @@ func (p *Policy) JudgePickle(tr *pickle.Trace, context string) PickleVerdict {
 	}
 	for _, g := range tr.Globals {
 		q := Canonical(g.Module, g.Name)
-		cls := p.Classify(q)
+		cls := p.ClassifyGlobal(g.Module, g.Name)
 		switch cls {
 		case Dangerous:
 			if j.invoked[q] || j.reported["import:"+q] {
@@ -97,7 +97,7 @@ func (j *judge) resolve(v pickle.Value, depth int) resolved {
 	switch v.Kind {
 	case pickle.KGlobal:
 		q := Canonical(v.O.Module, v.O.Name)
-		return resolved{name: q, class: j.p.Classify(q)}
+		return resolved{name: q, class: j.p.ClassifyGlobal(v.O.Module, v.O.Name)}
 	case pickle.KCall:
 		c := v.O.Call
 		callee := j.resolve(c.Callee, depth+1)
@@ -109,18 +109,24 @@ func (j *judge) resolve(v pickle.Value, depth int) resolved {
 				if isDunder(attr) || strongComponents[attr] {
 					return resolved{name: base.name + "." + attr, class: Dangerous, why: "getattr of " + attr}
 				}
+				if base.class == Safe && isSafeType(base.name) && !strings.HasPrefix(attr, "_") {
+					// Methods of str, int, dict... only compute on values.
+					return resolved{name: base.name + "." + attr, class: Safe}
+				}
+				if sinkAttrs[attr] {
+					// A method that runs code or does I/O, fetched from
+					// whatever object the pickle built or imported.
+					return resolved{name: base.name + "." + attr, class: Dangerous, why: "getattr of " + attr}
+				}
 				if base.name != "" && (c.Args[0].Kind == pickle.KGlobal || base.class == Safe) {
 					q := base.name + "." + attr
-					if base.class == Safe && isSafeType(base.name) && !strings.HasPrefix(attr, "_") {
-						// Methods of str, int, dict... only compute on values.
-						return resolved{name: q, class: Safe}
-					}
 					return resolved{name: q, class: j.p.Classify(q)}
 				}
 				return resolved{name: "getattr(" + c.Args[0].String() + ", " + attr + ")", class: Unknown}
 			}
 			return resolved{name: "getattr(...)", class: Dangerous, why: "attribute name is not a constant"}
-		case "functools.partial":
+		case "functools.partial", "numpy.vectorize", "builtins.staticmethod", "builtins.classmethod":
+			// Calling the wrapper calls the wrapped callable.
 			if len(c.Args) >= 1 {
 				return j.resolve(c.Args[0], depth+1)
 			}
@@ -135,6 +141,19 @@ func (j *judge) resolve(v pickle.Value, depth int) resolved {
 		}
 		return resolved{name: callee.name + "()", class: callee.class}
 	case pickle.KPersistent:
+		// torch's legacy persistent_load returns saved_id[1] for a
+		// ('module', obj, ...) id and the tar format's returns saved_id[0] for
+		// any tuple: the "persistent object" is then whatever the pickle put
+		// there, which a later REDUCE can call.
+		if pid := v.O.PID; pid != nil && pid.Kind == pickle.KTuple && len(pid.O.Items) > 0 {
+			first := pid.O.Items[0]
+			switch {
+			case (first.IsStr() || first.Kind == pickle.KBytes) && first.Str() == "module" && len(pid.O.Items) > 1:
+				return j.resolve(pid.O.Items[1], depth+1)
+			case first.Kind == pickle.KGlobal || first.Kind == pickle.KCall:
+				return j.resolve(first, depth+1)
+			}
+		}
 		return resolved{name: "persistent_load(...)", class: Safe}
 	}
 	return resolved{name: v.String(), class: Unknown}
@@ -193,7 +212,7 @@ func (j *judge) judgeCall(c *pickle.Call) {
 func (j *judge) callDependent(r resolved, c *pickle.Call) resolved {
 	args := c.Args
 	switch r.name {
-	case "functools.partial":
+	case "functools.partial", "numpy.vectorize":
 		if len(args) == 0 {
 			return resolved{name: r.name, class: Safe}
 		}
@@ -201,7 +220,7 @@ func (j *judge) callDependent(r resolved, c *pickle.Call) resolved {
 		if inner.class == NeedsCall {
 			inner.class = Unknown
 		}
-		return resolved{name: "functools.partial(" + inner.name + ")", class: inner.class, why: inner.why}
+		return resolved{name: r.name + "(" + inner.name + ")", class: inner.class, why: inner.why}
 	case "builtins.getattr":
 		res := j.resolve(pickle.Value{Kind: pickle.KCall, O: &pickle.Object{Call: c}}, 0)
 		if res.class == Dangerous {

@@ -194,6 +194,20 @@ func (p *Policy) Classify(q string) Class {
 	return Unknown
 }
 
+// ClassifyGlobal judges a global as the stream names it. On top of Classify it
+// catches methods fetched through a dotted name (Class.method, resolved by
+// CPython for protocol 4+ and by the dotted-path walk of STACK_GLOBAL) whose
+// last part is a known sink, such as DataFrame.to_pickle or ndarray.tofile.
+func (p *Policy) ClassifyGlobal(module, name string) Class {
+	c := p.Classify(Canonical(module, name))
+	if c == Unknown {
+		if i := strings.LastIndex(name, "."); i >= 0 && sinkAttrs[name[i+1:]] {
+			return Dangerous
+		}
+	}
+	return c
+}
+
 func isDunder(s string) bool {
 	return len(s) > 4 && strings.HasPrefix(s, "__") && strings.HasSuffix(s, "__")
 }
