@@ -132,6 +132,14 @@ func TestDifferentialCPython(t *testing.T) {
 			same++
 			continue
 		}
+		if o.Error != nil && strings.Contains(*o.Error, "Memo value not found") && subset(og, got) && o.Pickles > 0 {
+			// By design: a later pickle reading an earlier pickle's memo
+			// works when one Unpickler loads both (load() keeps the memo);
+			// the oracle uses one Unpickler per pickle, the VM follows the
+			// value so its use is judged.
+			same++
+			continue
+		}
 		if strings.Join(got, "|") != strings.Join(og, "|") {
 			differ++
 			t.Errorf("%s: VM resolved %v, CPython resolved %v (CPython error: %v)", f, got, og, deref(o.Error))

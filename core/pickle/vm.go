@@ -89,10 +89,14 @@ type machine struct {
 	marks   []int
 	memo    map[uint64]Value
 	memoLen int
-	proto   int
-	pickle  int
-	opOff   int64
-	gets    int64
+	// prevMemo holds earlier pickles' memo entries: one Unpickler calling
+	// load() repeatedly keeps its memo (CPython's load() resets only the
+	// stack and protocol), so a later pickle may read them.
+	prevMemo map[uint64]Value
+	proto    int
+	pickle   int
+	opOff    int64
+	gets     int64
 }
 
 var errStop = errors.New("stop")
@@ -132,6 +136,14 @@ func (m *machine) run() error {
 		m.marks = m.marks[:0]
 		// Each load() call gets a fresh unpickler in repeated-load loaders,
 		// so the memo starts empty; the protocol too.
+		if len(m.memo) > 0 && len(m.prevMemo) < m.opts.Limits.MaxMemo {
+			if m.prevMemo == nil {
+				m.prevMemo = make(map[uint64]Value, len(m.memo))
+			}
+			for k, v := range m.memo {
+				m.prevMemo[k] = v
+			}
+		}
 		clear(m.memo)
 		m.memoLen = 0
 		m.proto = 0
@@ -264,6 +276,12 @@ func (m *machine) memoGet(idx uint64) error {
 	}
 	v, ok := m.memo[idx]
 	if !ok {
+		if pv, found := m.prevMemo[idx]; found {
+			// Valid only when one Unpickler loads both pickles; follow
+			// it so the value's use is judged, and say so.
+			m.event(EvMalformed, fmt.Sprintf("memo index %d is read from an earlier pickle in the stream (works only when one Unpickler loads both)", idx), pv, unknownValue)
+			return m.push(pv)
+		}
 		return fail("Memo value not found at index %d", idx)
 	}
 	return m.push(v)
@@ -584,6 +602,11 @@ func (m *machine) step(op byte) error {
 		}
 		items := m.stack[k:]
 		set := m.stack[k-1]
+		if isConcrete(set) && set.Kind != KSet && len(items) > 0 {
+			// load_additems falls back to the object's add method, which
+			// no other built-in value has.
+			return fail("'%s' object has no attribute 'add'", pyType(set))
+		}
 		if set.Kind == KSet {
 			set.O.add(items...)
 		} else if len(items) > 0 {
@@ -710,6 +733,9 @@ func (m *machine) step(op byte) error {
 			return err
 		}
 		target := *t
+		if err := buildOnValue(target, state); err != nil {
+			return err
+		}
 		switch target.Kind {
 		case KGlobal:
 			m.event(EvBuildGlobal, fmt.Sprintf("BUILD sets state %s on %s", state, target), target, state)
@@ -872,6 +898,11 @@ func (m *machine) appendItems(k int, op string) error {
 	}
 	items := m.stack[k:]
 	list := m.stack[k-1]
+	if isConcrete(list) && list.Kind != KList && list.Kind != KBytes {
+		// Only lists (and bytearrays) have append/extend among the values
+		// a pickle builds itself.
+		return fail("'%s' object has no attribute 'append'", pyType(list))
+	}
 	if list.Kind == KList {
 		list.O.add(items...)
 	} else {
@@ -895,6 +926,10 @@ func (m *machine) setItems(k int, op string) error {
 	}
 	items := m.stack[k:]
 	d := m.stack[k-1]
+	switch d.Kind {
+	case KNone, KBool, KInt, KFloat, KStr, KTuple, KSet, KFrozenSet:
+		return fail("'%s' object does not support item assignment", pyType(d))
+	}
 	if d.Kind == KDict {
 		d.O.add(items...)
 	} else {
@@ -911,6 +946,36 @@ func (m *machine) nonContainer(op string, target Value, items []Value) {
 	// Instances built by allowlisted classes (OrderedDict, defaultdict,
 	// numpy arrays) legitimately receive items; policy decides.
 	m.event(EvNonContainer, op+" on "+describeKind(target), target, firstOr(items))
+}
+
+// buildOnValue applies load_build's checks to values the pickle built itself
+// (dicts, lists, strings...): they have neither __setstate__ nor a __dict__,
+// so any state except None makes CPython raise.
+func buildOnValue(target, state Value) error {
+	if !isConcrete(target) {
+		return nil
+	}
+	slot := noneValue
+	if state.Kind == KTuple && state.O.Count == 2 && len(state.O.Items) == 2 {
+		state, slot = state.O.Items[0], state.O.Items[1]
+	}
+	switch {
+	case state.Kind == KDict:
+		return fail("'%s' object has no attribute '__dict__'", pyType(target))
+	case isConcrete(state) && state.Kind != KNone:
+		return fail("state is not a dictionary")
+	case slot.Kind == KDict && slot.O.Count > 0:
+		return fail("'%s' object attribute is read-only", pyType(target))
+	case isConcrete(slot) && slot.Kind != KNone && slot.Kind != KDict:
+		return fail("slot state is not a dictionary")
+	}
+	return nil
+}
+
+func pyType(v Value) string {
+	return map[Kind]string{KNone: "NoneType", KBool: "bool", KInt: "int", KFloat: "float", KStr: "str",
+		KBytes: "bytes", KTuple: "tuple", KList: "list", KDict: "dict", KSet: "set", KFrozenSet: "frozenset",
+		KBuffer: "PickleBuffer"}[v.Kind]
 }
 
 func firstOr(items []Value) Value {
