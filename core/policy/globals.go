@@ -97,7 +97,7 @@ var dangerousRoots = set(
 	"pandas.core.computation", "sklearn.utils._testing", "sklearn.datasets", "scipy.io.matlab._mio",
 	"scipy.io.matlab.mio", "scipy.io._mmio", "scipy.io.mmio", "scipy.io.wavfile", "scipy.io._netcdf",
 	"scipy.io.netcdf", "scipy.io._idl", "scipy.io.idl", "scipy.io._harwell_boeing", "scipy.io._fortran",
-	"scipy._lib._testutils", "mlflow.pyfunc", "transformers.dynamic_module_utils",
+	"scipy._lib._testutils", "mlflow.pyfunc", "sklearn.externals.joblib", "sklearn.utils._joblib", "transformers.dynamic_module_utils",
 )
 
 var strongComponents = set(
@@ -130,6 +130,7 @@ var dangerousNames = set(
 	"scipy.io.loadmat", "scipy.io.savemat", "scipy.io.whosmat", "scipy.io.mmread", "scipy.io.mmwrite",
 	"scipy.io.readsav", "scipy.io.netcdf_file", "scipy.io.FortranFile", "scipy.io.hb_read", "scipy.io.hb_write",
 	"scipy.io.matlab.loadmat", "scipy.io.matlab.savemat", "scipy.io.matlab.whosmat",
+	"concurrent.futures.ProcessPoolExecutor",
 	"pandas.read_clipboard", "pandas.eval", "pandas.HDFStore", "pandas.ExcelWriter",
 	"typing.ForwardRef._evaluate", "typing._eval_type", "typing.get_type_hints",
 	"typing.evaluate_forward_ref",
