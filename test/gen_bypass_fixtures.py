@@ -30,7 +30,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from gen_fixtures import G, Call, Raw, asm, emit, PY_CODE, PY_EXPR, BAKED  # noqa: E402
+from gen_fixtures import G, Call, Raw, asm, emit, PY_CODE, PY_EXPR, BAKED, SHELL_CMD  # noqa: E402
 
 FIX = os.path.join(HERE, 'fixtures')
 OUT = os.path.join(FIX, 'malicious', 'bypass')
@@ -127,6 +127,31 @@ def main():
                {'_code': 'def forward(self):\n    return None\n'}, PY_CODE + '\n')),
       'torch.fx.graph_module.reduce_graph_module(body, import_block): exec of import_block + body code '
       '(what every pickled fx GraphModule does)', '3.1.5')
+    # Import helpers in allowlisted libraries that return getattr(import(module), name):
+    # no dangerous global appears in the stream.
+    W('numpy_ufunc_reconstruct_os_system.pkl',
+      asm(Call(Call(G('numpy.core', '_ufunc_reconstruct'), 'os', 'system'), SHELL_CMD)),
+      'numpy.core._ufunc_reconstruct("os", "system")(cmd): numpy\'s ufunc unpickling helper imports any '
+      'module attribute', '3.1.1')
+    W('scipy_uarray_unpickle_function.pkl',
+      asm(Call(Call(G('scipy._lib._uarray._backend', 'unpickle_function'), 'os', 'system', None), SHELL_CMD)),
+      'scipy._lib._uarray._backend.unpickle_function("os", "system", None)(cmd): scipy\'s function '
+      'unpickling helper imports any module attribute', '3.1.1')
+    W('pandas_import_optional_dependency.pkl',
+      asm(Call(getattr_(Call(G('pandas.compat._optional', 'import_optional_dependency'), 'os'), 'spawnlp'),
+               0, 'sh', 'sh', '-c', SHELL_CMD)),
+      'getattr(pandas.compat._optional.import_optional_dependency("os"), "spawnlp")(P_WAIT, sh, ...)',
+      '3.1.1')
+    # Allowlisted globals that call one of their arguments.
+    W('numpy_randomstate_ctor_callthrough.pkl',
+      asm(Call(G('numpy.random._pickle', '__randomstate_ctor'), SHELL_CMD, G('posix', 'system'))),
+      'numpy.random._pickle.__randomstate_ctor(cmd, posix.system): the allowlisted RandomState helper '
+      'calls its bit_generator_ctor argument', '3.1.10')
+    W('torch_rebuild_from_type_v2_callthrough.pkl',
+      asm(Call(G('torch._tensor', '_rebuild_from_type_v2'), G('posix', 'system'), G('builtins', 'int'),
+               (SHELL_CMD,), {})),
+      'torch._tensor._rebuild_from_type_v2(posix.system, int, (cmd,), {}): the allowlisted tensor '
+      'helper calls func(*args)', '3.1.10')
     # protocol 2, Python 2 module name: CPython's _compat_pickle maps dumbdbm -> dbm.dumb.
     W('py2_dumbdbm_open.pkl', b'\x80\x02cdumbdbm\nopen\n' + emit((BAKED, 'c'), 2) + b'R.',
       'GLOBAL "dumbdbm open" in a protocol-2 pickle: _compat_pickle renames it to dbm.dumb.open, '

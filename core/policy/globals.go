@@ -97,7 +97,8 @@ var dangerousRoots = set(
 	"pandas.core.computation", "sklearn.utils._testing", "sklearn.datasets", "scipy.io.matlab._mio",
 	"scipy.io.matlab.mio", "scipy.io._mmio", "scipy.io.mmio", "scipy.io.wavfile", "scipy.io._netcdf",
 	"scipy.io.netcdf", "scipy.io._idl", "scipy.io.idl", "scipy.io._harwell_boeing", "scipy.io._fortran",
-	"scipy._lib._testutils", "mlflow.pyfunc", "sklearn.externals.joblib", "sklearn.utils._joblib", "transformers.dynamic_module_utils",
+	"scipy._lib._testutils", "mlflow.pyfunc", "sklearn.externals.joblib", "sklearn.utils._joblib",
+	"scipy._lib.decorator", "decorator", "transformers.dynamic_module_utils",
 )
 
 var strongComponents = set(
@@ -131,6 +132,10 @@ var dangerousNames = set(
 	"scipy.io.readsav", "scipy.io.netcdf_file", "scipy.io.FortranFile", "scipy.io.hb_read", "scipy.io.hb_write",
 	"scipy.io.matlab.loadmat", "scipy.io.matlab.savemat", "scipy.io.matlab.whosmat",
 	"concurrent.futures.ProcessPoolExecutor",
+	// import any module by name (found by mining numpy/scipy/sklearn/pandas sources).
+	"pandas.compat._optional.import_optional_dependency", "pandas.plotting._core._load_backend",
+	"numpy.add_newdoc", "numpy.core.function_base.add_newdoc", "numpy.lib.add_newdoc",
+	"numpy.core.add_newdoc", "numpy._core.function_base.add_newdoc",
 	"pandas.read_clipboard", "pandas.eval", "pandas.HDFStore", "pandas.ExcelWriter",
 	"typing.ForwardRef._evaluate", "typing._eval_type", "typing.get_type_hints",
 	"typing.evaluate_forward_ref",
@@ -171,7 +176,8 @@ var needsCall = set(
 	"builtins.getattr", "functools.partial", "copyreg._reconstructor", "copyreg.__newobj__",
 	"copyreg.__newobj_ex__", "_codecs.encode", "builtins.type", "torch.storage._load_from_bytes",
 	"dill._dill._load_type", "dill._dill._eval_repr", "dill._dill._create_type", "dill._dill._get_attr",
-	"builtins.getattr.__call__", "numpy.vectorize",
+	"builtins.getattr.__call__", "numpy.vectorize", "numpy.core._ufunc_reconstruct",
+	"numpy._core._ufunc_reconstruct", "scipy._lib._uarray._backend.unpickle_function",
 )
 
 // extraSafe complements the harvested list with globals of libraries that

@@ -125,6 +125,10 @@ func (j *judge) resolve(v pickle.Value, depth int) resolved {
 				return resolved{name: "getattr(" + c.Args[0].String() + ", " + attr + ")", class: Unknown}
 			}
 			return resolved{name: "getattr(...)", class: Dangerous, why: "attribute name is not a constant"}
+		case "numpy.core._ufunc_reconstruct", "numpy._core._ufunc_reconstruct",
+			"scipy._lib._uarray._backend.unpickle_function":
+			// The result is the global these arguments name.
+			return j.resolveNamed(callee.name, c)
 		case "functools.partial", "numpy.vectorize", "builtins.staticmethod", "builtins.classmethod":
 			// Calling the wrapper calls the wrapped callable.
 			if len(c.Args) >= 1 {
@@ -172,6 +176,8 @@ func (j *judge) judgeCall(c *pickle.Call) {
 	switch r.class {
 	case NeedsCall:
 		r = j.callDependent(r, c)
+	case Safe:
+		r = j.callThrough(r, c)
 	}
 	if nestedLoaders[r.name] && len(c.Args) >= 1 && (c.Args[0].Kind == pickle.KBytes || c.Args[0].Kind == pickle.KStr) {
 		j.nested = append(j.nested, Nested{Loader: r.name, Offset: c.Offset, Data: c.Args[0]})
@@ -208,10 +214,58 @@ func (j *judge) judgeCall(c *pickle.Call) {
 	}
 }
 
+// resolveNamed resolves a call to an import helper that returns
+// getattr(import(module), name): the module and (dotted) name are its first
+// two arguments.
+func (j *judge) resolveNamed(helper string, c *pickle.Call) resolved {
+	if len(c.Args) < 2 || !c.Args[0].IsStr() || !c.Args[1].IsStr() {
+		return resolved{name: helper + "(...)", class: Dangerous, why: "imports a computed name"}
+	}
+	mod, name := c.Args[0].Str(), c.Args[1].Str()
+	cls := j.p.ClassifyGlobal(mod, name)
+	if cls == NeedsCall {
+		cls = Unknown
+	}
+	return resolved{name: Canonical(mod, name), class: cls, why: "imported by " + helper}
+}
+
+// callThroughArgs are allowlisted globals that call (or instantiate) some of
+// their arguments while loading: the call is as dangerous as those are.
+var callThroughArgs = map[string][]int{
+	"torch._tensor._rebuild_from_type_v2":       {0}, // func(*args)
+	"numpy.random._pickle.__randomstate_ctor":   {1}, // bit_generator_ctor(name)
+	"numpy.random._pickle.__generator_ctor":     {1},
+	"numpy.random._pickle.__bit_generator_ctor": {0}, // numpy 2 instantiates a type argument
+	"numpy.ma.core._mareconstruct":              {0, 1},
+	"sklearn.metrics._dist_metrics.newObj":      {0}, // obj.__new__(obj)
+	"sklearn.neighbors._kd_tree.newObj":         {0},
+	"sklearn.neighbors._ball_tree.newObj":       {0},
+	"sklearn.neighbors._binary_tree.newObj":     {0},
+}
+
+func (j *judge) callThrough(r resolved, c *pickle.Call) resolved {
+	for _, i := range callThroughArgs[r.name] {
+		if i >= len(c.Args) {
+			continue
+		}
+		if inner := j.resolve(c.Args[i], 1); inner.class == Dangerous {
+			return resolved{name: inner.name, class: Dangerous, why: "called through " + r.name}
+		}
+	}
+	return r
+}
+
 // callDependent judges globals whose safety depends on their arguments.
 func (j *judge) callDependent(r resolved, c *pickle.Call) resolved {
 	args := c.Args
 	switch r.name {
+	case "numpy.core._ufunc_reconstruct", "numpy._core._ufunc_reconstruct",
+		"scipy._lib._uarray._backend.unpickle_function":
+		res := j.resolveNamed(r.name, c)
+		if res.class == Dangerous {
+			return res
+		}
+		return resolved{name: r.name, class: res.class}
 	case "functools.partial", "numpy.vectorize":
 		if len(args) == 0 {
 			return resolved{name: r.name, class: Safe}
