@@ -23,6 +23,7 @@ The pickle assembler (G, Call, asm, ...) comes from test/gen_fixtures.py.
 import glob
 import json
 import os
+import pickle
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,7 @@ MANIFEST = []
 
 LOADERS = {
     'pickle.load': "import pickle\nwith open(FILE,'rb') as f: pickle.load(f)",
+    'torch.load': "import torch\ntorch.load(FILE, weights_only=False)",
     'pickle.Unpickler (one instance, load() until EOF)':
         "import pickle\nwith open(FILE,'rb') as f:\n u = pickle.Unpickler(f)\n"
         " while True:\n  try: u.load()\n  except EOFError: break",
@@ -68,13 +70,13 @@ def prove(data, loader):
 FILE_PLACEHOLDER = '@@FILE@@'
 
 
-def W(name, data, technique, catalogue, loader='pickle.load'):
+def W(name, data, technique, catalogue, loader='pickle.load', fmt='pickle'):
     ok, rc, err = prove(data, loader)
     if not ok:
         sys.exit('NOT PROVEN: %s (rc=%s) %s' % (name, rc, err))
     with open(os.path.join(OUT, name), 'wb') as f:
         f.write(data)
-    MANIFEST.append({"file": 'malicious/bypass/' + name, "label": "malicious", "format": "pickle",
+    MANIFEST.append({"file": 'malicious/bypass/' + name, "label": "malicious", "format": fmt,
                      "technique": technique, "catalogue": catalogue, "loader": loader, "proven": True})
     print('  proven  %-45s (loader rc=%s)' % (name, rc))
 
@@ -142,6 +144,21 @@ def main():
                0, 'sh', 'sh', '-c', SHELL_CMD)),
       'getattr(pandas.compat._optional.import_optional_dependency("os"), "spawnlp")(P_WAIT, sh, ...)',
       '3.1.1')
+    W('torch_import_dotted_name.pkl',
+      asm(Call(Call(G('torch._utils', '_import_dotted_name'), 'os.system'), SHELL_CMD)),
+      'torch._utils._import_dotted_name("os.system")(cmd): torch\'s dotted-name import helper', '3.1.1')
+    # Legacy torch.save layout: magic, protocol, sys_info, main pickle, storage keys. Its
+    # persistent_load returns saved_id[1] for ('module', obj, source_file, source): obj can be
+    # any global, which the main pickle then calls.
+    legacy = (pickle.dumps(0x1950a86a20f9469cfc6c, 2) + pickle.dumps(1001, 2)
+              + pickle.dumps({'protocol_version': 1001, 'little_endian': True,
+                              'type_sizes': {'short': 2, 'int': 4, 'long': 4}}, 2)
+              + b'\x80\x02' + emit(('module', G('posix', 'system'), None, None), 2) + b'Q'
+              + emit((SHELL_CMD,), 2) + b'R.' + pickle.dumps([], 2))
+    W('torch_legacy_persistent_module_call.pt', legacy,
+      'legacy torch file whose main pickle calls BINPERSID(("module", posix.system, None, None)): '
+      'torch\'s legacy persistent_load hands back the global, REDUCE calls it', '3.2.21,3.3.34',
+      loader='torch.load', fmt='pytorch-legacy')
     # Allowlisted globals that call one of their arguments.
     W('numpy_randomstate_ctor_callthrough.pkl',
       asm(Call(G('numpy.random._pickle', '__randomstate_ctor'), SHELL_CMD, G('posix', 'system'))),

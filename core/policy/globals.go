@@ -98,7 +98,9 @@ var dangerousRoots = set(
 	"scipy.io.matlab.mio", "scipy.io._mmio", "scipy.io.mmio", "scipy.io.wavfile", "scipy.io._netcdf",
 	"scipy.io.netcdf", "scipy.io._idl", "scipy.io.idl", "scipy.io._harwell_boeing", "scipy.io._fortran",
 	"scipy._lib._testutils", "mlflow.pyfunc", "sklearn.externals.joblib", "sklearn.utils._joblib",
-	"scipy._lib.decorator", "decorator", "transformers.dynamic_module_utils",
+	"scipy._lib.decorator", "decorator", "torch.utils.benchmark", "torch.utils.data.communication",
+	"torch.utils.model_dump", "torch.cuda._memory_viz", "torchvision.datasets.utils",
+	"torchvision._internally_replaced_utils", "transformers.dynamic_module_utils",
 )
 
 var strongComponents = set(
@@ -136,6 +138,11 @@ var dangerousNames = set(
 	"pandas.compat._optional.import_optional_dependency", "pandas.plotting._core._load_backend",
 	"numpy.add_newdoc", "numpy.core.function_base.add_newdoc", "numpy.lib.add_newdoc",
 	"numpy.core.add_newdoc", "numpy._core.function_base.add_newdoc",
+	"torch.nn.utils._deprecation_utils.lazy_deprecated_import", "torchvision.io.write_file",
+	"torchvision.io.image.write_file", "torchvision.io.write_png", "torchvision.io.image.write_png",
+	"torchvision.io.write_jpeg", "torchvision.io.image.write_jpeg", "torchvision.io.write_video",
+	"torchvision.io.video.write_video", "torchvision.datasets.imagenet.load_meta_file",
+	"torchvision.extension._load_library",
 	"pandas.read_clipboard", "pandas.eval", "pandas.HDFStore", "pandas.ExcelWriter",
 	"typing.ForwardRef._evaluate", "typing._eval_type", "typing.get_type_hints",
 	"typing.evaluate_forward_ref",
@@ -160,6 +167,7 @@ var sinkAttrs = set(
 	"symlink_to", "hardlink_to", "link_to", "load_library", "load_inline", "import_module",
 	"load_module", "exec_module", "get_source", "find_module", "__import__", "urlopen", "urlretrieve",
 	"query", "connect", "sendall", "send", "request", "start", "start_new_thread", "register",
+	"timeit", "autorange", "blocked_autorange", "adaptive_autorange", "collect_callgrind",
 )
 
 // safeBuiltins are builtins that only construct plain values.
@@ -178,6 +186,7 @@ var needsCall = set(
 	"dill._dill._load_type", "dill._dill._eval_repr", "dill._dill._create_type", "dill._dill._get_attr",
 	"builtins.getattr.__call__", "numpy.vectorize", "numpy.core._ufunc_reconstruct",
 	"numpy._core._ufunc_reconstruct", "scipy._lib._uarray._backend.unpickle_function",
+	"torch._utils._import_dotted_name",
 )
 
 // extraSafe complements the harvested list with globals of libraries that

@@ -126,7 +126,7 @@ func (j *judge) resolve(v pickle.Value, depth int) resolved {
 			}
 			return resolved{name: "getattr(...)", class: Dangerous, why: "attribute name is not a constant"}
 		case "numpy.core._ufunc_reconstruct", "numpy._core._ufunc_reconstruct",
-			"scipy._lib._uarray._backend.unpickle_function":
+			"scipy._lib._uarray._backend.unpickle_function", "torch._utils._import_dotted_name":
 			// The result is the global these arguments name.
 			return j.resolveNamed(callee.name, c)
 		case "functools.partial", "numpy.vectorize", "builtins.staticmethod", "builtins.classmethod":
@@ -218,10 +218,19 @@ func (j *judge) judgeCall(c *pickle.Call) {
 // getattr(import(module), name): the module and (dotted) name are its first
 // two arguments.
 func (j *judge) resolveNamed(helper string, c *pickle.Call) resolved {
-	if len(c.Args) < 2 || !c.Args[0].IsStr() || !c.Args[1].IsStr() {
+	var mod, name string
+	switch {
+	case helper == "torch._utils._import_dotted_name" && len(c.Args) >= 1 && c.Args[0].IsStr():
+		// One dotted string: __import__ of the first part, getattr of the rest.
+		var ok bool
+		if mod, name, ok = strings.Cut(c.Args[0].Str(), "."); !ok {
+			return resolved{name: mod, class: j.p.Classify(mod), why: "imported by " + helper}
+		}
+	case helper != "torch._utils._import_dotted_name" && len(c.Args) >= 2 && c.Args[0].IsStr() && c.Args[1].IsStr():
+		mod, name = c.Args[0].Str(), c.Args[1].Str()
+	default:
 		return resolved{name: helper + "(...)", class: Dangerous, why: "imports a computed name"}
 	}
-	mod, name := c.Args[0].Str(), c.Args[1].Str()
 	cls := j.p.ClassifyGlobal(mod, name)
 	if cls == NeedsCall {
 		cls = Unknown
@@ -260,7 +269,7 @@ func (j *judge) callDependent(r resolved, c *pickle.Call) resolved {
 	args := c.Args
 	switch r.name {
 	case "numpy.core._ufunc_reconstruct", "numpy._core._ufunc_reconstruct",
-		"scipy._lib._uarray._backend.unpickle_function":
+		"scipy._lib._uarray._backend.unpickle_function", "torch._utils._import_dotted_name":
 		res := j.resolveNamed(r.name, c)
 		if res.class == Dangerous {
 			return res

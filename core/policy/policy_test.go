@@ -56,13 +56,16 @@ func TestArgumentAwareStaysQuiet(t *testing.T) {
 func TestBypassGadgetsAreDangerousCalls(t *testing.T) {
 	arr := call(glob("numpy.core.multiarray", "_reconstruct"), glob("numpy", "ndarray"), []byte("K\x00\x85"), []byte("C\x01b"))
 	cases := map[string][]byte{
-		"_pyio.open":                   pkl(call(glob("_pyio", "open"), str("f"), str("w"))),
-		"getattr(ndarray, tofile)":     pkl(call(getattr(arr, "tofile"), str("f"))),
-		"DataFrame.to_pickle dotted":   pkl(call(glob("pandas.core.frame", "DataFrame.to_pickle"), call(glob("pandas.core.frame", "DataFrame")), str("f"))),
-		"ForwardRef._evaluate":         pkl(call(getattr(call(glob("typing", "ForwardRef"), str("x")), "_evaluate"), []byte("N"), []byte("N"), []byte(")"))),
-		"fx reduce_graph_module":       pkl(call(glob("torch.fx.graph_module", "reduce_graph_module"), []byte("}"), str("import os"))),
-		"numpy.vectorize(os.system)()": pkl(call(call(glob("numpy", "vectorize"), glob("os", "system")), str("x"))),
-		"py2 dumbdbm.open (p2)":        append([]byte("\x80\x02cdumbdbm\nopen\n"), []byte("(X\x01\x00\x00\x00fX\x01\x00\x00\x00ctR.")...),
+		"_pyio.open":                         pkl(call(glob("_pyio", "open"), str("f"), str("w"))),
+		"getattr(ndarray, tofile)":           pkl(call(getattr(arr, "tofile"), str("f"))),
+		"DataFrame.to_pickle dotted":         pkl(call(glob("pandas.core.frame", "DataFrame.to_pickle"), call(glob("pandas.core.frame", "DataFrame")), str("f"))),
+		"ForwardRef._evaluate":               pkl(call(getattr(call(glob("typing", "ForwardRef"), str("x")), "_evaluate"), []byte("N"), []byte("N"), []byte(")"))),
+		"fx reduce_graph_module":             pkl(call(glob("torch.fx.graph_module", "reduce_graph_module"), []byte("}"), str("import os"))),
+		"numpy.vectorize(os.system)()":       pkl(call(call(glob("numpy", "vectorize"), glob("os", "system")), str("x"))),
+		"_import_dotted_name(os.system)()":   pkl(call(call(glob("torch._utils", "_import_dotted_name"), str("os.system")), str("x"))),
+		"_ufunc_reconstruct(os, system)()":   pkl(call(call(glob("numpy.core", "_ufunc_reconstruct"), str("os"), str("system")), str("x"))),
+		"persistent ('module', os.system)()": pkl(append(append([]byte("(\x8c\x06module"), glob("os", "system")...), []byte("NNtQ(\x8c\x01xtR")...)),
+		"py2 dumbdbm.open (p2)":              append([]byte("\x80\x02cdumbdbm\nopen\n"), []byte("(X\x01\x00\x00\x00fX\x01\x00\x00\x00ctR.")...),
 	}
 	for name, data := range cases {
 		found := false
