@@ -57,7 +57,9 @@ func vmGlobals(t *testing.T, file string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := pickle.Run(context.Background(), bytes.NewReader(data), 0, int64(len(data)), pickle.Options{})
+	// The oracle reads through io.BytesIO, which has no peek: CPython's
+	// buffered FRAME semantics.
+	tr, err := pickle.Run(context.Background(), bytes.NewReader(data), 0, int64(len(data)), pickle.Options{Frames: pickle.FramesBuffered})
 	if err != nil {
 		t.Fatal(err)
 	}

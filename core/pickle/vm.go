@@ -31,6 +31,8 @@ type Options struct {
 	OnBuild func(target, state Value, s *Stream) error
 	// StopAfter stops after this many pickles (0 = run to end of input).
 	StopAfter int
+	// Frames selects the FRAME emulation (default FramesBoth).
+	Frames FrameView
 }
 
 // Stream is the view of the input that hooks get.
@@ -75,8 +77,26 @@ func Run(ctx context.Context, r io.ReaderAt, start, size int64, opts Options) (*
 	if vm.opts.Limits.MaxMemo <= 0 {
 		vm.opts.Limits.MaxMemo = 1 << 22
 	}
+	vm.view = opts.Frames
+	if vm.view == FramesBoth {
+		vm.view = FramesContiguous
+	}
 	err := vm.run()
 	vm.tr.End = vm.rd.Offset()
+	if err != nil || opts.Frames != FramesBoth || vm.straddles == 0 {
+		return vm.tr, err
+	}
+	// Some read crossed a frame end, so loaders that read from a buffer
+	// without peek (torch.load's data.pkl) run other opcodes: trace that view
+	// too and report everything either view would do.
+	opts.Frames = FramesBuffered
+	alt, err := Run(ctx, r, start, size, opts)
+	if alt != nil {
+		vm.tr.Globals = append(vm.tr.Globals, alt.Globals...)
+		vm.tr.Calls = append(vm.tr.Calls, alt.Calls...)
+		vm.tr.Events = append(vm.tr.Events, alt.Events...)
+		vm.tr.Opcodes += alt.Opcodes
+	}
 	return vm.tr, err
 }
 
@@ -89,6 +109,11 @@ type machine struct {
 	marks   []int
 	memo    map[uint64]Value
 	memoLen int
+	// frameEnd is the end of the bytes CPython's unpickler holds in its
+	// buffer after a FRAME (0: none); straddles counts reads that cross it.
+	frameEnd  int64
+	straddles int
+	view      FrameView
 	// prevMemo holds earlier pickles' memo entries: one Unpickler calling
 	// load() repeatedly keeps its memo (CPython's load() resets only the
 	// stack and protocol), so a later pickle may read them.
@@ -146,6 +171,7 @@ func (m *machine) run() error {
 		}
 		clear(m.memo)
 		m.memoLen = 0
+		m.frameEnd = 0
 		m.proto = 0
 		err := m.one()
 		switch {
@@ -328,7 +354,7 @@ func le(b []byte) uint64 {
 }
 
 func (m *machine) readLen(n int) (int64, error) {
-	b, err := m.rd.fixed(n)
+	b, err := m.fixed(n)
 	if err != nil {
 		return 0, err
 	}
@@ -379,7 +405,7 @@ func (m *machine) step(op byte) error {
 		}
 		return m.push(*t)
 	case 'F': // FLOAT
-		s, err := m.rd.line()
+		s, err := m.line()
 		if err != nil {
 			return err
 		}
@@ -389,7 +415,7 @@ func (m *machine) step(op byte) error {
 		}
 		return m.push(Value{Kind: KFloat, F: f})
 	case 'I': // INT
-		s, err := m.rd.line()
+		s, err := m.line()
 		if err != nil {
 			return err
 		}
@@ -401,13 +427,13 @@ func (m *machine) step(op byte) error {
 		}
 		return m.pushIntText(s)
 	case 'L': // LONG
-		s, err := m.rd.line()
+		s, err := m.line()
 		if err != nil {
 			return err
 		}
 		return m.pushIntText(strings.TrimSuffix(s, "L"))
 	case 'J': // BININT
-		b, err := m.rd.fixed(4)
+		b, err := m.fixed(4)
 		if err != nil {
 			return err
 		}
@@ -419,7 +445,7 @@ func (m *machine) step(op byte) error {
 		}
 		return m.push(Value{Kind: KInt, N: int64(b)})
 	case 'M': // BININT2
-		b, err := m.rd.fixed(2)
+		b, err := m.fixed(2)
 		if err != nil {
 			return err
 		}
@@ -433,7 +459,7 @@ func (m *machine) step(op byte) error {
 			}
 			n = int64(b)
 		} else {
-			b, err := m.rd.fixed(4)
+			b, err := m.fixed(4)
 			if err != nil {
 				return err
 			}
@@ -442,7 +468,7 @@ func (m *machine) step(op byte) error {
 				return fail("LONG pickle has negative byte count")
 			}
 		}
-		s, _, err := m.rd.data(n)
+		s, _, err := m.data(n, false)
 		if err != nil {
 			return err
 		}
@@ -454,14 +480,14 @@ func (m *machine) step(op byte) error {
 	case 0x89:
 		return m.push(Value{Kind: KBool, N: 0})
 	case 'G': // BINFLOAT
-		b, err := m.rd.fixed(8)
+		b, err := m.fixed(8)
 		if err != nil {
 			return err
 		}
 		return m.push(Value{Kind: KFloat, F: math.Float64frombits(binary.BigEndian.Uint64(b))})
 	case 'S': // STRING
 		off := m.rd.Offset()
-		s, err := m.rd.line()
+		s, err := m.line()
 		if err != nil {
 			return err
 		}
@@ -476,7 +502,7 @@ func (m *machine) step(op byte) error {
 		switch op {
 		case 'T':
 			var b []byte
-			if b, err = m.rd.fixed(4); err == nil {
+			if b, err = m.fixed(4); err == nil {
 				n = int64(int32(binary.LittleEndian.Uint32(b)))
 				if n < 0 {
 					return fail("BINSTRING pickle has negative byte count")
@@ -492,7 +518,7 @@ func (m *machine) step(op byte) error {
 		if err != nil {
 			return err
 		}
-		s, off, err := m.rd.data(n)
+		s, off, err := m.data(n, op == 'B' || op == 'C' || op == 0x8e || op == 0x96)
 		if err != nil {
 			return err
 		}
@@ -504,7 +530,7 @@ func (m *machine) step(op byte) error {
 		return m.push(bytesValue(s, off, n))
 	case 'V': // UNICODE (raw-unicode-escape)
 		off := m.rd.Offset()
-		s, err := m.rd.line()
+		s, err := m.line()
 		if err != nil {
 			return err
 		}
@@ -524,7 +550,7 @@ func (m *machine) step(op byte) error {
 		if err != nil {
 			return err
 		}
-		s, off, err := m.rd.data(n)
+		s, off, err := m.data(n, false)
 		if err != nil {
 			return err
 		}
@@ -614,11 +640,11 @@ func (m *machine) step(op byte) error {
 		}
 		m.stack = m.stack[:k]
 	case 'c': // GLOBAL
-		mod, err := m.rd.line()
+		mod, err := m.line()
 		if err != nil {
 			return err
 		}
-		name, err := m.rd.line()
+		name, err := m.line()
 		if err != nil {
 			return err
 		}
@@ -648,11 +674,11 @@ func (m *machine) step(op byte) error {
 		g := Value{Kind: KGlobal, O: &Object{Module: symName(mod), Name: symName(name)}}
 		return m.push(g)
 	case 'i': // INST
-		mod, err := m.rd.line()
+		mod, err := m.line()
 		if err != nil {
 			return err
 		}
-		name, err := m.rd.line()
+		name, err := m.line()
 		if err != nil {
 			return err
 		}
@@ -751,7 +777,7 @@ func (m *machine) step(op byte) error {
 			}
 		}
 	case 'P': // PERSID
-		s, err := m.rd.line()
+		s, err := m.line()
 		if err != nil {
 			return err
 		}
@@ -766,7 +792,7 @@ func (m *machine) step(op byte) error {
 		m.event(EvPersistentID, "", pid, unknownValue)
 		return m.push(Value{Kind: KPersistent, O: &Object{PID: &pid}})
 	case 'g': // GET
-		s, err := m.rd.line()
+		s, err := m.line()
 		if err != nil {
 			return err
 		}
@@ -782,13 +808,13 @@ func (m *machine) step(op byte) error {
 		}
 		return m.memoGet(uint64(b))
 	case 'j': // LONG_BINGET
-		b, err := m.rd.fixed(4)
+		b, err := m.fixed(4)
 		if err != nil {
 			return err
 		}
 		return m.memoGet(uint64(binary.LittleEndian.Uint32(b)))
 	case 'p': // PUT
-		s, err := m.rd.line()
+		s, err := m.line()
 		if err != nil {
 			return err
 		}
@@ -815,7 +841,7 @@ func (m *machine) step(op byte) error {
 		}
 		return m.memoPut(uint64(b), *t)
 	case 'r': // LONG_BINPUT
-		b, err := m.rd.fixed(4)
+		b, err := m.fixed(4)
 		if err != nil {
 			return err
 		}
@@ -848,10 +874,16 @@ func (m *machine) step(op byte) error {
 		if err != nil {
 			return err
 		}
-		// CPython's C unpickler only checks that the frame's bytes exist
-		// and then reads straight through frame boundaries.
+		// CPython's C unpickler reads the frame into its buffer and
+		// rewinds; see frameRead for what happens at the frame's end.
 		if n > m.rd.Remaining() {
 			return fail("pickle data was truncated")
+		}
+		if err := m.frameRead(n); err != nil {
+			return err
+		}
+		if cur := m.rd.Offset(); cur+n > m.frameEnd {
+			m.frameEnd = cur + n
 		}
 	case 0x82, 0x83, 0x84: // EXT1, EXT2, EXT4
 		var code int64
@@ -863,7 +895,7 @@ func (m *machine) step(op byte) error {
 			code, err = m.readLen(2)
 		default:
 			var b []byte
-			if b, err = m.rd.fixed(4); err == nil {
+			if b, err = m.fixed(4); err == nil {
 				code = int64(int32(binary.LittleEndian.Uint32(b)))
 			}
 		}

@@ -393,6 +393,14 @@ func (j *judge) judgeEvent(ev pickle.Event, context string) {
 		q := Canonical(ev.Target.O.Module, ev.Target.O.Name)
 		j.add(finding.Finding{RuleID: rules.ObjectStatePatch, Offset: ev.Offset, Global: q,
 			Message: "sets attributes on " + q + " itself", Evidence: ev.Detail})
+	case pickle.EvFrameStraddle:
+		if j.reported["straddle"] {
+			return
+		}
+		j.reported["straddle"] = true
+		j.add(finding.Finding{RuleID: rules.MalformedPickle, Severity: finding.SeverityHigh, Offset: ev.Offset,
+			Message:  "a read crosses the end of a FRAME, so loaders that read from bytes and from in-memory files (torch.load's data.pkl) run different opcodes; both views were analysed",
+			Evidence: ev.Detail})
 	case pickle.EvMalformed:
 		j.add(finding.Finding{RuleID: rules.MalformedPickle, Offset: ev.Offset, Message: "pickle stream is malformed: " + ev.Detail, Evidence: ev.Detail})
 	case pickle.EvLimit:
