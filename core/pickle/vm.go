@@ -702,6 +702,9 @@ func (m *machine) step(op byte) error {
 		if len(items) == 0 {
 			return m.underflow()
 		}
+		if isConcrete(items[0]) {
+			return fail("'%s' object is not callable", pyType(items[0]))
+		}
 		return m.push(m.call("OBJ", items[0], containerValue(KTuple, items[1:]), nil))
 	case 'R': // REDUCE
 		args, err := m.pop()
@@ -714,6 +717,11 @@ func (m *machine) step(op byte) error {
 		}
 		if isConcrete(args) && args.Kind != KTuple {
 			return fail("argument list must be a tuple")
+		}
+		if isConcrete(*callee) {
+			// Values a pickle builds itself (str, tuple, dict...) are
+			// never callable.
+			return fail("'%s' object is not callable", pyType(*callee))
 		}
 		*callee = m.call("REDUCE", *callee, args, nil)
 	case 0x81: // NEWOBJ

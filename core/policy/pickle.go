@@ -42,7 +42,12 @@ type resolved struct {
 // kind ("" for a plain pickle, "pytorch" for checkpoints, ...), which only
 // affects how stacked pickles are reported.
 func (p *Policy) JudgePickle(tr *pickle.Trace, context string) PickleVerdict {
-	j := &judge{p: p, invoked: map[string]bool{}, reported: map[string]bool{}}
+	j := &judge{p: p, invoked: map[string]bool{}, reported: map[string]bool{}, states: map[*pickle.Object]pickle.Value{}}
+	for _, ev := range tr.Events {
+		if ev.Kind == pickle.EvBuild && ev.Target.Kind == pickle.KCall && ev.Target.O != nil {
+			j.states[ev.Target.O] = ev.Arg
+		}
+	}
 	for _, c := range tr.Calls {
 		j.judgeCall(c)
 	}
@@ -84,6 +89,9 @@ type judge struct {
 	nested   []Nested
 	invoked  map[string]bool
 	reported map[string]bool
+	// states maps objects to the BUILD state applied to them: partial's
+	// __setstate__ replaces the wrapped callable and its arguments.
+	states map[*pickle.Object]pickle.Value
 }
 
 func (j *judge) add(f finding.Finding) { j.out = append(j.out, f) }
@@ -130,7 +138,14 @@ func (j *judge) resolve(v pickle.Value, depth int) resolved {
 			// The result is the global these arguments name.
 			return j.resolveNamed(callee.name, c)
 		case "functools.partial", "numpy.vectorize", "builtins.staticmethod", "builtins.classmethod":
-			// Calling the wrapper calls the wrapped callable.
+			// Calling the wrapper calls the wrapped callable, which a BUILD
+			// state (partial.__setstate__'s (func, args, kwds, dict)) may
+			// have replaced.
+			if st, ok := j.states[v.O]; ok && st.Kind == pickle.KTuple && len(st.O.Items) > 0 {
+				if inner := j.resolve(st.O.Items[0], depth+1); inner.class != Safe {
+					return inner
+				}
+			}
 			if len(c.Args) >= 1 {
 				return j.resolve(c.Args[0], depth+1)
 			}
