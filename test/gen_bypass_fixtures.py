@@ -201,6 +201,10 @@ def main():
       + emit((G('posix', 'system'), (SHELL_CMD,), {}, None), 4) + b'b)R.',
       'functools.partial(int) then BUILD((posix.system, (cmd,), {}, None)) (partial.__setstate__ '
       'replaces func and args) then REDUCE calls it', '3.1.10,3.2.19')
+    W('dotted_module_alias_np_memmap.pkl',
+      asm(Call(G('sklearn.utils', 'np.memmap'), BAKED, 'uint8', 'w+', 0, (1,))),
+      'STACK_GLOBAL("sklearn.utils", "np.memmap")(path, "uint8", "w+", 0, (1,)): dotted walk through '
+      'the module alias np (import numpy as np) to numpy.memmap, which creates the file', '3.1.9')
     # Allowlisted globals that call one of their arguments.
     W('numpy_randomstate_ctor_callthrough.pkl',
       asm(Call(G('numpy.random._pickle', '__randomstate_ctor'), SHELL_CMD, G('posix', 'system'))),
