@@ -196,6 +196,8 @@ func (j *judge) judgeCall(c *pickle.Call) {
 	}
 	if nestedLoaders[r.name] && len(c.Args) >= 1 && (c.Args[0].Kind == pickle.KBytes || c.Args[0].Kind == pickle.KStr) {
 		j.nested = append(j.nested, Nested{Loader: r.name, Offset: c.Offset, Data: c.Args[0]})
+	} else if b, ok := latin1Bytes(c.Args); nestedLoaders[r.name] && ok {
+		j.nested = append(j.nested, Nested{Loader: r.name, Offset: c.Offset, Data: b})
 	}
 	if r.name != "" && r.class != Unknown {
 		j.invoked[r.name] = true
@@ -251,6 +253,33 @@ func (j *judge) resolveNamed(helper string, c *pickle.Call) resolved {
 		cls = Unknown
 	}
 	return resolved{name: Canonical(mod, name), class: cls, why: "imported by " + helper}
+}
+
+// latin1Bytes recognises a first argument _codecs.encode(text, "latin1"),
+// protocol 2's spelling of a bytes constant, and returns the bytes.
+func latin1Bytes(args []pickle.Value) (pickle.Value, bool) {
+	if len(args) < 1 || args[0].Kind != pickle.KCall {
+		return pickle.Value{}, false
+	}
+	c := args[0].O.Call
+	if c.Callee.Kind != pickle.KGlobal || Canonical(c.Callee.O.Module, c.Callee.O.Name) != "_codecs.encode" ||
+		len(c.Args) != 2 || !c.Args[0].IsStr() || c.Args[0].O.Truncated() || !c.Args[1].IsStr() {
+		return pickle.Value{}, false
+	}
+	switch strings.ToLower(strings.ReplaceAll(c.Args[1].Str(), "_", "-")) {
+	case "latin1", "latin-1", "iso-8859-1":
+	default:
+		return pickle.Value{}, false
+	}
+	text := c.Args[0].Str()
+	b := make([]byte, 0, len(text))
+	for _, r := range text {
+		if r > 0xff {
+			return pickle.Value{}, false
+		}
+		b = append(b, byte(r))
+	}
+	return pickle.Value{Kind: pickle.KBytes, O: &pickle.Object{S: string(b), Len: int64(len(b)), Off: -1}}, true
 }
 
 // callThroughArgs are allowlisted globals that call (or instantiate) some of
@@ -337,6 +366,10 @@ func (j *judge) callDependent(r resolved, c *pickle.Call) resolved {
 		}
 		return resolved{name: r.name, class: Dangerous, why: "creates a class at load time"}
 	case "torch.storage._load_from_bytes":
+		if _, ok := latin1Bytes(args); ok {
+			// Protocol 2 writes bytes as _codecs.encode(text, "latin1").
+			return resolved{name: r.name, class: Safe}
+		}
 		if len(args) >= 1 && args[0].Kind == pickle.KBytes {
 			return resolved{name: r.name, class: Safe}
 		}

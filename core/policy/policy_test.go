@@ -40,11 +40,12 @@ func ruleIDs(t *testing.T, data []byte) []string {
 
 func TestArgumentAwareStaysQuiet(t *testing.T) {
 	cases := map[string][]byte{
-		"getattr(str, split)":       pkl(call(getattr(glob("builtins", "str"), "split"), str("a b"))),
-		"functools.partial(int)":    pkl(call(call(glob("functools", "partial"), glob("builtins", "int")), str("5"))),
-		"numpy.vectorize(abs)":      pkl(call(glob("numpy", "vectorize"), glob("builtins", "abs"))),
-		"copyreg._reconstructor":    pkl(call(glob("copyreg", "_reconstructor"), glob("collections", "OrderedDict"), glob("builtins", "dict"), []byte{'}'})),
-		"py2 __builtin__.long (p2)": append([]byte("\x80\x02c__builtin__\nlong\n"), []byte("(K\x05tR.")...),
+		"getattr(str, split)":                            pkl(call(getattr(glob("builtins", "str"), "split"), str("a b"))),
+		"functools.partial(int)":                         pkl(call(call(glob("functools", "partial"), glob("builtins", "int")), str("5"))),
+		"numpy.vectorize(abs)":                           pkl(call(glob("numpy", "vectorize"), glob("builtins", "abs"))),
+		"copyreg._reconstructor":                         pkl(call(glob("copyreg", "_reconstructor"), glob("collections", "OrderedDict"), glob("builtins", "dict"), []byte{'}'})),
+		"_load_from_bytes(_codecs.encode(text, latin1))": pkl(call(glob("torch.storage", "_load_from_bytes"), call(glob("_codecs", "encode"), str("\u00e9PK"), str("latin1")))),
+		"py2 __builtin__.long (p2)":                      append([]byte("\x80\x02c__builtin__\nlong\n"), []byte("(K\x05tR.")...),
 	}
 	for name, data := range cases {
 		if ids := ruleIDs(t, data); len(ids) != 0 {
