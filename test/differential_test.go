@@ -57,7 +57,9 @@ func vmGlobals(t *testing.T, file string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := pickle.Run(context.Background(), bytes.NewReader(data), 0, int64(len(data)), pickle.Options{})
+	// The oracle reads through io.BytesIO, which has no peek: CPython's
+	// buffered FRAME semantics.
+	tr, err := pickle.Run(context.Background(), bytes.NewReader(data), 0, int64(len(data)), pickle.Options{Frames: pickle.FramesBuffered})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +131,14 @@ func TestDifferentialCPython(t *testing.T) {
 			// encoding (ASCII for pickle.load, UTF-8 for torch.load, latin1
 			// for numpy's Python 2 mode), so the VM keeps going where the
 			// default unpickler would stop, reporting a superset.
+			same++
+			continue
+		}
+		if o.Error != nil && strings.Contains(*o.Error, "Memo value not found") && subset(og, got) && o.Pickles > 0 {
+			// By design: a later pickle reading an earlier pickle's memo
+			// works when one Unpickler loads both (load() keeps the memo);
+			// the oracle uses one Unpickler per pickle, the VM follows the
+			// value so its use is judged.
 			same++
 			continue
 		}

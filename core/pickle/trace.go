@@ -41,6 +41,7 @@ const (
 	EvStacked          EventKind = "stacked"            // another pickle starts after STOP
 	EvPersistentID     EventKind = "persistent-id"      // PERSID/BINPERSID
 	EvOutOfBandBuffers EventKind = "out-of-band-buffer" // NEXT_BUFFER
+	EvFrameStraddle    EventKind = "frame-straddle"     // a read crosses a FRAME end
 )
 
 // Event is one notable behaviour.

@@ -31,6 +31,8 @@ type Options struct {
 	OnBuild func(target, state Value, s *Stream) error
 	// StopAfter stops after this many pickles (0 = run to end of input).
 	StopAfter int
+	// Frames selects the FRAME emulation (default FramesBoth).
+	Frames FrameView
 }
 
 // Stream is the view of the input that hooks get.
@@ -75,8 +77,26 @@ func Run(ctx context.Context, r io.ReaderAt, start, size int64, opts Options) (*
 	if vm.opts.Limits.MaxMemo <= 0 {
 		vm.opts.Limits.MaxMemo = 1 << 22
 	}
+	vm.view = opts.Frames
+	if vm.view == FramesBoth {
+		vm.view = FramesContiguous
+	}
 	err := vm.run()
 	vm.tr.End = vm.rd.Offset()
+	if err != nil || opts.Frames != FramesBoth || vm.straddles == 0 {
+		return vm.tr, err
+	}
+	// Some read crossed a frame end, so loaders that read from a buffer
+	// without peek (torch.load's data.pkl) run other opcodes: trace that view
+	// too and report everything either view would do.
+	opts.Frames = FramesBuffered
+	alt, err := Run(ctx, r, start, size, opts)
+	if alt != nil {
+		vm.tr.Globals = append(vm.tr.Globals, alt.Globals...)
+		vm.tr.Calls = append(vm.tr.Calls, alt.Calls...)
+		vm.tr.Events = append(vm.tr.Events, alt.Events...)
+		vm.tr.Opcodes += alt.Opcodes
+	}
 	return vm.tr, err
 }
 
@@ -89,10 +109,19 @@ type machine struct {
 	marks   []int
 	memo    map[uint64]Value
 	memoLen int
-	proto   int
-	pickle  int
-	opOff   int64
-	gets    int64
+	// frameEnd is the end of the bytes CPython's unpickler holds in its
+	// buffer after a FRAME (0: none); straddles counts reads that cross it.
+	frameEnd  int64
+	straddles int
+	view      FrameView
+	// prevMemo holds earlier pickles' memo entries: one Unpickler calling
+	// load() repeatedly keeps its memo (CPython's load() resets only the
+	// stack and protocol), so a later pickle may read them.
+	prevMemo map[uint64]Value
+	proto    int
+	pickle   int
+	opOff    int64
+	gets     int64
 }
 
 var errStop = errors.New("stop")
@@ -132,8 +161,17 @@ func (m *machine) run() error {
 		m.marks = m.marks[:0]
 		// Each load() call gets a fresh unpickler in repeated-load loaders,
 		// so the memo starts empty; the protocol too.
+		if len(m.memo) > 0 && len(m.prevMemo) < m.opts.Limits.MaxMemo {
+			if m.prevMemo == nil {
+				m.prevMemo = make(map[uint64]Value, len(m.memo))
+			}
+			for k, v := range m.memo {
+				m.prevMemo[k] = v
+			}
+		}
 		clear(m.memo)
 		m.memoLen = 0
+		m.frameEnd = 0
 		m.proto = 0
 		err := m.one()
 		switch {
@@ -264,6 +302,12 @@ func (m *machine) memoGet(idx uint64) error {
 	}
 	v, ok := m.memo[idx]
 	if !ok {
+		if pv, found := m.prevMemo[idx]; found {
+			// Valid only when one Unpickler loads both pickles; follow
+			// it so the value's use is judged, and say so.
+			m.event(EvMalformed, fmt.Sprintf("memo index %d is read from an earlier pickle in the stream (works only when one Unpickler loads both)", idx), pv, unknownValue)
+			return m.push(pv)
+		}
 		return fail("Memo value not found at index %d", idx)
 	}
 	return m.push(v)
@@ -310,7 +354,7 @@ func le(b []byte) uint64 {
 }
 
 func (m *machine) readLen(n int) (int64, error) {
-	b, err := m.rd.fixed(n)
+	b, err := m.fixed(n)
 	if err != nil {
 		return 0, err
 	}
@@ -361,7 +405,7 @@ func (m *machine) step(op byte) error {
 		}
 		return m.push(*t)
 	case 'F': // FLOAT
-		s, err := m.rd.line()
+		s, err := m.line()
 		if err != nil {
 			return err
 		}
@@ -371,7 +415,7 @@ func (m *machine) step(op byte) error {
 		}
 		return m.push(Value{Kind: KFloat, F: f})
 	case 'I': // INT
-		s, err := m.rd.line()
+		s, err := m.line()
 		if err != nil {
 			return err
 		}
@@ -383,13 +427,13 @@ func (m *machine) step(op byte) error {
 		}
 		return m.pushIntText(s)
 	case 'L': // LONG
-		s, err := m.rd.line()
+		s, err := m.line()
 		if err != nil {
 			return err
 		}
 		return m.pushIntText(strings.TrimSuffix(s, "L"))
 	case 'J': // BININT
-		b, err := m.rd.fixed(4)
+		b, err := m.fixed(4)
 		if err != nil {
 			return err
 		}
@@ -401,7 +445,7 @@ func (m *machine) step(op byte) error {
 		}
 		return m.push(Value{Kind: KInt, N: int64(b)})
 	case 'M': // BININT2
-		b, err := m.rd.fixed(2)
+		b, err := m.fixed(2)
 		if err != nil {
 			return err
 		}
@@ -415,7 +459,7 @@ func (m *machine) step(op byte) error {
 			}
 			n = int64(b)
 		} else {
-			b, err := m.rd.fixed(4)
+			b, err := m.fixed(4)
 			if err != nil {
 				return err
 			}
@@ -424,7 +468,7 @@ func (m *machine) step(op byte) error {
 				return fail("LONG pickle has negative byte count")
 			}
 		}
-		s, _, err := m.rd.data(n)
+		s, _, err := m.data(n, false)
 		if err != nil {
 			return err
 		}
@@ -436,14 +480,14 @@ func (m *machine) step(op byte) error {
 	case 0x89:
 		return m.push(Value{Kind: KBool, N: 0})
 	case 'G': // BINFLOAT
-		b, err := m.rd.fixed(8)
+		b, err := m.fixed(8)
 		if err != nil {
 			return err
 		}
 		return m.push(Value{Kind: KFloat, F: math.Float64frombits(binary.BigEndian.Uint64(b))})
 	case 'S': // STRING
 		off := m.rd.Offset()
-		s, err := m.rd.line()
+		s, err := m.line()
 		if err != nil {
 			return err
 		}
@@ -458,7 +502,7 @@ func (m *machine) step(op byte) error {
 		switch op {
 		case 'T':
 			var b []byte
-			if b, err = m.rd.fixed(4); err == nil {
+			if b, err = m.fixed(4); err == nil {
 				n = int64(int32(binary.LittleEndian.Uint32(b)))
 				if n < 0 {
 					return fail("BINSTRING pickle has negative byte count")
@@ -474,7 +518,7 @@ func (m *machine) step(op byte) error {
 		if err != nil {
 			return err
 		}
-		s, off, err := m.rd.data(n)
+		s, off, err := m.data(n, op == 'B' || op == 'C' || op == 0x8e || op == 0x96)
 		if err != nil {
 			return err
 		}
@@ -486,7 +530,7 @@ func (m *machine) step(op byte) error {
 		return m.push(bytesValue(s, off, n))
 	case 'V': // UNICODE (raw-unicode-escape)
 		off := m.rd.Offset()
-		s, err := m.rd.line()
+		s, err := m.line()
 		if err != nil {
 			return err
 		}
@@ -506,7 +550,7 @@ func (m *machine) step(op byte) error {
 		if err != nil {
 			return err
 		}
-		s, off, err := m.rd.data(n)
+		s, off, err := m.data(n, false)
 		if err != nil {
 			return err
 		}
@@ -584,6 +628,11 @@ func (m *machine) step(op byte) error {
 		}
 		items := m.stack[k:]
 		set := m.stack[k-1]
+		if isConcrete(set) && set.Kind != KSet && len(items) > 0 {
+			// load_additems falls back to the object's add method, which
+			// no other built-in value has.
+			return fail("'%s' object has no attribute 'add'", pyType(set))
+		}
 		if set.Kind == KSet {
 			set.O.add(items...)
 		} else if len(items) > 0 {
@@ -591,11 +640,11 @@ func (m *machine) step(op byte) error {
 		}
 		m.stack = m.stack[:k]
 	case 'c': // GLOBAL
-		mod, err := m.rd.line()
+		mod, err := m.line()
 		if err != nil {
 			return err
 		}
-		name, err := m.rd.line()
+		name, err := m.line()
 		if err != nil {
 			return err
 		}
@@ -625,11 +674,11 @@ func (m *machine) step(op byte) error {
 		g := Value{Kind: KGlobal, O: &Object{Module: symName(mod), Name: symName(name)}}
 		return m.push(g)
 	case 'i': // INST
-		mod, err := m.rd.line()
+		mod, err := m.line()
 		if err != nil {
 			return err
 		}
-		name, err := m.rd.line()
+		name, err := m.line()
 		if err != nil {
 			return err
 		}
@@ -653,6 +702,9 @@ func (m *machine) step(op byte) error {
 		if len(items) == 0 {
 			return m.underflow()
 		}
+		if isConcrete(items[0]) {
+			return fail("'%s' object is not callable", pyType(items[0]))
+		}
 		return m.push(m.call("OBJ", items[0], containerValue(KTuple, items[1:]), nil))
 	case 'R': // REDUCE
 		args, err := m.pop()
@@ -665,6 +717,11 @@ func (m *machine) step(op byte) error {
 		}
 		if isConcrete(args) && args.Kind != KTuple {
 			return fail("argument list must be a tuple")
+		}
+		if isConcrete(*callee) {
+			// Values a pickle builds itself (str, tuple, dict...) are
+			// never callable.
+			return fail("'%s' object is not callable", pyType(*callee))
 		}
 		*callee = m.call("REDUCE", *callee, args, nil)
 	case 0x81: // NEWOBJ
@@ -710,6 +767,9 @@ func (m *machine) step(op byte) error {
 			return err
 		}
 		target := *t
+		if err := buildOnValue(target, state); err != nil {
+			return err
+		}
 		switch target.Kind {
 		case KGlobal:
 			m.event(EvBuildGlobal, fmt.Sprintf("BUILD sets state %s on %s", state, target), target, state)
@@ -725,7 +785,7 @@ func (m *machine) step(op byte) error {
 			}
 		}
 	case 'P': // PERSID
-		s, err := m.rd.line()
+		s, err := m.line()
 		if err != nil {
 			return err
 		}
@@ -740,7 +800,7 @@ func (m *machine) step(op byte) error {
 		m.event(EvPersistentID, "", pid, unknownValue)
 		return m.push(Value{Kind: KPersistent, O: &Object{PID: &pid}})
 	case 'g': // GET
-		s, err := m.rd.line()
+		s, err := m.line()
 		if err != nil {
 			return err
 		}
@@ -756,13 +816,13 @@ func (m *machine) step(op byte) error {
 		}
 		return m.memoGet(uint64(b))
 	case 'j': // LONG_BINGET
-		b, err := m.rd.fixed(4)
+		b, err := m.fixed(4)
 		if err != nil {
 			return err
 		}
 		return m.memoGet(uint64(binary.LittleEndian.Uint32(b)))
 	case 'p': // PUT
-		s, err := m.rd.line()
+		s, err := m.line()
 		if err != nil {
 			return err
 		}
@@ -789,7 +849,7 @@ func (m *machine) step(op byte) error {
 		}
 		return m.memoPut(uint64(b), *t)
 	case 'r': // LONG_BINPUT
-		b, err := m.rd.fixed(4)
+		b, err := m.fixed(4)
 		if err != nil {
 			return err
 		}
@@ -822,10 +882,16 @@ func (m *machine) step(op byte) error {
 		if err != nil {
 			return err
 		}
-		// CPython's C unpickler only checks that the frame's bytes exist
-		// and then reads straight through frame boundaries.
+		// CPython's C unpickler reads the frame into its buffer and
+		// rewinds; see frameRead for what happens at the frame's end.
 		if n > m.rd.Remaining() {
 			return fail("pickle data was truncated")
+		}
+		if err := m.frameRead(n); err != nil {
+			return err
+		}
+		if cur := m.rd.Offset(); cur+n > m.frameEnd {
+			m.frameEnd = cur + n
 		}
 	case 0x82, 0x83, 0x84: // EXT1, EXT2, EXT4
 		var code int64
@@ -837,7 +903,7 @@ func (m *machine) step(op byte) error {
 			code, err = m.readLen(2)
 		default:
 			var b []byte
-			if b, err = m.rd.fixed(4); err == nil {
+			if b, err = m.fixed(4); err == nil {
 				code = int64(int32(binary.LittleEndian.Uint32(b)))
 			}
 		}
@@ -872,6 +938,11 @@ func (m *machine) appendItems(k int, op string) error {
 	}
 	items := m.stack[k:]
 	list := m.stack[k-1]
+	if isConcrete(list) && list.Kind != KList && list.Kind != KBytes {
+		// Only lists (and bytearrays) have append/extend among the values
+		// a pickle builds itself.
+		return fail("'%s' object has no attribute 'append'", pyType(list))
+	}
 	if list.Kind == KList {
 		list.O.add(items...)
 	} else {
@@ -895,6 +966,10 @@ func (m *machine) setItems(k int, op string) error {
 	}
 	items := m.stack[k:]
 	d := m.stack[k-1]
+	switch d.Kind {
+	case KNone, KBool, KInt, KFloat, KStr, KTuple, KSet, KFrozenSet:
+		return fail("'%s' object does not support item assignment", pyType(d))
+	}
 	if d.Kind == KDict {
 		d.O.add(items...)
 	} else {
@@ -911,6 +986,36 @@ func (m *machine) nonContainer(op string, target Value, items []Value) {
 	// Instances built by allowlisted classes (OrderedDict, defaultdict,
 	// numpy arrays) legitimately receive items; policy decides.
 	m.event(EvNonContainer, op+" on "+describeKind(target), target, firstOr(items))
+}
+
+// buildOnValue applies load_build's checks to values the pickle built itself
+// (dicts, lists, strings...): they have neither __setstate__ nor a __dict__,
+// so any state except None makes CPython raise.
+func buildOnValue(target, state Value) error {
+	if !isConcrete(target) {
+		return nil
+	}
+	slot := noneValue
+	if state.Kind == KTuple && state.O.Count == 2 && len(state.O.Items) == 2 {
+		state, slot = state.O.Items[0], state.O.Items[1]
+	}
+	switch {
+	case state.Kind == KDict:
+		return fail("'%s' object has no attribute '__dict__'", pyType(target))
+	case isConcrete(state) && state.Kind != KNone:
+		return fail("state is not a dictionary")
+	case slot.Kind == KDict && slot.O.Count > 0:
+		return fail("'%s' object attribute is read-only", pyType(target))
+	case isConcrete(slot) && slot.Kind != KNone && slot.Kind != KDict:
+		return fail("slot state is not a dictionary")
+	}
+	return nil
+}
+
+func pyType(v Value) string {
+	return map[Kind]string{KNone: "NoneType", KBool: "bool", KInt: "int", KFloat: "float", KStr: "str",
+		KBytes: "bytes", KTuple: "tuple", KList: "list", KDict: "dict", KSet: "set", KFrozenSet: "frozenset",
+		KBuffer: "PickleBuffer"}[v.Kind]
 }
 
 func firstOr(items []Value) Value {

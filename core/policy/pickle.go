@@ -42,13 +42,18 @@ type resolved struct {
 // kind ("" for a plain pickle, "pytorch" for checkpoints, ...), which only
 // affects how stacked pickles are reported.
 func (p *Policy) JudgePickle(tr *pickle.Trace, context string) PickleVerdict {
-	j := &judge{p: p, invoked: map[string]bool{}, reported: map[string]bool{}}
+	j := &judge{p: p, invoked: map[string]bool{}, reported: map[string]bool{}, states: map[*pickle.Object]pickle.Value{}}
+	for _, ev := range tr.Events {
+		if ev.Kind == pickle.EvBuild && ev.Target.Kind == pickle.KCall && ev.Target.O != nil {
+			j.states[ev.Target.O] = ev.Arg
+		}
+	}
 	for _, c := range tr.Calls {
 		j.judgeCall(c)
 	}
 	for _, g := range tr.Globals {
 		q := Canonical(g.Module, g.Name)
-		cls := p.Classify(q)
+		cls := p.ClassifyGlobal(g.Module, g.Name)
 		switch cls {
 		case Dangerous:
 			if j.invoked[q] || j.reported["import:"+q] {
@@ -84,6 +89,9 @@ type judge struct {
 	nested   []Nested
 	invoked  map[string]bool
 	reported map[string]bool
+	// states maps objects to the BUILD state applied to them: partial's
+	// __setstate__ replaces the wrapped callable and its arguments.
+	states map[*pickle.Object]pickle.Value
 }
 
 func (j *judge) add(f finding.Finding) { j.out = append(j.out, f) }
@@ -97,7 +105,7 @@ func (j *judge) resolve(v pickle.Value, depth int) resolved {
 	switch v.Kind {
 	case pickle.KGlobal:
 		q := Canonical(v.O.Module, v.O.Name)
-		return resolved{name: q, class: j.p.Classify(q)}
+		return resolved{name: q, class: j.p.ClassifyGlobal(v.O.Module, v.O.Name)}
 	case pickle.KCall:
 		c := v.O.Call
 		callee := j.resolve(c.Callee, depth+1)
@@ -109,18 +117,35 @@ func (j *judge) resolve(v pickle.Value, depth int) resolved {
 				if isDunder(attr) || strongComponents[attr] {
 					return resolved{name: base.name + "." + attr, class: Dangerous, why: "getattr of " + attr}
 				}
+				if base.class == Safe && isSafeType(base.name) && !strings.HasPrefix(attr, "_") {
+					// Methods of str, int, dict... only compute on values.
+					return resolved{name: base.name + "." + attr, class: Safe}
+				}
+				if sinkAttrs[attr] {
+					// A method that runs code or does I/O, fetched from
+					// whatever object the pickle built or imported.
+					return resolved{name: base.name + "." + attr, class: Dangerous, why: "getattr of " + attr}
+				}
 				if base.name != "" && (c.Args[0].Kind == pickle.KGlobal || base.class == Safe) {
 					q := base.name + "." + attr
-					if base.class == Safe && isSafeType(base.name) && !strings.HasPrefix(attr, "_") {
-						// Methods of str, int, dict... only compute on values.
-						return resolved{name: q, class: Safe}
-					}
 					return resolved{name: q, class: j.p.Classify(q)}
 				}
 				return resolved{name: "getattr(" + c.Args[0].String() + ", " + attr + ")", class: Unknown}
 			}
 			return resolved{name: "getattr(...)", class: Dangerous, why: "attribute name is not a constant"}
-		case "functools.partial":
+		case "numpy.core._ufunc_reconstruct", "numpy._core._ufunc_reconstruct",
+			"scipy._lib._uarray._backend.unpickle_function", "torch._utils._import_dotted_name":
+			// The result is the global these arguments name.
+			return j.resolveNamed(callee.name, c)
+		case "functools.partial", "numpy.vectorize", "builtins.staticmethod", "builtins.classmethod":
+			// Calling the wrapper calls the wrapped callable, which a BUILD
+			// state (partial.__setstate__'s (func, args, kwds, dict)) may
+			// have replaced.
+			if st, ok := j.states[v.O]; ok && st.Kind == pickle.KTuple && len(st.O.Items) > 0 {
+				if inner := j.resolve(st.O.Items[0], depth+1); inner.class != Safe {
+					return inner
+				}
+			}
 			if len(c.Args) >= 1 {
 				return j.resolve(c.Args[0], depth+1)
 			}
@@ -135,6 +160,19 @@ func (j *judge) resolve(v pickle.Value, depth int) resolved {
 		}
 		return resolved{name: callee.name + "()", class: callee.class}
 	case pickle.KPersistent:
+		// torch's legacy persistent_load returns saved_id[1] for a
+		// ('module', obj, ...) id and the tar format's returns saved_id[0] for
+		// any tuple: the "persistent object" is then whatever the pickle put
+		// there, which a later REDUCE can call.
+		if pid := v.O.PID; pid != nil && pid.Kind == pickle.KTuple && len(pid.O.Items) > 0 {
+			first := pid.O.Items[0]
+			switch {
+			case (first.IsStr() || first.Kind == pickle.KBytes) && first.Str() == "module" && len(pid.O.Items) > 1:
+				return j.resolve(pid.O.Items[1], depth+1)
+			case first.Kind == pickle.KGlobal || first.Kind == pickle.KCall:
+				return j.resolve(first, depth+1)
+			}
+		}
 		return resolved{name: "persistent_load(...)", class: Safe}
 	}
 	return resolved{name: v.String(), class: Unknown}
@@ -153,9 +191,13 @@ func (j *judge) judgeCall(c *pickle.Call) {
 	switch r.class {
 	case NeedsCall:
 		r = j.callDependent(r, c)
+	case Safe:
+		r = j.callThrough(r, c)
 	}
 	if nestedLoaders[r.name] && len(c.Args) >= 1 && (c.Args[0].Kind == pickle.KBytes || c.Args[0].Kind == pickle.KStr) {
 		j.nested = append(j.nested, Nested{Loader: r.name, Offset: c.Offset, Data: c.Args[0]})
+	} else if b, ok := latin1Bytes(c.Args); nestedLoaders[r.name] && ok {
+		j.nested = append(j.nested, Nested{Loader: r.name, Offset: c.Offset, Data: b})
 	}
 	if r.name != "" && r.class != Unknown {
 		j.invoked[r.name] = true
@@ -189,11 +231,95 @@ func (j *judge) judgeCall(c *pickle.Call) {
 	}
 }
 
+// resolveNamed resolves a call to an import helper that returns
+// getattr(import(module), name): the module and (dotted) name are its first
+// two arguments.
+func (j *judge) resolveNamed(helper string, c *pickle.Call) resolved {
+	var mod, name string
+	switch {
+	case helper == "torch._utils._import_dotted_name" && len(c.Args) >= 1 && c.Args[0].IsStr():
+		// One dotted string: __import__ of the first part, getattr of the rest.
+		var ok bool
+		if mod, name, ok = strings.Cut(c.Args[0].Str(), "."); !ok {
+			return resolved{name: mod, class: j.p.Classify(mod), why: "imported by " + helper}
+		}
+	case helper != "torch._utils._import_dotted_name" && len(c.Args) >= 2 && c.Args[0].IsStr() && c.Args[1].IsStr():
+		mod, name = c.Args[0].Str(), c.Args[1].Str()
+	default:
+		return resolved{name: helper + "(...)", class: Dangerous, why: "imports a computed name"}
+	}
+	cls := j.p.ClassifyGlobal(mod, name)
+	if cls == NeedsCall {
+		cls = Unknown
+	}
+	return resolved{name: Canonical(mod, name), class: cls, why: "imported by " + helper}
+}
+
+// latin1Bytes recognises a first argument _codecs.encode(text, "latin1"),
+// protocol 2's spelling of a bytes constant, and returns the bytes.
+func latin1Bytes(args []pickle.Value) (pickle.Value, bool) {
+	if len(args) < 1 || args[0].Kind != pickle.KCall {
+		return pickle.Value{}, false
+	}
+	c := args[0].O.Call
+	if c.Callee.Kind != pickle.KGlobal || Canonical(c.Callee.O.Module, c.Callee.O.Name) != "_codecs.encode" ||
+		len(c.Args) != 2 || !c.Args[0].IsStr() || c.Args[0].O.Truncated() || !c.Args[1].IsStr() {
+		return pickle.Value{}, false
+	}
+	switch strings.ToLower(strings.ReplaceAll(c.Args[1].Str(), "_", "-")) {
+	case "latin1", "latin-1", "iso-8859-1":
+	default:
+		return pickle.Value{}, false
+	}
+	text := c.Args[0].Str()
+	b := make([]byte, 0, len(text))
+	for _, r := range text {
+		if r > 0xff {
+			return pickle.Value{}, false
+		}
+		b = append(b, byte(r))
+	}
+	return pickle.Value{Kind: pickle.KBytes, O: &pickle.Object{S: string(b), Len: int64(len(b)), Off: -1}}, true
+}
+
+// callThroughArgs are allowlisted globals that call (or instantiate) some of
+// their arguments while loading: the call is as dangerous as those are.
+var callThroughArgs = map[string][]int{
+	"torch._tensor._rebuild_from_type_v2":       {0}, // func(*args)
+	"numpy.random._pickle.__randomstate_ctor":   {1}, // bit_generator_ctor(name)
+	"numpy.random._pickle.__generator_ctor":     {1},
+	"numpy.random._pickle.__bit_generator_ctor": {0}, // numpy 2 instantiates a type argument
+	"numpy.ma.core._mareconstruct":              {0, 1},
+	"sklearn.metrics._dist_metrics.newObj":      {0}, // obj.__new__(obj)
+	"sklearn.neighbors._kd_tree.newObj":         {0},
+	"sklearn.neighbors._ball_tree.newObj":       {0},
+	"sklearn.neighbors._binary_tree.newObj":     {0},
+}
+
+func (j *judge) callThrough(r resolved, c *pickle.Call) resolved {
+	for _, i := range callThroughArgs[r.name] {
+		if i >= len(c.Args) {
+			continue
+		}
+		if inner := j.resolve(c.Args[i], 1); inner.class == Dangerous {
+			return resolved{name: inner.name, class: Dangerous, why: "called through " + r.name}
+		}
+	}
+	return r
+}
+
 // callDependent judges globals whose safety depends on their arguments.
 func (j *judge) callDependent(r resolved, c *pickle.Call) resolved {
 	args := c.Args
 	switch r.name {
-	case "functools.partial":
+	case "numpy.core._ufunc_reconstruct", "numpy._core._ufunc_reconstruct",
+		"scipy._lib._uarray._backend.unpickle_function", "torch._utils._import_dotted_name":
+		res := j.resolveNamed(r.name, c)
+		if res.class == Dangerous {
+			return res
+		}
+		return resolved{name: r.name, class: res.class}
+	case "functools.partial", "numpy.vectorize":
 		if len(args) == 0 {
 			return resolved{name: r.name, class: Safe}
 		}
@@ -201,7 +327,7 @@ func (j *judge) callDependent(r resolved, c *pickle.Call) resolved {
 		if inner.class == NeedsCall {
 			inner.class = Unknown
 		}
-		return resolved{name: "functools.partial(" + inner.name + ")", class: inner.class, why: inner.why}
+		return resolved{name: r.name + "(" + inner.name + ")", class: inner.class, why: inner.why}
 	case "builtins.getattr":
 		res := j.resolve(pickle.Value{Kind: pickle.KCall, O: &pickle.Object{Call: c}}, 0)
 		if res.class == Dangerous {
@@ -240,6 +366,10 @@ func (j *judge) callDependent(r resolved, c *pickle.Call) resolved {
 		}
 		return resolved{name: r.name, class: Dangerous, why: "creates a class at load time"}
 	case "torch.storage._load_from_bytes":
+		if _, ok := latin1Bytes(args); ok {
+			// Protocol 2 writes bytes as _codecs.encode(text, "latin1").
+			return resolved{name: r.name, class: Safe}
+		}
 		if len(args) >= 1 && args[0].Kind == pickle.KBytes {
 			return resolved{name: r.name, class: Safe}
 		}
@@ -311,6 +441,14 @@ func (j *judge) judgeEvent(ev pickle.Event, context string) {
 		q := Canonical(ev.Target.O.Module, ev.Target.O.Name)
 		j.add(finding.Finding{RuleID: rules.ObjectStatePatch, Offset: ev.Offset, Global: q,
 			Message: "sets attributes on " + q + " itself", Evidence: ev.Detail})
+	case pickle.EvFrameStraddle:
+		if j.reported["straddle"] {
+			return
+		}
+		j.reported["straddle"] = true
+		j.add(finding.Finding{RuleID: rules.MalformedPickle, Severity: finding.SeverityHigh, Offset: ev.Offset,
+			Message:  "a read crosses the end of a FRAME, so loaders that read from bytes and from in-memory files (torch.load's data.pkl) run different opcodes; both views were analysed",
+			Evidence: ev.Detail})
 	case pickle.EvMalformed:
 		j.add(finding.Finding{RuleID: rules.MalformedPickle, Offset: ev.Offset, Message: "pickle stream is malformed: " + ev.Detail, Evidence: ev.Detail})
 	case pickle.EvLimit:

@@ -194,6 +194,40 @@ func (p *Policy) Classify(q string) Class {
 	return Unknown
 }
 
+// ClassifyGlobal judges a global as the stream names it. On top of Classify it
+// catches methods fetched through a dotted name (Class.method, resolved by
+// CPython for protocol 4+ and by the dotted-path walk of STACK_GLOBAL) whose
+// last part is a known sink, such as DataFrame.to_pickle or ndarray.tofile.
+func (p *Policy) ClassifyGlobal(module, name string) Class {
+	c := p.Classify(Canonical(module, name))
+	if c != Unknown || !strings.Contains(name, ".") {
+		return c
+	}
+	parts := strings.Split(name, ".")
+	if sinkAttrs[parts[len(parts)-1]] {
+		return Dangerous
+	}
+	// A dotted name walks attributes, including module aliases that the
+	// module imported (sklearn.utils.np.memmap is numpy.memmap): judge
+	// every such tail as a global of its own.
+	for i := 0; i+1 < len(parts); i++ {
+		head := parts[i]
+		if a, ok := moduleAliases[head]; ok {
+			head = a
+		}
+		if p.Classify(head+"."+strings.Join(parts[i+1:], ".")) == Dangerous {
+			return Dangerous
+		}
+	}
+	return c
+}
+
+// moduleAliases are the conventional import aliases of ML modules.
+var moduleAliases = map[string]string{
+	"np": "numpy", "pd": "pandas", "sp": "scipy", "tf": "tensorflow", "jl": "joblib", "pkl": "pickle",
+	"nn": "torch.nn", "sio": "scipy.io",
+}
+
 func isDunder(s string) bool {
 	return len(s) > 4 && strings.HasPrefix(s, "__") && strings.HasSuffix(s, "__")
 }
