@@ -16,6 +16,20 @@ type Nested struct {
 	Loader string
 	Offset int64
 	Data   pickle.Value // KBytes or KStr
+	// Routine is set when the nesting is how a library normally pickles
+	// its objects (pickle.dumps of a torch tensor embeds torch.save bytes
+	// loaded by torch.storage._load_from_bytes). The payload is still
+	// scanned; only the nesting itself is not worth a finding.
+	Routine bool
+}
+
+// torchLegacyMagic is how every torch.save legacy-format stream starts:
+// the pickled magic number 0x1950a86a20f9469cfc6c.
+const torchLegacyMagic = "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19."
+
+func nested(loader string, off int64, data pickle.Value) Nested {
+	routine := loader == "torch.storage._load_from_bytes" && data.O != nil && strings.HasPrefix(data.O.S, torchLegacyMagic)
+	return Nested{Loader: loader, Offset: off, Data: data, Routine: routine}
 }
 
 // nestedLoaders deserialize their first argument.
@@ -195,9 +209,9 @@ func (j *judge) judgeCall(c *pickle.Call) {
 		r = j.callThrough(r, c)
 	}
 	if nestedLoaders[r.name] && len(c.Args) >= 1 && (c.Args[0].Kind == pickle.KBytes || c.Args[0].Kind == pickle.KStr) {
-		j.nested = append(j.nested, Nested{Loader: r.name, Offset: c.Offset, Data: c.Args[0]})
+		j.nested = append(j.nested, nested(r.name, c.Offset, c.Args[0]))
 	} else if b, ok := latin1Bytes(c.Args); nestedLoaders[r.name] && ok {
-		j.nested = append(j.nested, Nested{Loader: r.name, Offset: c.Offset, Data: b})
+		j.nested = append(j.nested, nested(r.name, c.Offset, b))
 	}
 	if r.name != "" && r.class != Unknown {
 		j.invoked[r.name] = true

@@ -140,9 +140,11 @@ func scanAt(ctx context.Context, r io.ReaderAt, env *engine.Env, member string, 
 	}
 	for _, n := range verdict.Nested {
 		nested := finding.JoinMember(member, fmt.Sprintf("%s@%d", n.Loader, n.Offset))
-		env.Report(finding.Finding{RuleID: "MG105", Member: member, Offset: n.Offset, Global: n.Loader,
-			Message:  fmt.Sprintf("%s loads a constant %d-byte payload; scanned it as member %s", n.Loader, n.Data.O.Len, nested),
-			Evidence: n.Data.String()})
+		if !n.Routine {
+			env.Report(finding.Finding{RuleID: "MG105", Member: member, Offset: n.Offset, Global: n.Loader,
+				Message:  fmt.Sprintf("%s loads a constant %d-byte payload; scanned it as member %s", n.Loader, n.Data.O.Len, nested),
+				Evidence: n.Data.String()})
+		}
 		var nr io.ReaderAt = strings.NewReader(n.Data.O.S)
 		size := int64(len(n.Data.O.S))
 		if n.Data.O.Truncated() {
