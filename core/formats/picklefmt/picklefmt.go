@@ -140,7 +140,14 @@ func scanAt(ctx context.Context, r io.ReaderAt, env *engine.Env, member string, 
 	}
 	for _, n := range verdict.Nested {
 		nested := finding.JoinMember(member, fmt.Sprintf("%s@%d", n.Loader, n.Offset))
-		env.Report(finding.Finding{RuleID: "MG105", Member: member, Offset: n.Offset, Global: n.Loader,
+		sev := finding.SeverityNone // the rule's own
+		if n.Loader == "torch.storage._load_from_bytes" {
+			// torch's Storage.__reduce__ writes exactly this whenever a tensor
+			// goes through plain pickle; the bytes are a torch.save archive,
+			// scanned below, whose findings keep their own severity.
+			sev = finding.SeverityLow
+		}
+		env.Report(finding.Finding{RuleID: "MG105", Severity: sev, Member: member, Offset: n.Offset, Global: n.Loader,
 			Message:  fmt.Sprintf("%s loads a constant %d-byte payload; scanned it as member %s", n.Loader, n.Data.O.Len, nested),
 			Evidence: n.Data.String()})
 		var nr io.ReaderAt = strings.NewReader(n.Data.O.S)
