@@ -228,6 +228,11 @@ def numpy_objects():
         objs += [gen, np.random.Generator(gen)]
     for o in objs:
         harvest(o, 'numpy', label=type(o).__name__)
+    # Every top-level ufunc (sklearn's FunctionTransformer(np.log1p) pickles one by name);
+    # calling a ufunc only computes on its arguments.
+    for name in sorted(dir(np)):
+        if isinstance(getattr(np, name), np.ufunc):
+            harvest(getattr(np, name), 'numpy', protocols=(2, 4), joblib_too=False, label='ufunc ' + name)
     for comp in ('zlib', 'gzip', 'bz2', 'lzma', 'xz', 'lz4'):
         try:
             record_joblib({'a': np.arange(5.0), 'o': objs[-1]}, 'joblib', compress=(comp, 1))
