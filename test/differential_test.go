@@ -96,6 +96,12 @@ func TestDifferentialCPython(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	base := append([]string(nil), files...)
 	for i, f := range base {
+		if strings.Contains(filepath.ToSlash(f), "/benign/corpus/") {
+			// The broad benign corpus is compared as written by the real
+			// libraries; its mutants are left out so the mutant set (and the
+			// random stream for the other fixtures) stays what it was.
+			continue
+		}
 		data, err := os.ReadFile(f)
 		if err != nil || len(data) == 0 {
 			continue

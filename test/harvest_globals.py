@@ -58,7 +58,13 @@ NEEDS_CALL = {('builtins', 'getattr'), ('__builtin__', 'getattr'), ('copyreg', '
               ('builtins', 'object'), ('__builtin__', 'object'), ('functools', 'partial'),
               ('torch.storage', '_load_from_bytes'), ('torch._tensor', '_rebuild_from_type_v2'),
               ('torch._tensor', '_rebuild_from_type'), ('torch._utils', '_rebuild_from_type'),
-              ('builtins', 'slice'), ('__builtin__', 'slice')}
+              ('builtins', 'slice'), ('__builtin__', 'slice'),
+              ('pytz', '_p'), ('sklearn.neighbors._ball_tree', 'newObj'), ('sklearn.neighbors._kd_tree', 'newObj'),
+              ('_operator', 'or_'), ('operator', 'or_'), ('numpy.core', '_ufunc_reconstruct'),
+              ('numpy._core', '_ufunc_reconstruct')}
+# exact names that are dangerous although their module is not (kept in step with core/policy dangerousNames)
+DANGEROUS_NAMES = {('numpy', 'memmap'), ('numpy', 'load'), ('numpy', 'save'), ('numpy', 'fromfile'),
+                   ('numpy', 'loadtxt'), ('numpy', 'genfromtxt'), ('torch', 'load'), ('torch', 'save')}
 NEEDS_CALL_WHY = {
     'getattr': 'attribute fetch on an arbitrary object (ultralytics/sklearn use it on safe types only)',
     '_reconstructor': 'calls base.__new__(cls, state) and base.__init__(obj, state)',
@@ -68,10 +74,16 @@ NEEDS_CALL_WHY = {
     '_rebuild_from_type': 'calls func(*args) for tensor subclasses',
     'partial': 'binds any callable; safe only with a safe callable',
     'type': 'creates classes', 'object': 'object.__new__ / __reduce_ex__ helpers',
+    '_p': 'pytz.timezone(zone): reads the named zone from the tz database; safe for a plain zone name',
+    'newObj': 'calls cls.__new__(cls) for any class: safe when cls is an allowlisted class',
+    'or_': 'a | b: safe on plain values (combined enum flags), not on arbitrary objects',
+    '_ufunc_reconstruct': 'imports module and fetches name: safe for numpy ufuncs only',
 }
 
 
 def is_dangerous(module, name):
+    if (module, name) in DANGEROUS_NAMES:
+        return True
     if module in ('builtins', '__builtin__', '__builtins__'):
         return name in DANGEROUS_BUILTINS
     return any(module == m or module.startswith(m + '.') for m in DANGEROUS_MODULES)
@@ -216,6 +228,11 @@ def numpy_objects():
         objs += [gen, np.random.Generator(gen)]
     for o in objs:
         harvest(o, 'numpy', label=type(o).__name__)
+    # Every top-level ufunc (sklearn's FunctionTransformer(np.log1p) pickles one by name);
+    # calling a ufunc only computes on its arguments.
+    for name in sorted(dir(np)):
+        if isinstance(getattr(np, name), np.ufunc):
+            harvest(getattr(np, name), 'numpy', protocols=(2, 4), joblib_too=False, label='ufunc ' + name)
     for comp in ('zlib', 'gzip', 'bz2', 'lzma', 'xz', 'lz4'):
         try:
             record_joblib({'a': np.arange(5.0), 'o': objs[-1]}, 'joblib', compress=(comp, 1))
@@ -401,9 +418,49 @@ def optional_objects():
                 harvest(o, 'pandas', label=type(o).__name__)
 
 
+def corpus_objects():
+    """Harvest every file test/gen_benign_corpus.py writes, loaded by its real loader.
+
+    The corpus generator builds the objects (pandas frames of every dtype, xgboost models,
+    torchvision architectures, quantized torch modules, fitted sklearn estimators, stdlib
+    values) and writes them with the real serialisers into a temporary directory; each file is
+    then loaded with the loader named in its manifest entry while the "pickle.find_class" audit
+    hook records every global, whichever unpickler (C, Python, torch, joblib) resolves it.
+    """
+    sys.path.insert(0, HERE)
+    import gen_benign_corpus as gbc
+    state = {'source': None}
+
+    def hook(event, args):
+        if event == 'pickle.find_class' and state['source']:
+            FOUND[(args[0], args[1])].add(state['source'])
+
+    sys.addaudithook(hook)
+    with tempfile.TemporaryDirectory() as td:
+        gbc.OUT = os.path.join(td, 'benign', 'corpus')
+        gbc.FIX = td
+        for name, fn in (('stdlib', gbc.gen_stdlib), ('numpy', gbc.gen_numpy), ('pandas', gbc.gen_pandas),
+                         ('sklearn', gbc.gen_sklearn), ('xgboost', gbc.gen_xgboost), ('torch', gbc.gen_torch)):
+            gbc.attempt(name, fn)
+        import torchvision  # noqa: F401 - pickles of torchvision modules import it anyway
+        for rel, _, _, loader in gbc.ENTRIES:
+            source = rel.split('/')[2]
+            state['source'] = {'stdlib': 'python-stdlib'}.get(source, source)
+            try:
+                exec(gbc.LOADERS[loader], {'P': os.path.join(td, rel)})
+                STATS['corpus ' + source] += 1
+            except Exception as e:  # noqa: BLE001
+                FAILURES['corpus %s: %s' % (rel, type(e).__name__)] += 1
+            finally:
+                state['source'] = None
+    for name, why in gbc.SKIPPED:
+        FAILURES['corpus skipped %s' % name] += 1
+
+
 def versions():
     pkgs = ['python3.11', 'python3-torch', 'python3-sklearn', 'python3-numpy', 'python3-scipy', 'python3-joblib',
-            'python3-dill', 'python3-cloudpickle', 'python3-lz4', 'python3-pandas']
+            'python3-dill', 'python3-cloudpickle', 'python3-lz4', 'python3-pandas', 'python3-xgboost',
+            'python3-torchvision', 'python3-tz']
     try:
         out = subprocess.run(['dpkg-query', '-W', '-f', '${Package} ${Version}\\n'] + pkgs, capture_output=True,
                              text=True).stdout.strip().splitlines()
@@ -416,7 +473,8 @@ def main(argv):
     verbose = '-v' in argv
     args = [a for a in argv[1:] if a != '-v']
     out = args[0] if args else DEFAULT_OUT
-    for fn in (stdlib_objects, numpy_objects, scipy_objects, sklearn_objects, torch_objects, optional_objects):
+    for fn in (stdlib_objects, numpy_objects, scipy_objects, sklearn_objects, torch_objects, optional_objects,
+               corpus_objects):
         print('harvesting', fn.__name__, file=sys.stderr)
         fn()
     plain, needs, excluded = [], [], []
@@ -436,7 +494,8 @@ def main(argv):
         f.write('#   objects: every constructible sklearn estimator (unfitted + fitted on tiny data), torch nn\n')
         f.write('#   modules + state_dicts, optimizers, lr schedulers, tensors of every dtype (incl. sparse,\n')
         f.write('#   quantized, Parameter), numpy arrays/dtypes/scalars/bit generators, scipy sparse, stdlib\n')
-        f.write('#   containers/value types, dill/cloudpickle of plain data;\n')
+        f.write('#   containers/value types, dill/cloudpickle of plain data; and every file of the benign\n')
+        f.write('#   corpus (test/gen_benign_corpus.py: pandas, xgboost, torchvision, ...) loaded by its loader;\n')
         f.write('#   serialisers: pickle protocols 2..5 (0..5 for stdlib), torch.save zip + legacy, joblib\n')
         f.write('#   (plain and zlib/gzip/bz2/lzma/xz/lz4); recorded via Unpickler.find_class (raw names as in\n')
         f.write('#   the stream: protocol 2 keeps __builtin__/copy_reg, protocol 4 may be dotted).\n')

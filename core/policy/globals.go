@@ -184,9 +184,41 @@ var needsCall = set(
 	"builtins.getattr", "functools.partial", "copyreg._reconstructor", "copyreg.__newobj__",
 	"copyreg.__newobj_ex__", "_codecs.encode", "builtins.type", "torch.storage._load_from_bytes",
 	"dill._dill._load_type", "dill._dill._eval_repr", "dill._dill._create_type", "dill._dill._get_attr",
-	"builtins.getattr.__call__", "numpy.vectorize", "numpy.core._ufunc_reconstruct",
-	"numpy._core._ufunc_reconstruct", "scipy._lib._uarray._backend.unpickle_function",
-	"torch._utils._import_dotted_name",
+	"builtins.getattr.__call__",
+	// pytz's unpickler helper looks the zone up in its tz database (a file
+	// read confined to that database); judged by the zone name.
+	"pytz._p",
+	// Cython trees' unpickle helper: cls.__new__(cls) for whatever class it gets.
+	"sklearn.neighbors._ball_tree.newObj", "sklearn.neighbors._kd_tree.newObj",
+	// Combined enum flags (re.IGNORECASE | re.MULTILINE) pickle as or_(a, b).
+	"_operator.or_", "operator.or_",
+	// Import helpers that resolve a module and a name given as arguments:
+	// judged by what they resolve to.
+	"numpy.core._ufunc_reconstruct", "numpy._core._ufunc_reconstruct",
+	"scipy._lib._uarray._backend.unpickle_function", "torch._utils._import_dotted_name",
+	// Calls its argument when called.
+	"numpy.vectorize",
+)
+
+// inertEnums are allowlisted enum classes whose public attributes are all
+// members or int methods, so getattr(cls, "<public name>") only yields
+// values. Python 3.11 pickles combined flags by member name this way.
+var inertEnums = set("re.RegexFlag", "torchvision.transforms.functional.InterpolationMode")
+
+// numpyUfuncs are the ufuncs numpy exposes at top level: what
+// _ufunc_reconstruct("numpy", name) may return. Calling one only computes.
+var numpyUfuncs = set(
+	"absolute", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
+	"bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "cbrt", "ceil", "conj", "conjugate",
+	"copysign", "cos", "cosh", "deg2rad", "degrees", "divide", "divmod", "equal", "exp", "exp2", "expm1",
+	"fabs", "float_power", "floor", "floor_divide", "fmax", "fmin", "fmod", "frexp", "gcd", "greater",
+	"greater_equal", "heaviside", "hypot", "invert", "isfinite", "isinf", "isnan", "isnat", "lcm", "ldexp",
+	"left_shift", "less", "less_equal", "log", "log10", "log1p", "log2", "logaddexp", "logaddexp2",
+	"logical_and", "logical_not", "logical_or", "logical_xor", "matmul", "maximum", "minimum", "mod",
+	"modf", "multiply", "negative", "nextafter", "not_equal", "positive", "power", "rad2deg", "radians",
+	"reciprocal", "remainder", "right_shift", "rint", "sign", "signbit", "sin", "sinh", "spacing", "sqrt",
+	"square", "subtract", "tan", "tanh", "true_divide", "trunc", "abs", "bitwise_left_shift",
+	"bitwise_right_shift", "bitwise_invert", "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "pow",
 )
 
 // extraSafe complements the harvested list with globals of libraries that
@@ -197,6 +229,9 @@ var extraSafe = set(
 	"collections.namedtuple", "datetime.datetime", "datetime.date", "datetime.time", "datetime.timedelta",
 	"datetime.timezone", "decimal.Decimal", "fractions.Fraction", "uuid.UUID", "pathlib.PosixPath",
 	"pathlib.WindowsPath", "pathlib.PurePosixPath", "pathlib.Path", "enum.Enum", "re._compile",
+	// An attribute bag: SimpleNamespace(**kw) only sets attributes on itself.
+	// The harvest never allowlists the "types" module, so it is named here.
+	"types.SimpleNamespace",
 	"numpy.dtype", "numpy.ndarray", "numpy.core.multiarray._reconstruct", "numpy.core.multiarray.scalar",
 	"numpy._core.multiarray._reconstruct", "numpy._core.multiarray.scalar", "numpy._core.numeric._frombuffer",
 	"numpy.core.numeric._frombuffer", "numpy.random._pickle.__randomstate_ctor",

@@ -142,6 +142,11 @@ func (j *judge) resolve(v pickle.Value, depth int) resolved {
 				}
 				if base.name != "" && (c.Args[0].Kind == pickle.KGlobal || base.class == Safe) {
 					q := base.name + "." + attr
+					if base.class == Safe && (isSafeType(base.name) || inertEnums[base.name]) && !strings.HasPrefix(attr, "_") {
+						// Methods of str, int, dict... only compute on values;
+						// enum members are values.
+						return resolved{name: q, class: Safe}
+					}
 					return resolved{name: q, class: j.p.Classify(q)}
 				}
 				return resolved{name: "getattr(" + c.Args[0].String() + ", " + attr + ")", class: Unknown}
@@ -261,6 +266,10 @@ func (j *judge) resolveNamed(helper string, c *pickle.Call) resolved {
 		mod, name = c.Args[0].Str(), c.Args[1].Str()
 	default:
 		return resolved{name: helper + "(...)", class: Dangerous, why: "imports a computed name"}
+	}
+	if mod == "numpy" && numpyUfuncs[name] && strings.HasSuffix(helper, "_ufunc_reconstruct") {
+		// numpy pickles every ufunc this way; calling a ufunc only computes.
+		return resolved{name: Canonical(mod, name), class: Safe}
 	}
 	cls := j.p.ClassifyGlobal(mod, name)
 	if cls == NeedsCall {
@@ -388,6 +397,32 @@ func (j *judge) callDependent(r resolved, c *pickle.Call) resolved {
 			return resolved{name: r.name, class: Safe}
 		}
 		return resolved{name: r.name, class: Dangerous, why: "loads a computed payload"}
+	case "pytz._p":
+		// _p(zone, ...) returns pytz.timezone(zone): a lookup in pytz's own
+		// zone database. pytz rejects path separators itself; a zone name
+		// that is not a plain tz identifier is still not trusted here.
+		if len(args) >= 1 && args[0].IsStr() && tzName.MatchString(args[0].Str()) {
+			return resolved{name: r.name, class: Safe}
+		}
+		return resolved{name: r.name, class: Dangerous, why: "opens a zone file named by something other than a plain tz identifier"}
+	case "sklearn.neighbors._ball_tree.newObj", "sklearn.neighbors._kd_tree.newObj":
+		// newObj(cls) is cls.__new__(cls): as inert as the class it gets.
+		if len(args) == 1 && args[0].Kind == pickle.KGlobal {
+			cls := j.resolve(args[0], 1)
+			if cls.class == Unknown {
+				// The import pass reports the unknown class itself.
+				return resolved{name: r.name + "(" + cls.name + ")", class: Unknown}
+			}
+			return resolved{name: r.name + "(" + cls.name + ")", class: cls.class, why: cls.why}
+		}
+		return resolved{name: r.name, class: Dangerous, why: "constructs a computed class"}
+	case "_operator.or_", "operator.or_":
+		// a | b runs a.__or__(b); on plain values (ints, allowlisted enum
+		// members) that computes a value.
+		if len(args) == 2 && j.inertValue(args[0]) && j.inertValue(args[1]) {
+			return resolved{name: r.name, class: Safe}
+		}
+		return resolved{name: r.name, class: Dangerous, why: "applies | to non-values"}
 	case "dill._dill._eval_repr":
 		if len(args) == 1 && args[0].IsStr() && literalRepr.MatchString(args[0].Str()) {
 			return resolved{name: r.name, class: Safe}
@@ -406,6 +441,21 @@ func (j *judge) callDependent(r resolved, c *pickle.Call) resolved {
 		return resolved{name: r.name, class: Dangerous}
 	}
 	return resolved{name: r.name, class: Unknown}
+}
+
+// tzName matches IANA zone identifiers such as "Europe/Berlin", "UTC" or "Etc/GMT+5".
+var tzName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$`)
+
+// inertValue reports whether v is a plain constant or the product of a call
+// judged safe.
+func (j *judge) inertValue(v pickle.Value) bool {
+	switch v.Kind {
+	case pickle.KNone, pickle.KBool, pickle.KInt, pickle.KFloat, pickle.KStr, pickle.KBytes:
+		return true
+	case pickle.KCall:
+		return j.resolve(v, 1).class == Safe
+	}
+	return false
 }
 
 // literalRepr matches the reprs dill evaluates for plain values.

@@ -38,7 +38,7 @@ var builtin = []Rule{
 	{
 		ID: NestedPickle, Name: "PickleNestedPayload", Severity: finding.SeverityHigh,
 		Title: "Pickle carries another serialized payload that it loads itself",
-		What:  "A nested loader (pickle.loads, torch.load, marshal.loads, numpy.load, joblib.load, torch.storage._load_from_bytes) is called with constant bytes; modelgate scanned those bytes too and reports their findings under this member.",
+		What:  "A nested loader (pickle.loads, torch.load, marshal.loads, numpy.load, joblib.load, torch.storage._load_from_bytes) is called with constant bytes; modelgate scanned those bytes too and reports their findings under this member. torch.storage._load_from_bytes, which is how torch itself pickles a tensor's storage with plain pickle, is reported at low.",
 		Why:   "Pickle-in-pickle hides the real payload from scanners that only read the outer layer.",
 		Fix:   "Treat the file as untrusted; see the findings reported for the nested payload.",
 		Tags:  []string{"security", "pickle", "obfuscation"},

@@ -18,6 +18,7 @@ import (
 	"github.com/modelgate/modelgate/core/formats/tarfmt"
 	"github.com/modelgate/modelgate/core/formats/tfsavedmodel"
 	"github.com/modelgate/modelgate/core/formats/torchscript"
+	"github.com/modelgate/modelgate/core/formats/xgboost"
 	"github.com/modelgate/modelgate/core/formats/zipfmt"
 )
 
@@ -38,6 +39,8 @@ func Default() []engine.Format {
 		// ustar magic sits at offset 257; v7 headers are validated by checksum.
 		tarfmt.TorchTar{},
 		tarfmt.Tar{},
+		// "binf" would otherwise reach the pickle sniff ('b' is BUILD).
+		xgboost.Binary{},
 		picklefmt.LegacyTorch{},
 		picklefmt.Pickle{},
 		// HDF5's signature is strong; the Keras-specific match goes first so

@@ -140,11 +140,16 @@ func scanAt(ctx context.Context, r io.ReaderAt, env *engine.Env, member string, 
 	}
 	for _, n := range verdict.Nested {
 		nested := finding.JoinMember(member, fmt.Sprintf("%s@%d", n.Loader, n.Offset))
-		if !n.Routine {
-			env.Report(finding.Finding{RuleID: "MG105", Member: member, Offset: n.Offset, Global: n.Loader,
-				Message:  fmt.Sprintf("%s loads a constant %d-byte payload; scanned it as member %s", n.Loader, n.Data.O.Len, nested),
-				Evidence: n.Data.String()})
+		sev := finding.SeverityNone // the rule's own
+		if n.Routine {
+			// torch's Storage.__reduce__ writes exactly this whenever a tensor
+			// goes through plain pickle; the bytes are a torch.save stream,
+			// scanned below, whose findings keep their own severity.
+			sev = finding.SeverityLow
 		}
+		env.Report(finding.Finding{RuleID: "MG105", Severity: sev, Member: member, Offset: n.Offset, Global: n.Loader,
+			Message:  fmt.Sprintf("%s loads a constant %d-byte payload; scanned it as member %s", n.Loader, n.Data.O.Len, nested),
+			Evidence: n.Data.String()})
 		var nr io.ReaderAt = strings.NewReader(n.Data.O.S)
 		size := int64(len(n.Data.O.S))
 		if n.Data.O.Truncated() {
