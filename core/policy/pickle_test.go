@@ -13,7 +13,7 @@ import (
 type op []byte
 
 func global(module, name string) op { return op("c" + module + "\n" + name + "\n") }
-func ustr(s string) op               { return op(append([]byte{0x8c, byte(len(s))}, s...)) }
+func ustr(s string) op              { return op(append([]byte{0x8c, byte(len(s))}, s...)) }
 func int1(n byte) op                { return op{'K', n} }
 func tuple(items ...op) op {
 	b := op{'('}
@@ -23,7 +23,7 @@ func tuple(items ...op) op {
 	return append(b, 't')
 }
 func reduce(fn op, args ...op) op { return append(append(append(op{}, fn...), tuple(args...)...), 'R') }
-func stream(body op) []byte     { return append(append([]byte{0x80, 4}, body...), '.') }
+func stream(body op) []byte       { return append(append([]byte{0x80, 4}, body...), '.') }
 
 func worstOf(t *testing.T, data []byte) finding.Severity {
 	t.Helper()

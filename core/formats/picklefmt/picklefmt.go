@@ -140,14 +140,15 @@ func scanAt(ctx context.Context, r io.ReaderAt, env *engine.Env, member string, 
 	}
 	for _, n := range verdict.Nested {
 		nested := finding.JoinMember(member, fmt.Sprintf("%s@%d", n.Loader, n.Offset))
-		sev := finding.SeverityNone // the rule's own
+		sev, fix := finding.SeverityNone, "" // the rule's own
 		if n.Routine {
 			// torch's Storage.__reduce__ writes exactly this whenever a tensor
 			// goes through plain pickle; the bytes are a torch.save stream,
 			// scanned below, whose findings keep their own severity.
 			sev = finding.SeverityLow
+			fix = "This is how torch tensors look when saved with plain pickle; its findings, if any, are reported on the nested member. Prefer safetensors for sharing weights."
 		}
-		env.Report(finding.Finding{RuleID: "MG105", Severity: sev, Member: member, Offset: n.Offset, Global: n.Loader,
+		env.Report(finding.Finding{RuleID: "MG105", Severity: sev, Fix: fix, Member: member, Offset: n.Offset, Global: n.Loader,
 			Message:  fmt.Sprintf("%s loads a constant %d-byte payload; scanned it as member %s", n.Loader, n.Data.O.Len, nested),
 			Evidence: n.Data.String()})
 		var nr io.ReaderAt = strings.NewReader(n.Data.O.S)
