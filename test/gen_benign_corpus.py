@@ -242,10 +242,17 @@ def gen_numpy():
         bio = io.BytesIO()
         np.save(bio, mm)
         write('numpy/memmap_saved.npy', bio.getvalue(), 'numpy', 'np.save of a np.memmap', 'numpy.load')
-        # pickle.dumps(mm), and joblib.dump of arrays loaded with mmap_mode, are left out:
-        # they name numpy.memmap as the subtype of _reconstruct (or NumpyArrayWrapper's
-        # subclass), where it is never called, but modelgate does not yet tell that inert
-        # position from a call of numpy.memmap(filename, mode="w+"), which creates files.
+        # pickle.dumps(mm) and joblib.dump of arrays loaded with mmap_mode name
+        # numpy.memmap only as the subtype of _reconstruct (or NumpyArrayWrapper's
+        # subclass), where it is never called: they must pass.
+        for proto in (2, 4):
+            write('numpy/memmap_p%d.pkl' % proto, pickle.dumps(mm, protocol=proto), 'pickle',
+                  'pickle.dumps of a np.memmap (numpy.memmap as the subtype of _reconstruct)', 'pickle.load')
+        import joblib
+        src = os.path.join(td, 'arrays.joblib')
+        joblib.dump({'w': np.arange(8.0), 'b': np.ones(3, dtype='int32')}, src)
+        joblib_dump('numpy/remapped.joblib', joblib.load(src, mmap_mode='r'),
+                    'joblib.dump of arrays loaded with mmap_mode (NumpyArrayWrapper subclass numpy.memmap)')
         del mm
     for comp in (False, True):
         bio = io.BytesIO()

@@ -116,7 +116,7 @@ var strongComponents = set(
 var dangerousNames = set(
 	"torch.load", "torch.save", "torch.compile", "torch._C._jit_script_compile",
 	"numpy.load", "numpy.save", "numpy.fromfile", "numpy.loadtxt", "numpy.genfromtxt",
-	"numpy.lib.npyio.load", "numpy.memmap", "numpy.lib.utils.runstring",
+	"numpy.lib.npyio.load", "numpy.lib.utils.runstring",
 	"torch.utils.data.datapipes.utils.decoder.basichandlers", "torch._utils._rebuild_from_type",
 	"torch.ops.load_library",
 	// Bypass audit additions: load or write files, URLs or native code, or
@@ -185,6 +185,10 @@ var needsCall = set(
 	"copyreg.__newobj_ex__", "_codecs.encode", "builtins.type", "torch.storage._load_from_bytes",
 	"dill._dill._load_type", "dill._dill._eval_repr", "dill._dill._create_type", "dill._dill._get_attr",
 	"builtins.getattr.__call__",
+	// memmap maps (mode "w+": creates) a file when called, but pickles of
+	// memmap arrays only name the class as the subtype of
+	// _reconstruct or joblib's NumpyArrayWrapper, which never call it.
+	"numpy.memmap", "numpy.core.memmap.memmap", "numpy._core.memmap.memmap",
 	// pytz's unpickler helper looks the zone up in its tz database (a file
 	// read confined to that database); judged by the zone name.
 	"pytz._p",

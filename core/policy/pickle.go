@@ -416,6 +416,8 @@ func (j *judge) callDependent(r resolved, c *pickle.Call) resolved {
 			return resolved{name: r.name + "(" + cls.name + ")", class: cls.class, why: cls.why}
 		}
 		return resolved{name: r.name, class: Dangerous, why: "constructs a computed class"}
+	case "numpy.memmap", "numpy.core.memmap.memmap", "numpy._core.memmap.memmap":
+		return resolved{name: r.name, class: Dangerous, why: "maps a file (and creates it with mode w+)"}
 	case "_operator.or_", "operator.or_":
 		// a | b runs a.__or__(b); on plain values (ints, allowlisted enum
 		// members) that computes a value.

@@ -215,7 +215,10 @@ func (p *Policy) ClassifyGlobal(module, name string) Class {
 		if a, ok := moduleAliases[head]; ok {
 			head = a
 		}
-		if p.Classify(head+"."+strings.Join(parts[i+1:], ".")) == Dangerous {
+		// Real pickles name argument-judged globals (numpy.memmap,
+		// getattr) directly; reaching one through an alias walk is a
+		// disguise, so it counts as dangerous outright.
+		if c := p.Classify(head + "." + strings.Join(parts[i+1:], ".")); c == Dangerous || c == NeedsCall {
 			return Dangerous
 		}
 	}
