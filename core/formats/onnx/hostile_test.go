@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/modelgate/modelgate/core/engine"
 )
 
 func bytesField(b []byte, num protowire.Number, v []byte) []byte {
@@ -56,6 +58,46 @@ func TestDeepLabels(t *testing.T) {
 			}
 			if d := after.TotalAlloc - before.TotalAlloc; d > 64<<20 {
 				t.Errorf("allocated %d MiB for a %d KiB model", d>>20, len(data)>>10)
+			}
+		})
+	}
+}
+
+// TestManyCustomOperators: each distinct custom operator is a finding, so
+// a graph of thousands of tiny nodes keeps the first MaxFindingsPerRule
+// and summarises the rest as not scanned.
+func TestManyCustomOperators(t *testing.T) {
+	cases := []struct {
+		name      string
+		ops       int
+		wantKept  int
+		wantNoted bool
+	}{
+		{"under the limit", 100, 100, false},
+		{"over the limit", engine.MaxFindingsPerRule + 500, engine.MaxFindingsPerRule, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var g []byte
+			for i := range tc.ops {
+				node := bytesField(bytesField(nil, 4, fmt.Appendf(nil, "op%d", i)), 7, []byte("evil.custom"))
+				g = bytesField(g, 1, node)
+			}
+			m := protowire.AppendTag(nil, 1, protowire.VarintType)
+			m = protowire.AppendVarint(m, 8)
+			res := scan(t, bytesField(m, 7, g))
+			kept := 0
+			for _, f := range res.Findings {
+				if f.RuleID == "MG502" {
+					kept++
+				}
+			}
+			noted := false
+			for _, u := range res.Unscanned {
+				noted = noted || u.RuleID == "MG902" && strings.Contains(u.Reason, "MG502")
+			}
+			if kept != tc.wantKept || noted != tc.wantNoted {
+				t.Fatalf("kept %d MG502 findings (want %d), summary %v (want %v): %+v", kept, tc.wantKept, noted, tc.wantNoted, res.Unscanned)
 			}
 		})
 	}
