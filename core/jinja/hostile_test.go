@@ -3,6 +3,7 @@ package jinja
 import (
 	"context"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -19,6 +20,7 @@ func TestHostileFolding(t *testing.T) {
 		{"join filter grows quadratically", `{{ (("a" * 60000)|list)|join("b" * 60000) }}`},
 		{"join method grows quadratically", `{{ ("b" * 60000).join(("a" * 60000)|list) }}`},
 		{"join of a string", `{{ ("a" * 60000)|join("b" * 60000) }}`},
+		{"filter name of 50000 dotted parts", "{{ x|a" + strings.Repeat(".a", 50000) + " }}"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
