@@ -4,10 +4,24 @@ import (
 	"bytes"
 	"context"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
+
+// tinyEntries is a header object of n entries of a few bytes each.
+func tinyEntries(n int) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(`"` + strconv.FormatInt(int64(i), 36) + `":0`)
+	}
+	return b.String() + "}"
+}
 
 // TestHostileHeader: headers built to cost far more than their size (a
 // number of millions of digits, which big.Int parses in quadratic time; an
@@ -19,6 +33,7 @@ func TestHostileHeader(t *testing.T) {
 		want string
 	}{
 		{"number of 16M digits", file(`{"w":{"dtype":"F32","shape":[`+strings.Repeat("9", 16<<20)+`],"data_offsets":[0,8]}}`, nil, -1), "non-negative"},
+		{"2M tiny entries", file(tinyEntries(2<<20), nil, -1), "more than 1048576 entries"},
 		{"array of 8M elements", file(`{"w":{"dtype":"F32","shape":[`+strings.Repeat("0,", 8<<20)+`0],"data_offsets":[0,0]}}`, nil, -1), "elements"},
 	}
 	for _, tc := range cases {

@@ -165,6 +165,12 @@ type entry struct {
 	val json.RawMessage
 }
 
+// maxEntries bounds the entries of one header object. A tiny entry takes a
+// few header bytes but costs kilobytes to decode and check, so the 100 MB
+// header limit alone would allow gigabytes; the largest real files hold
+// tens of thousands of tensors.
+const maxEntries = 1 << 20
+
 // object reads one JSON object, keeping duplicate keys.
 func object(dec *json.Decoder, depth int) ([]entry, error) {
 	tok, err := dec.Token()
@@ -176,6 +182,9 @@ func object(dec *json.Decoder, depth int) ([]entry, error) {
 	}
 	var out []entry
 	for dec.More() {
+		if len(out) >= maxEntries {
+			return nil, fmt.Errorf("more than %d entries", maxEntries)
+		}
 		kt, err := dec.Token()
 		if err != nil {
 			return nil, err
