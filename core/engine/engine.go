@@ -237,7 +237,7 @@ func (e *Engine) ScanReaderAt(ctx context.Context, display string, r io.ReaderAt
 		fsState.unscanned = append(fsState.unscanned, finding.Unscanned{RuleID: rule, Reason: err.Error(), ModelLike: true})
 	}
 	res.Findings = fsState.findings
-	res.Unscanned = fsState.unscanned
+	res.Unscanned = append(fsState.unscanned, fsState.droppedFindings()...)
 	for f := range fsState.formats {
 		res.Formats = append(res.Formats, f)
 	}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"sync"
 
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/limits"
 	"github.com/modelgate/modelgate/core/policy"
+	"github.com/modelgate/modelgate/core/rules"
 )
 
 // Env is what a Format sees of the engine while scanning one input: where
@@ -32,6 +34,26 @@ type fileState struct {
 	findings  []finding.Finding
 	unscanned []finding.Unscanned
 	formats   map[string]bool
+	// perRule counts findings by rule; past MaxFindingsPerRule they are
+	// counted in dropped instead of kept.
+	perRule, dropped map[string]int
+}
+
+// MaxFindingsPerRule bounds the findings one rule keeps for one file. A
+// format may report per member, operator or function, each a few bytes of
+// hostile input but hundreds of bytes of finding; the first ones carry the
+// verdict, and the rest are summarised as not scanned (MG902).
+const MaxFindingsPerRule = 10000
+
+// droppedFindings summarises the findings Report did not keep.
+func (s *fileState) droppedFindings() []finding.Unscanned {
+	var out []finding.Unscanned
+	for rule, n := range s.dropped {
+		out = append(out, finding.Unscanned{RuleID: rules.NotScannedLimit, ModelLike: true,
+			Reason: fmt.Sprintf("%d more %s findings were not recorded (limit %d per rule per file)", n, rule, MaxFindingsPerRule)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Reason < out[j].Reason })
+	return out
 }
 
 // Input returns the input this Env belongs to.
@@ -54,8 +76,16 @@ func (e *Env) Report(f finding.Finding) {
 		}
 	}
 	e.file.mu.Lock()
+	defer e.file.mu.Unlock()
+	if e.file.perRule == nil {
+		e.file.perRule, e.file.dropped = map[string]int{}, map[string]int{}
+	}
+	if e.file.perRule[f.RuleID] >= MaxFindingsPerRule {
+		e.file.dropped[f.RuleID]++
+		return
+	}
+	e.file.perRule[f.RuleID]++
 	e.file.findings = append(e.file.findings, f)
-	e.file.mu.Unlock()
 }
 
 // NotScanned records content that could not be scanned completely. member

@@ -39,6 +39,9 @@ func (s *Spool) ReadAt(p []byte, off int64) (int, error) {
 	if s.file != nil {
 		return s.file.ReadAt(p, off)
 	}
+	if off < 0 {
+		return 0, errors.New("spool: negative offset")
+	}
 	if off >= int64(len(s.mem)) {
 		return 0, io.EOF
 	}

@@ -642,7 +642,8 @@ func (a *analyzer) foldBinary(n *node, depth int) value {
 			return value{kind: vList, list: append(append([]value{}, l.list...), r.list...), built: true}
 		}
 	case "*":
-		if l.kind == vStr && r.kind == vInt && r.n >= 0 && int64(len(l.s))*r.n <= maxFold {
+		// r.n is bounded first so that the product cannot overflow.
+		if l.kind == vStr && r.kind == vInt && r.n >= 0 && r.n <= maxFold && int64(len(l.s))*r.n <= maxFold {
 			return str(strings.Repeat(l.s, int(r.n)))
 		}
 	case "%":
@@ -722,6 +723,13 @@ func sliceValue(base value, idx [3]*int64) value {
 	}
 	if step == 0 {
 		return value{}
+	}
+	// A step longer than the sequence takes one element at most; clamping
+	// it keeps i += step from overflowing into a negative index.
+	if step > n {
+		step = n + 1
+	} else if step < -n {
+		step = -n - 1
 	}
 	norm := func(p *int64, def int64) int64 {
 		if p == nil {
@@ -805,7 +813,7 @@ func (a *analyzer) foldFilter(n *node, depth int) value {
 		}
 	case "replace":
 		if x.kind == vStr && len(args) >= 2 && args[0].kind == vStr && args[1].kind == vStr {
-			return str(strings.ReplaceAll(x.s, args[0].s, args[1].s))
+			return replaceValue(x.s, args[0].s, args[1].s)
 		}
 	case "lower":
 		if x.kind == vStr {
@@ -848,20 +856,45 @@ func (a *analyzer) foldFilter(n *node, depth int) value {
 
 func ptr(v int64) *int64 { return &v }
 
-func joinValue(x value, sep string) value {
-	if x.kind == vStr {
-		return str(strings.Join(strings.Split(x.s, ""), sep))
-	}
-	if x.kind != vList {
+// replaceValue folds s.replace(old, new), giving up before building a
+// result longer than maxFold: with an empty or short old and a long new
+// the output is quadratic in the input.
+func replaceValue(s, old, new string) value {
+	n := int64(strings.Count(s, old))
+	if int64(len(s))+n*(int64(len(new))-int64(len(old))) > maxFold {
 		return value{}
 	}
-	parts := make([]string, 0, len(x.list))
-	for _, e := range x.list {
-		s, ok := toStr(e)
-		if !ok {
-			return value{}
+	return str(strings.ReplaceAll(s, old, new))
+}
+
+// joinValue folds sep.join(x), giving up before building a result longer
+// than maxFold (a long separator between many parts is quadratic).
+func joinValue(x value, sep string) value {
+	var parts []string
+	switch x.kind {
+	case vStr:
+		parts = strings.Split(x.s, "")
+	case vList:
+		parts = make([]string, 0, len(x.list))
+		for _, e := range x.list {
+			s, ok := toStr(e)
+			if !ok {
+				return value{}
+			}
+			parts = append(parts, s)
 		}
-		parts = append(parts, s)
+	default:
+		return value{}
+	}
+	total := int64(0)
+	if len(parts) > 1 {
+		total = int64(len(sep)) * int64(len(parts)-1)
+	}
+	for _, p := range parts {
+		total += int64(len(p))
+	}
+	if total > maxFold {
+		return value{}
 	}
 	return str(strings.Join(parts, sep))
 }
@@ -900,7 +933,7 @@ func (a *analyzer) foldCall(n *node, depth int) value {
 		}
 	case "replace":
 		if recv.kind == vStr && len(args) >= 2 && args[0].kind == vStr && args[1].kind == vStr {
-			return str(strings.ReplaceAll(recv.s, args[0].s, args[1].s))
+			return replaceValue(recv.s, args[0].s, args[1].s)
 		}
 	case "lower", "casefold":
 		if recv.kind == vStr {

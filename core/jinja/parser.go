@@ -684,11 +684,16 @@ func (p *parser) parseFilterName(kind nodeKind, recv *node) (*node, error) {
 	if t.kind != tName {
 		return nil, &SyntaxError{t.off, "expected a filter or test name"}
 	}
-	name := t.val
+	// A builder keeps a long dotted name linear; concatenating per
+	// component was quadratic in the chain length.
+	var b strings.Builder
+	b.WriteString(t.val)
 	for p.isOp(".") && p.pos+1 < len(p.toks) && p.toks[p.pos+1].kind == tName {
 		p.next()
-		name += "." + p.next().val
+		b.WriteString(".")
+		b.WriteString(p.next().val)
 	}
+	name := b.String()
 	f, err := p.newNode(kind, t.off)
 	if err != nil {
 		return nil, err

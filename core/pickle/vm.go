@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/big"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -1066,10 +1065,29 @@ func (m *machine) pushIntText(s string) error {
 	if n, err := strconv.ParseInt(s, 0, 64); err == nil {
 		return m.push(Value{Kind: KInt, N: n})
 	}
-	if _, ok := new(big.Int).SetString(s, 10); ok {
+	if isDecimal(s) {
 		return m.push(Value{Kind: KInt, N: math.MaxInt64})
 	}
 	return fail("invalid literal for int() with base 10: %q", s)
+}
+
+// isDecimal reports whether s is an optionally signed run of ASCII digits,
+// the integers too large for int64 that CPython's int() accepts here. It
+// replaces big.Int parsing, which is quadratic in the digit count (a line
+// of a million digits took seconds).
+func isDecimal(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func longValue(s string, n int64) Value {

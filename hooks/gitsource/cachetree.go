@@ -55,6 +55,11 @@ func parseIndex(raw []byte) ([]indexEntry, *cacheTree, error) {
 	off := 12
 	entries := make([]indexEntry, 0, count)
 	prev := ""
+	// Version 4 prefix compression lets every entry repeat the previous
+	// name for a byte or two of input, so names could total the square of
+	// the index size. Real names stay below a few times the index size.
+	maxNames := 16*len(raw) + 1<<20
+	names := 0
 	for range count {
 		start := off
 		if off+62 > end {
@@ -100,6 +105,9 @@ func parseIndex(raw []byte) ([]indexEntry, *cacheTree, error) {
 			if off > end {
 				return nil, nil, errIndexFormat
 			}
+		}
+		if names += len(e.name); names > maxNames {
+			return nil, nil, errIndexFormat
 		}
 		prev = e.name
 		entries = append(entries, e)

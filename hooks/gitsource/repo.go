@@ -351,6 +351,10 @@ func (r *Repo) Content(ctx context.Context, h plumbing.Hash, tempDir string) (*C
 	if err != nil {
 		return nil, err
 	}
+	if size < 0 {
+		// A corrupt object header; Buffer.Grow would panic on it.
+		return nil, fmt.Errorf("read blob %s: negative size %d", h, size)
+	}
 	if size <= memBlobBytes {
 		var buf bytes.Buffer
 		buf.Grow(int(size))

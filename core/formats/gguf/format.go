@@ -74,15 +74,21 @@ func trailing(ctx context.Context, in *engine.Input, env *engine.Env, f *File) e
 	return env.Recurse(ctx, fmt.Sprintf("trailing@%d", f.DataEnd), io.NewSectionReader(in.R, f.DataEnd, extra), extra, "")
 }
 
+// allZero reads in chunks: n is at most the alignment, which the file
+// sets (up to 2 GiB).
 func allZero(r io.ReaderAt, off, n int64) bool {
-	b := make([]byte, n)
-	if m, _ := r.ReadAt(b, off); int64(m) < n {
-		return false
-	}
-	for _, c := range b {
-		if c != 0 {
+	b := make([]byte, min(n, 64<<10))
+	for n > 0 {
+		k := min(n, int64(len(b)))
+		if m, _ := r.ReadAt(b[:k], off); int64(m) < k {
 			return false
 		}
+		for _, c := range b[:k] {
+			if c != 0 {
+				return false
+			}
+		}
+		off, n = off+k, n-k
 	}
 	return true
 }

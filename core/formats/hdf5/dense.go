@@ -133,6 +133,11 @@ func (f *File) managedObject(h *fractalHeap, off, n uint64) ([]byte, error) {
 	if off < blockOff || off-blockOff > size || n > size-(off-blockOff) {
 		return nil, errors.New("heap object outside its direct block")
 	}
+	// Every B-tree record may name the same large object; each read costs
+	// a copy, so they share the object's value budget.
+	if err := f.spend(int64(n)); err != nil {
+		return nil, err
+	}
 	return f.readAddr(block+(off-blockOff), int64(n))
 }
 
@@ -202,6 +207,9 @@ func (f *File) btreeRecords(addr uint64, limit int) ([][]byte, error) {
 	}
 	var out [][]byte
 	nodes := 0
+	// Records keep their node's bytes alive, and child pointers may lead
+	// back to the same node, so the bytes read are bounded as a header's are.
+	var read int64
 	var walk func(addr uint64, nrec, d int) error
 	walk = func(addr uint64, nrec, d int) error {
 		nodes++
@@ -224,6 +232,9 @@ func (f *File) btreeRecords(addr uint64, limit int) ([][]byte, error) {
 		}
 		if uint64(n) > nodeSize {
 			return errors.New("v2 B-tree node overflows its size")
+		}
+		if read += int64(n); read > f.lim.MaxHeaderBytes {
+			return fmt.Errorf("v2 B-tree nodes larger than %d bytes in total", f.lim.MaxHeaderBytes)
 		}
 		nb, err := f.readAddr(addr, int64(n))
 		if err != nil {

@@ -358,12 +358,35 @@ func (f *File) messagesV1(addr uint64) ([]message, error) {
 				if err != nil {
 					return out, err
 				}
-				queue = append(queue, c)
+				if queue, err = f.appendBlock(queue, c); err != nil {
+					return out, err
+				}
 			}
 		}
 	}
 	return out, nil
 }
+
+// appendBlock queues a continuation block unless it is already queued: no
+// writer links a block twice, and a cycle would re-read the same messages
+// up to MaxContinuations times. The queue itself is bounded too, since one
+// block can hold thousands of continuation messages.
+func (f *File) appendBlock(queue []block, c block) ([]block, error) {
+	for _, q := range queue {
+		if q.addr == c.addr {
+			return queue, nil
+		}
+	}
+	if len(queue) > f.lim.MaxContinuations {
+		return queue, fmt.Errorf("hdf5: more than %d header continuations", f.lim.MaxContinuations)
+	}
+	return append(queue, c), nil
+}
+
+// maxMessages bounds the messages of one object header: four-byte empty
+// messages would otherwise let a 64 MiB header (MaxHeaderBytes) expand to
+// tens of millions of entries. Real headers hold a few dozen.
+const maxMessages = 1 << 16
 
 func (f *File) continuation(d []byte) (block, error) {
 	if len(d) < f.offSize+f.lenSize {
@@ -434,13 +457,18 @@ func (f *File) messagesV2(addr uint64) ([]message, error) {
 			}
 			m := message{typ: typ, flags: mflags, data: b[q : q+n]}
 			q += n
+			if len(out) >= maxMessages {
+				return out, fmt.Errorf("hdf5: object header with more than %d messages", maxMessages)
+			}
 			out = append(out, m)
 			if typ == msgContinuation {
 				c, err := f.continuation(m.data)
 				if err != nil {
 					return out, err
 				}
-				queue = append(queue, c)
+				if queue, err = f.appendBlock(queue, c); err != nil {
+					return out, err
+				}
 			}
 		}
 	}

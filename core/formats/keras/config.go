@@ -83,16 +83,41 @@ func (c *checker) walk(v any, path string, depth int) {
 		}
 	case []any:
 		for i, it := range t {
-			c.walk(it, path+"["+strconv.Itoa(i)+"]", depth+1)
+			c.walk(it, index(path, i), depth+1)
 		}
 	}
 }
 
+// maxPath bounds the config paths built during the walk. Every child of
+// an object copies its parent's path, so a deep chain of long keys above
+// an object with many children would cost their product; real paths are a
+// few hundred bytes.
+const maxPath = 4096
+
 func join(path, key string) string {
-	if path == "" {
-		return key
+	switch {
+	case path == "":
+		return clipPath(key)
+	case len(path) >= maxPath:
+		return path // already clipped: children share it
 	}
-	return path + "." + key
+	return clipPath(path + "." + key)
+}
+
+func index(path string, i int) string {
+	if len(path) >= maxPath {
+		return path
+	}
+	return clipPath(path + "[" + strconv.Itoa(i) + "]")
+}
+
+// clipPath cuts a path to maxPath bytes, copying so that the long original
+// is not kept alive by the prefix.
+func clipPath(p string) string {
+	if len(p) <= maxPath {
+		return p
+	}
+	return strings.Clone(p[:maxPath]) + "..."
 }
 
 func str(v any) string {

@@ -198,6 +198,7 @@ func (s *scanner) model(ctx context.Context) error {
 }
 
 func (s *scanner) graph(ctx context.Context, f protoscan.Field, where string) error {
+	where = clip(where)
 	if !f.IsBytes() {
 		return nil
 	}
@@ -225,6 +226,7 @@ func (s *scanner) graph(ctx context.Context, f protoscan.Field, where string) er
 // (If/Loop/Scan bodies) and constant tensors. fn, when set, collects the
 // domains a model-local function uses.
 func (s *scanner) node(ctx context.Context, f protoscan.Field, where string, fn *function) error {
+	where = clip(where)
 	var op, domain, name string
 	attr := 0
 	err := s.p.Sub(ctx, f, func(g protoscan.Field) error {
@@ -274,6 +276,7 @@ func (s *scanner) node(ctx context.Context, f protoscan.Field, where string, fn 
 }
 
 func (s *scanner) attribute(ctx context.Context, f protoscan.Field, where string) error {
+	where = clip(where)
 	var name string
 	return s.p.Sub(ctx, f, func(g protoscan.Field) error {
 		if !g.IsBytes() {
@@ -295,6 +298,21 @@ func (s *scanner) attribute(ctx context.Context, f protoscan.Field, where string
 	})
 }
 
+// maxWhere bounds the location labels built while descending into
+// subgraphs. Each level adds an operator and attribute name of up to
+// maxString bytes, and a label is kept per distinct operator: unclipped, a
+// deep chain of long names would make every inner node cost its whole path.
+const maxWhere = 1024
+
+// clip shortens a label to maxWhere bytes, copying so that the long
+// original is not kept alive by the prefix.
+func clip(where string) string {
+	if len(where) <= maxWhere {
+		return where
+	}
+	return strings.Clone(where[:maxWhere]) + "..."
+}
+
 func attrName(n string) string {
 	if n == "" {
 		return ""
@@ -303,6 +321,7 @@ func attrName(n string) string {
 }
 
 func (s *scanner) sparse(ctx context.Context, f protoscan.Field, where string) error {
+	where = clip(where)
 	return s.p.Sub(ctx, f, func(g protoscan.Field) error {
 		switch {
 		case g.Num == 1 && g.IsBytes():
@@ -324,6 +343,7 @@ const (
 
 // tensor checks the external_data "location" of one TensorProto.
 func (s *scanner) tensor(ctx context.Context, f protoscan.Field, where string) error {
+	where = clip(where)
 	var name string
 	external := false
 	type loc struct {

@@ -165,6 +165,12 @@ type entry struct {
 	val json.RawMessage
 }
 
+// maxEntries bounds the entries of one header object. A tiny entry takes a
+// few header bytes but costs kilobytes to decode and check, so the 100 MB
+// header limit alone would allow gigabytes; the largest real files hold
+// tens of thousands of tensors.
+const maxEntries = 1 << 20
+
 // object reads one JSON object, keeping duplicate keys.
 func object(dec *json.Decoder, depth int) ([]entry, error) {
 	tok, err := dec.Token()
@@ -176,6 +182,9 @@ func object(dec *json.Decoder, depth int) ([]entry, error) {
 	}
 	var out []entry
 	for dec.More() {
+		if len(out) >= maxEntries {
+			return nil, fmt.Errorf("more than %d entries", maxEntries)
+		}
 		kt, err := dec.Token()
 		if err != nil {
 			return nil, err
@@ -286,28 +295,78 @@ func (h *Header) tensor(e entry) {
 }
 
 // uints decodes an array of non-negative integers (of length n if n >= 0).
+// The array is streamed so that a huge one costs no memory, and numbers
+// are length-checked before big.Int parses them, which is quadratic in the
+// digit count.
 func uints(raw json.RawMessage, n int) ([]uint64, error) {
+	const maxElems, maxDigits = 64, 20 // math.MaxInt64 has 19 digits
+	// raw is valid JSON (it was decoded as a RawMessage), so a long array
+	// of plain numbers can be counted by its commas without tokenizing it.
+	if count := bytes.Count(raw, []byte(",")) + 1; count > maxElems && onlyNumbers(raw) {
+		if n >= 0 && count != n {
+			return nil, fmt.Errorf("has %d elements, want %d", count, n)
+		}
+		return nil, fmt.Errorf("has %d elements", count)
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	var arr []json.Number
-	if err := dec.Decode(&arr); err != nil {
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
 		return nil, fmt.Errorf("is not an array of integers")
 	}
-	if n >= 0 && len(arr) != n {
-		return nil, fmt.Errorf("has %d elements, want %d", len(arr), n)
-	}
-	if len(arr) > 64 {
-		return nil, fmt.Errorf("has %d elements", len(arr))
-	}
-	out := make([]uint64, len(arr))
-	for i, v := range arr {
+	out := []uint64{}
+	count := 0
+	var bad string
+	for dec.More() {
+		tok, err := dec.Token()
+		v, ok := tok.(json.Number)
+		if err != nil || !ok {
+			return nil, fmt.Errorf("is not an array of integers")
+		}
+		count++
+		if count > maxElems || bad != "" {
+			continue
+		}
+		if len(v) > maxDigits {
+			bad = string(v[:maxDigits]) + "..."
+			continue
+		}
 		b, ok := new(big.Int).SetString(v.String(), 10)
 		if !ok || b.Sign() < 0 || !b.IsUint64() || b.Uint64() > math.MaxInt64 {
-			return nil, fmt.Errorf("element %s is not a non-negative integer", v)
+			bad = v.String()
+			continue
 		}
-		out[i] = b.Uint64()
+		out = append(out, b.Uint64())
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, fmt.Errorf("is not an array of integers")
+	}
+	if n >= 0 && count != n {
+		return nil, fmt.Errorf("has %d elements, want %d", count, n)
+	}
+	if count > maxElems {
+		return nil, fmt.Errorf("has %d elements", count)
+	}
+	if bad != "" {
+		return nil, fmt.Errorf("element %s is not a non-negative integer", bad)
 	}
 	return out, nil
+}
+
+// onlyNumbers reports whether raw is one flat array of JSON numbers.
+func onlyNumbers(raw []byte) bool {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) < 2 || raw[0] != '[' || raw[len(raw)-1] != ']' {
+		return false
+	}
+	for _, c := range raw[1 : len(raw)-1] {
+		switch {
+		case c >= '0' && c <= '9', c == ',', c == '-', c == '+', c == '.', c == 'e', c == 'E',
+			c == ' ', c == '\t', c == '\r', c == '\n':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // layout checks the tensors against the data buffer of dataLen bytes.

@@ -199,8 +199,10 @@ func (s *scanner) walk(ctx context.Context) error {
 		}
 		if isSparse(h) {
 			// Holes are expanded by the reader; stream it within the
-			// decompression limits.
-			if err := s.memberErr(member, s.env.RecurseStream(ctx, member, tr, h.Size, "")); err != nil {
+			// decompression limits. h.Size is the expanded size, which a
+			// header may set at will: the ratio limit is taken against the
+			// archive, which holds every stored byte of the member.
+			if err := s.memberErr(member, s.env.RecurseStream(ctx, member, tr, min(h.Size, s.in.Size), "")); err != nil {
 				return err
 			}
 			continue

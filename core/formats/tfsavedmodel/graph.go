@@ -96,14 +96,35 @@ type collector struct {
 	p         *protoscan.Reader
 	graphs    []*graph
 	functions map[string]bool
+	// kept counts the nodes and graphs held for the analysis, at most
+	// maxKept (a field so that tests can lower it).
+	kept, maxKept int
+}
+
+// maxKept bounds the nodes and graphs (functions) held in memory for one
+// file. Each costs a few hundred bytes however few bytes it takes in the
+// file (an empty NodeDef is two), so the field limit alone would allow
+// gigabytes. The largest real graphs have around a million nodes.
+const maxKept = 4 << 20
+
+// keep counts one more node or graph against maxKept.
+func (c *collector) keep() error {
+	c.kept++
+	if c.kept > c.maxKept {
+		return fmt.Errorf("%w: more than %d graph nodes and functions", protoscan.ErrLimit, c.maxKept)
+	}
+	return nil
 }
 
 func newCollector(p *protoscan.Reader) *collector {
-	return &collector{p: p, functions: map[string]bool{}}
+	return &collector{p: p, functions: map[string]bool{}, maxKept: maxKept}
 }
 
 // graphDef walks a GraphDef: its nodes and its function library.
 func (c *collector) graphDef(ctx context.Context, f protoscan.Field, label string) error {
+	if err := c.keep(); err != nil {
+		return err
+	}
 	g := &graph{label: label}
 	c.graphs = append(c.graphs, g)
 	return c.p.Sub(ctx, f, func(h protoscan.Field) error {
@@ -112,6 +133,9 @@ func (c *collector) graphDef(ctx context.Context, f protoscan.Field, label strin
 		}
 		switch h.Num {
 		case graphNode:
+			if err := c.keep(); err != nil {
+				return err
+			}
 			n, err := c.nodeDef(ctx, h)
 			if err != nil {
 				return err
@@ -130,6 +154,9 @@ func (c *collector) graphDef(ctx context.Context, f protoscan.Field, label strin
 }
 
 func (c *collector) functionDef(ctx context.Context, f protoscan.Field) error {
+	if err := c.keep(); err != nil {
+		return err
+	}
 	g := &graph{}
 	var name string
 	err := c.p.Sub(ctx, f, func(h protoscan.Field) error {
@@ -147,6 +174,9 @@ func (c *collector) functionDef(ctx context.Context, f protoscan.Field) error {
 				return nil
 			})
 		case functionNodeDef:
+			if err := c.keep(); err != nil {
+				return err
+			}
 			n, err := c.nodeDef(ctx, h)
 			if err != nil {
 				return err

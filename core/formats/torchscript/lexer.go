@@ -91,7 +91,9 @@ func lex(src []byte) (refs []ref, truncated bool) {
 				stmtStart = false
 				continue
 			}
-			name := word
+			// Appending to a byte slice keeps a long dotted chain linear;
+			// string concatenation per component was quadratic.
+			dotted := []byte(word)
 			for {
 				j := skipSpace(src, i)
 				if j < n && src[j] == '.' {
@@ -101,13 +103,14 @@ func lex(src []byte) (refs []ref, truncated bool) {
 						for e < n && isIdent(src[e]) {
 							e++
 						}
-						name += "." + string(src[k:e])
+						dotted = append(append(dotted, '.'), src[k:e]...)
 						i = e
 						continue
 					}
 				}
 				break
 			}
+			name := string(dotted)
 			j := skipSpace(src, i)
 			r := ref{name: name, call: j < n && src[j] == '(', line: line, stmtStart: stmtStart}
 			if len(stack) > 0 {
