@@ -288,7 +288,14 @@ func (e *Engine) scanInput(ctx context.Context, in *Input, fsState *fileState) (
 	}
 	env := &Env{Policy: e.policy, Limits: e.limits, in: in, file: fsState, eng: e}
 	for _, f := range e.formats {
-		if !safeMatch(f, in) {
+		ok, perr := safeMatch(f, in)
+		if perr != nil {
+			// The format might have claimed this content; passing it to the
+			// next format as if nothing happened would be a silent gap.
+			env.NotScanned(rules.NotScannedError, "", fmt.Sprintf("internal error (panic) in %s match: %v", f.Name(), perr))
+			continue
+		}
+		if !ok {
 			continue
 		}
 		fsState.mu.Lock()
@@ -312,13 +319,13 @@ func (e *Engine) scanInput(ctx context.Context, in *Input, fsState *fileState) (
 	return nil
 }
 
-func safeMatch(f Format, in *Input) (ok bool) {
+func safeMatch(f Format, in *Input) (ok bool, panicked error) {
 	defer func() {
 		if r := recover(); r != nil {
-			ok = false
+			ok, panicked = false, fmt.Errorf("%v", r)
 		}
 	}()
-	return f.Match(in)
+	return f.Match(in), nil
 }
 
 // unidentified decides what to say about content no format claimed.

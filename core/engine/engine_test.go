@@ -24,7 +24,12 @@ type probe struct{}
 
 func (probe) Name() string { return "probe" }
 
-func (probe) Match(in *engine.Input) bool { return bytes.HasPrefix(in.Head, []byte("PROBE:")) }
+func (probe) Match(in *engine.Input) bool {
+	if bytes.HasPrefix(in.Head, []byte("MATCHPANIC")) {
+		panic("match boom")
+	}
+	return bytes.HasPrefix(in.Head, []byte("PROBE:"))
+}
 
 func (probe) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
 	cmd := strings.TrimPrefix(string(in.Head), "PROBE:")
@@ -88,6 +93,7 @@ func TestScanReaderAt(t *testing.T) {
 		{name: "unknown binary with another name", file: "image.png", data: "\x00\x01\x02\x03", status: finding.StatusSkipped},
 		{name: "unknown member is reported whatever its name", file: "a.probe", data: "PROBE:nest:\x00\x01\x02", unscanned: "MG901", status: finding.StatusNotScanned},
 		{name: "nested finding", file: "a.probe", data: "PROBE:nest:PROBE:evil", findings: "MG101", status: finding.StatusScanned},
+		{name: "match panic is reported, not skipped", file: "notes.txt", data: "MATCHPANIC", unscanned: "MG905", status: finding.StatusNotScanned, reason: "panic"},
 		{name: "parser panic is contained", file: "m.pkl", data: "PROBE:panic", unscanned: "MG905", status: finding.StatusNotScanned, reason: "panic"},
 		{name: "self-nesting stops at max_depth", file: "m.pkl", data: "PROBE:self", lim: limits.Limits{MaxDepth: 3}, unscanned: "MG906", status: finding.StatusNotScanned},
 		{name: "time limit", file: "m.pkl", data: "PROBE:hang", lim: limits.Limits{FileTimeout: 50 * time.Millisecond}, unscanned: "MG902", status: finding.StatusNotScanned, reason: "file_timeout"},
