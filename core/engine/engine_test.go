@@ -175,3 +175,36 @@ func TestScanReaderSpools(t *testing.T) {
 		t.Errorf("stdin findings %q", fs)
 	}
 }
+
+// manyUnscanned reports the same not-scanned rule for many members, as an
+// archive full of encrypted entries would.
+type manyUnscanned struct{}
+
+func (manyUnscanned) Name() string { return "many" }
+
+func (manyUnscanned) Match(in *engine.Input) bool { return bytes.HasPrefix(in.Head, []byte("MANY")) }
+
+func (manyUnscanned) Scan(_ context.Context, _ *engine.Input, env *engine.Env) error {
+	for i := 0; i < engine.MaxFindingsPerRule+5; i++ {
+		env.NotScanned("MG903", "m", "encrypted")
+	}
+	return nil
+}
+
+func TestNotScannedIsCapped(t *testing.T) {
+	eng := enginetest.New(t, []engine.Format{manyUnscanned{}})
+	res := enginetest.ScanBytes(eng, "a.zip", []byte("MANY"))
+	n := 0
+	summary := false
+	for _, u := range res.Unscanned {
+		switch u.RuleID {
+		case "MG903":
+			n++
+		case "MG902":
+			summary = strings.Contains(u.Reason, "5 more MG903")
+		}
+	}
+	if n != engine.MaxFindingsPerRule || !summary {
+		t.Errorf("kept %d MG903 items (want %d) and summary %v", n, engine.MaxFindingsPerRule, summary)
+	}
+}

@@ -97,9 +97,25 @@ func (e *Env) NotScanned(ruleID, member, reason string) {
 		Reason:    reason,
 		ModelLike: true,
 	}
-	e.file.mu.Lock()
-	e.file.unscanned = append(e.file.unscanned, u)
-	e.file.mu.Unlock()
+	e.file.addUnscanned(u)
+}
+
+// addUnscanned keeps at most MaxFindingsPerRule items per rule, like
+// Report: an archive of a million encrypted members needs one verdict,
+// not a million entries.
+func (s *fileState) addUnscanned(u finding.Unscanned) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perRule == nil {
+		s.perRule, s.dropped = map[string]int{}, map[string]int{}
+	}
+	key := "unscanned:" + u.RuleID
+	if s.perRule[key] >= MaxFindingsPerRule {
+		s.dropped[u.RuleID+" not-scanned"]++
+		return
+	}
+	s.perRule[key]++
+	s.unscanned = append(s.unscanned, u)
 }
 
 // NotScannedByName records unscanned content about which only a name is
@@ -117,9 +133,7 @@ func (e *Env) NotScannedByName(ruleID, member, reason string) {
 		Reason:    reason,
 		ModelLike: IsModelLikeName(name),
 	}
-	e.file.mu.Lock()
-	e.file.unscanned = append(e.file.unscanned, u)
-	e.file.mu.Unlock()
+	e.file.addUnscanned(u)
 }
 
 // Resolve scans content that stands for the current input itself, such as
