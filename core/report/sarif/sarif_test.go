@@ -11,10 +11,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/report"
+	"github.com/modelgate/modelgate/core/report/reporttest"
 	"github.com/modelgate/modelgate/core/report/sarif"
 	"github.com/modelgate/modelgate/core/report/sarif/sariftest"
 	"github.com/modelgate/modelgate/core/rules"
@@ -24,27 +24,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 // sample builds the report shared by the writer tests from
 // core/report/testdata/files.json.
-func sample(t *testing.T) *report.Report {
-	t.Helper()
-	b, err := os.ReadFile("../testdata/files.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var files []finding.FileResult
-	if err := json.Unmarshal(b, &files); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	return report.Build(files, report.Options{
-		Tool:       report.Tool{Name: "modelgate", Version: "v1.2.3", URI: "https://github.com/modelgate/modelgate"},
-		Root:       "/home/ci/my repo",
-		FailOn:     finding.SeverityHigh,
-		ExitCode:   1,
-		Verdict:    "3 findings at or above high",
-		StartedAt:  start,
-		FinishedAt: start.Add(1500 * time.Millisecond),
-	})
-}
+func sample(t *testing.T) *report.Report { return reporttest.Sample(t, "v1.2.3", "/home/ci/my repo") }
 
 func write(t *testing.T, r *report.Report, opts sarif.Options) []byte {
 	t.Helper()
