@@ -465,9 +465,11 @@ func (p *parser) tensors() error {
 	if layoutKnown {
 		if len(infos) == 0 {
 			p.f.DataEnd = p.rd.pos
-		} else {
+		} else if expected <= uint64(p.rd.size) && p.f.DataOffset+int64(expected) >= p.f.DataOffset {
 			p.f.DataEnd = p.f.DataOffset + int64(expected)
 		}
+		// Otherwise the tensors claim more than the file holds (already a
+		// finding); DataEnd stays unknown rather than wrapping around.
 	}
 	return nil
 }
