@@ -1148,12 +1148,25 @@ func renderNode(n *node, depth int) string {
 		return "..."
 	}
 	r := func(m *node) string { return renderNode(m, depth+1) }
+	// Evidence is clipped to 240 bytes, so long constants and argument
+	// lists are cut here rather than rendered in full for every finding.
+	const maxParts, maxStr = 8, 240
 	args := func(m *node) string {
 		var parts []string
 		for _, x := range m.args {
+			if len(parts) == maxParts {
+				parts = append(parts, "...")
+				break
+			}
 			parts = append(parts, r(x))
 		}
 		for _, kw := range m.kwargs {
+			if len(parts) >= maxParts {
+				if parts[len(parts)-1] != "..." {
+					parts = append(parts, "...")
+				}
+				break
+			}
 			parts = append(parts, kw.name+"="+r(kw.value))
 		}
 		return strings.Join(parts, ", ")
@@ -1163,6 +1176,9 @@ func renderNode(n *node, depth int) string {
 		return n.name
 	case nConst:
 		if n.isStr {
+			if len(n.str) > maxStr {
+				return quote(n.str[:maxStr]) + "..."
+			}
 			return quote(n.str)
 		}
 		if n.isNum {
