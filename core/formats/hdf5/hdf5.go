@@ -352,19 +352,27 @@ func (f *File) messagesV1(addr uint64) ([]message, error) {
 			}
 			m := message{typ: typ, flags: flags, data: b[p : p+n]}
 			p += n
-			out = append(out, m)
-			if typ == msgContinuation {
-				c, err := f.continuation(m.data)
-				if err != nil {
-					return out, err
-				}
-				if queue, err = f.appendBlock(queue, c); err != nil {
-					return out, err
-				}
+			if out, queue, err = f.addMessage(out, queue, m); err != nil {
+				return out, err
 			}
 		}
 	}
 	return out, nil
+}
+
+// addMessage records m and, for a continuation message, queues the block it
+// points to; v1 and v2 object headers share this.
+func (f *File) addMessage(out []message, queue []block, m message) ([]message, []block, error) {
+	out = append(out, m)
+	if m.typ != msgContinuation {
+		return out, queue, nil
+	}
+	c, err := f.continuation(m.data)
+	if err != nil {
+		return out, queue, err
+	}
+	queue, err = f.appendBlock(queue, c)
+	return out, queue, err
 }
 
 // appendBlock queues a continuation block unless it is already queued: no
@@ -460,15 +468,8 @@ func (f *File) messagesV2(addr uint64) ([]message, error) {
 			if len(out) >= maxMessages {
 				return out, fmt.Errorf("hdf5: object header with more than %d messages", maxMessages)
 			}
-			out = append(out, m)
-			if typ == msgContinuation {
-				c, err := f.continuation(m.data)
-				if err != nil {
-					return out, err
-				}
-				if queue, err = f.appendBlock(queue, c); err != nil {
-					return out, err
-				}
+			if out, queue, err = f.addMessage(out, queue, m); err != nil {
+				return out, err
 			}
 		}
 	}

@@ -168,6 +168,27 @@ func (w *headerWalker) skip(n uint64) error {
 	return nil
 }
 
+// skipProperties skips (id, size, bytes) records up to idEnd, the layout
+// of archive properties and of file properties alike.
+func (w *headerWalker) skipProperties() error {
+	for {
+		t, err := w.byte()
+		if err != nil {
+			return err
+		}
+		if t == idEnd {
+			return nil
+		}
+		n, err := w.number()
+		if err != nil {
+			return err
+		}
+		if err := w.skip(n); err != nil {
+			return err
+		}
+	}
+}
+
 func (w *headerWalker) expect(id byte) error {
 	c, err := w.byte()
 	if err != nil {
@@ -502,21 +523,8 @@ func (w *headerWalker) header() (main *streams, err error) {
 		return nil, err
 	}
 	if id == idArchiveProperties {
-		for {
-			t, err := w.byte()
-			if err != nil {
-				return nil, err
-			}
-			if t == idEnd {
-				break
-			}
-			n, err := w.number()
-			if err != nil {
-				return nil, err
-			}
-			if err := w.skip(n); err != nil {
-				return nil, err
-			}
+		if err := w.skipProperties(); err != nil {
+			return nil, err
 		}
 		if id, err = w.byte(); err != nil {
 			return nil, err
@@ -541,21 +549,8 @@ func (w *headerWalker) header() (main *streams, err error) {
 		if _, err := w.count("files"); err != nil {
 			return nil, err
 		}
-		for {
-			t, err := w.byte()
-			if err != nil {
-				return nil, err
-			}
-			if t == idEnd {
-				break
-			}
-			n, err := w.number()
-			if err != nil {
-				return nil, err
-			}
-			if err := w.skip(n); err != nil {
-				return nil, err
-			}
+		if err := w.skipProperties(); err != nil {
+			return nil, err
 		}
 		if id, err = w.byte(); err != nil {
 			return nil, err
