@@ -78,6 +78,15 @@ func TestCLIExitCodes(t *testing.T) {
 		{name: "bad format", args: []string{"scan", "--format", "xml", benign}, want: 2},
 		{name: "unknown flag", args: []string{"scan", "--frobnicate", benign}, want: 2},
 		{name: "no paths", args: []string{"scan"}, want: 2},
+		{name: "stdin twice", stdin: pickleBytes, args: []string{"scan", "-", "-"}, want: 2},
+		{name: "stdin-name without stdin", args: []string{"scan", "--stdin-name", "model.bin", benign}, want: 2},
+		// The same unknown bytes fail closed as a file called model.bin
+		// and as stdin named model.bin, and pass as anonymous stdin.
+		{name: "stdin named like a model fails closed", stdin: bytes.Repeat([]byte{1, 2, 3, 0xff}, 64), args: []string{"scan", "--stdin-name", "model.bin", "-"}, want: 2},
+		{name: "anonymous stdin of unknown bytes", stdin: bytes.Repeat([]byte{1, 2, 3, 0xff}, 64), args: []string{"scan", "-"}, want: 0},
+		{name: "jobs 0", args: []string{"scan", "--jobs", "0", benign}, want: 2},
+		{name: "jobs negative", args: []string{"scan", "--jobs", "-3", benign}, want: 2},
+		{name: "jobs 3", args: []string{"scan", "--jobs", "3", "fixtures/benign"}, want: 0},
 		{name: "rules", args: []string{"rules", "--format", "json"}, want: 0, check: func(t *testing.T, r runResult) {
 			var v any
 			if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {

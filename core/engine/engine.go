@@ -7,20 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sort"
-	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/limits"
 	"github.com/modelgate/modelgate/core/policy"
 	"github.com/modelgate/modelgate/core/rules"
+	"github.com/modelgate/modelgate/core/spool"
 )
 
 // Options configures an Engine.
@@ -39,6 +37,9 @@ type Options struct {
 	// Rules is the rule catalogue used to fill default severities and fix
 	// hints (default rules.Default()).
 	Rules *rules.Catalogue
+	// Limits, when set, replace the policy's limits for this engine, so
+	// one embedding process can scan with different bounds per caller.
+	Limits *limits.Limits
 }
 
 // Engine scans files. It holds no per-scan state and is safe for
@@ -69,10 +70,14 @@ func New(opts Options) (*Engine, error) {
 	if cat == nil {
 		cat = rules.Default()
 	}
+	lim := pol.Limits()
+	if opts.Limits != nil {
+		lim = opts.Limits.WithDefaults()
+	}
 	return &Engine{
 		formats: opts.Formats,
 		policy:  pol,
-		limits:  pol.Limits(),
+		limits:  lim,
 		jobs:    jobs,
 		tempDir: opts.TempDir,
 		rules:   cat,
@@ -82,96 +87,17 @@ func New(opts Options) (*Engine, error) {
 // Policy returns the policy the engine judges with.
 func (e *Engine) Policy() *policy.Policy { return e.policy }
 
-// Progress is called after each file with the number done and the number
-// discovered so far. It must be cheap and safe for concurrent use.
-type Progress func(done, total int, bytes int64)
+// Limits returns the limits the engine enforces.
+func (e *Engine) Limits() limits.Limits { return e.limits }
 
-// ScanPaths scans files and directories (recursively, skipping .git). Paths
-// in results are relative to root and '/'-separated. The error is non-nil
-// only for problems with the arguments themselves (a path that does not
-// exist); per-file problems are recorded in the results.
-func (e *Engine) ScanPaths(ctx context.Context, paths []string, root string, progress Progress) ([]finding.FileResult, error) {
-	var files []string
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
-			return nil, fmt.Errorf("scan %s: %w", p, err)
-		}
-		if !st.IsDir() {
-			files = append(files, p)
-			continue
-		}
-		err = filepath.WalkDir(p, func(fp string, d fs.DirEntry, err error) error {
-			if err != nil {
-				files = append(files, fp) // reported as unreadable below
-				return nil
-			}
-			if d.IsDir() {
-				if d.Name() == ".git" && fp != p {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if d.Type().IsRegular() {
-				files = append(files, fp)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("walk %s: %w", p, err)
-		}
-	}
-	results := make([]finding.FileResult, len(files))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	done := 0
-	var doneBytes int64
-	for w := 0; w < e.jobs; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				results[i] = e.ScanFile(ctx, files[i], displayPath(root, files[i]))
-				if progress != nil {
-					mu.Lock()
-					done++
-					doneBytes += results[i].Size
-					d, b := done, doneBytes
-					mu.Unlock()
-					progress(d, len(files), b)
-				}
-			}
-		}()
-	}
-	for i := range files {
-		if ctx.Err() != nil {
-			break
-		}
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return results, fmt.Errorf("scan cancelled: %w", err)
-	}
-	return results, nil
-}
+// Jobs is the number of files the engine's callers should scan in parallel.
+func (e *Engine) Jobs() int { return e.jobs }
 
-// displayPath makes p relative to root, '/'-separated; paths outside root
-// stay as given.
-func displayPath(root, p string) string {
-	if root != "" {
-		absRoot, err1 := filepath.Abs(root)
-		absP, err2 := filepath.Abs(p)
-		if err1 == nil && err2 == nil {
-			if rel, err := filepath.Rel(absRoot, absP); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-				return filepath.ToSlash(rel)
-			}
-		}
-	}
-	return filepath.ToSlash(filepath.Clean(p))
-}
+// TempDir is where spool files go ("" for the system default).
+func (e *Engine) TempDir() string { return e.tempDir }
+
+// Formats returns the formats the engine tries, in order.
+func (e *Engine) Formats() []Format { return e.formats }
 
 // ScanFile scans one file on disk; display is the path used in reports.
 func (e *Engine) ScanFile(ctx context.Context, file, display string) finding.FileResult {
@@ -203,10 +129,9 @@ func (e *Engine) ScanReader(ctx context.Context, display string, r io.Reader) fi
 	return e.ScanReaderAt(ctx, display, sp, sp.Size())
 }
 
-func (e *Engine) spoolPlain(ctx context.Context, r io.Reader) (*Spool, error) {
-	sp, err := e.spool(ctx, io.LimitReader(r, e.limits.MaxFileBytes+1), 0)
-	var bomb *BombError
-	if errors.As(err, &bomb) || (err == nil && sp.Size() > e.limits.MaxFileBytes) {
+func (e *Engine) spoolPlain(ctx context.Context, r io.Reader) (*spool.File, error) {
+	sp, err := spool.Copy(ctx, r, spool.Options{TempDir: e.tempDir, MaxBytes: e.limits.MaxFileBytes})
+	if err == nil && sp.Truncated {
 		return sp, fmt.Errorf("input larger than max_file_bytes %d", e.limits.MaxFileBytes)
 	}
 	return sp, err

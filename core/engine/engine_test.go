@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -120,51 +117,6 @@ func TestScanReaderAt(t *testing.T) {
 				t.Errorf("sha256 %q not set on a reported file", res.SHA256)
 			}
 		})
-	}
-}
-
-func TestScanPaths(t *testing.T) {
-	root := t.TempDir()
-	write := func(rel, data string) {
-		p := filepath.Join(root, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("models/evil.pkl", "PROBE:evil")
-	write("models/ok.pkl", "PROBE:ok")
-	write("README.md", "# text\n")
-	write(".git/objects/evil.pkl", "PROBE:evil")
-	eng := newEngine(t, limits.Limits{})
-	var calls int
-	res, err := eng.ScanPaths(context.Background(), []string{root}, root, func(done, total int, _ int64) {
-		calls++
-		if done > total {
-			t.Errorf("progress %d/%d", done, total)
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var paths []string
-	for _, r := range res {
-		paths = append(paths, r.Path)
-		if r.Path == "models/evil.pkl" && len(r.Findings) != 1 {
-			t.Errorf("evil.pkl: %+v", r.Findings)
-		}
-	}
-	slices.Sort(paths)
-	if want := []string{"README.md", "models/evil.pkl", "models/ok.pkl"}; !slices.Equal(paths, want) {
-		t.Errorf("paths %q, want %q (.git skipped, '/'-separated, relative to root)", paths, want)
-	}
-	if calls != len(res) {
-		t.Errorf("progress called %d times for %d files", calls, len(res))
-	}
-	if _, err := eng.ScanPaths(context.Background(), []string{filepath.Join(root, "missing")}, root, nil); err == nil {
-		t.Error("missing path accepted")
 	}
 }
 

@@ -66,6 +66,23 @@ type Format interface {
 	Scan(ctx context.Context, in *Input, env *Env) error
 }
 
+// Versioned is implemented by formats that report a version. Every built-in
+// format does (a test in core/formats/list holds them to it); the version
+// changes whenever what the format reports for the same bytes changes, and
+// reports record it (SARIF tool.extensions) so a result can be traced to
+// the detector that produced it.
+type Versioned interface {
+	Version() string
+}
+
+// FormatVersion returns f's version, or "unversioned".
+func FormatVersion(f Format) string {
+	if v, ok := f.(Versioned); ok && v.Version() != "" {
+		return v.Version()
+	}
+	return "unversioned"
+}
+
 // modelExtensions are names that strongly suggest a model; unidentified
 // content with such a name is reported as not scanned rather than skipped.
 var modelExtensions = map[string]bool{

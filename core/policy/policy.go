@@ -76,6 +76,11 @@ func Load(file string, now time.Time) (*Policy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read policy: %w", err)
 	}
+	return Parse(data, file, now)
+}
+
+// Parse builds a policy from YAML bytes; file names them in errors.
+func Parse(data []byte, file string, now time.Time) (*Policy, error) {
 	var cfg Config
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)

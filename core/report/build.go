@@ -63,6 +63,7 @@ func Build(files []finding.FileResult, opts Options) *Report {
 		FailOn:        opts.FailOn,
 		ExitCode:      opts.ExitCode,
 		Verdict:       opts.Verdict,
+		Outcome:       OutcomeForExitCode(opts.ExitCode),
 		Files:         out,
 		Summary:       Summarize(out),
 		Rules:         cat,

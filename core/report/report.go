@@ -48,11 +48,99 @@ type Report struct {
 	// findings at or above FailOn, 2 unscanned content the policy fails on.
 	ExitCode int `json:"exit_code"`
 	// Verdict explains ExitCode in one sentence.
-	Verdict string               `json:"verdict"`
+	Verdict string `json:"verdict"`
+	// Outcome is the verdict as a value, so an adapter never parses exit
+	// codes or sentences to tell "blocked by a finding" from "could not
+	// scan".
+	Outcome Outcome `json:"outcome"`
+	// Policy says which policy judged the scan.
+	Policy PolicyInfo `json:"policy"`
+	// Detectors are the formats and plugins the scan ran, with versions.
+	Detectors []Detector `json:"detectors,omitempty"`
+	// Models are the model directories recognised in the scanned tree.
+	Models  []Model              `json:"models,omitempty"`
 	Files   []finding.FileResult `json:"files"`
 	Summary Summary              `json:"summary"`
 	// Rules is the catalogue the findings refer to.
 	Rules *rules.Catalogue `json:"-"`
+}
+
+// Outcome is a typed verdict.
+type Outcome string
+
+// Outcomes. The CLI maps them to the exit-code contract: 0, 1 and 2.
+const (
+	// OutcomePass: nothing at or above the threshold, nothing unscanned
+	// that the policy fails closed on.
+	OutcomePass Outcome = "pass"
+	// OutcomeFailFindings: at least one active finding at or above the
+	// threshold (findings win over unscanned content).
+	OutcomeFailFindings Outcome = "fail-findings"
+	// OutcomeFailUnscanned: content could not be scanned and the policy
+	// fails closed on it.
+	OutcomeFailUnscanned Outcome = "fail-unscanned"
+)
+
+// OutcomeForExitCode maps a policy exit code to its outcome.
+func OutcomeForExitCode(code int) Outcome {
+	switch code {
+	case 0:
+		return OutcomePass
+	case 1:
+		return OutcomeFailFindings
+	}
+	return OutcomeFailUnscanned
+}
+
+// ExitCode maps an outcome to the exit-code contract.
+func (o Outcome) ExitCode() int {
+	switch o {
+	case OutcomePass:
+		return 0
+	case OutcomeFailFindings:
+		return 1
+	}
+	return 2
+}
+
+// Failed reports whether the outcome fails the gate.
+func (o Outcome) Failed() bool { return o != OutcomePass }
+
+// PolicyInfo describes the policy a scan applied.
+type PolicyInfo struct {
+	// Source is the policy file's path, or "built-in", or a caller's label
+	// for a policy given as bytes or a struct.
+	Source string `json:"source"`
+	// SHA256 is the digest of the policy file's bytes, when there was one.
+	SHA256 string `json:"sha256,omitempty"`
+	// Warnings are problems with the policy that did not stop the scan
+	// (an expired suppression, a suppression that matched nothing).
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Detector is one format or plugin that took part in a scan.
+type Detector struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// Plugin is set for out-of-process detectors.
+	Plugin bool `json:"plugin,omitempty"`
+}
+
+// Model is a model directory: files that a loader reads together (an
+// MLflow MLmodel directory, a Hugging Face repository, a SavedModel).
+type Model struct {
+	// Path is the directory, relative to the report root ("." for the
+	// root itself).
+	Path string `json:"path"`
+	// Kind is the layout: "mlflow", "huggingface", "tf-savedmodel" ...
+	Kind string `json:"kind"`
+	// Framework names the flavor or library, e.g. "sklearn".
+	Framework string `json:"framework,omitempty"`
+	// Files are the report paths of the model's files.
+	Files []string `json:"files"`
+	// Properties are what the headers say (versions, flavors), namespaced
+	// keys to string values.
+	Properties map[string]string `json:"properties,omitempty"`
 }
 
 // Findings returns every finding in file order.

@@ -4,6 +4,7 @@
 package rules
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/modelgate/modelgate/core/finding"
@@ -78,6 +79,30 @@ func (c *Catalogue) All() []Rule {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// With returns a new catalogue holding c's rules and extra ones registered at
+// run time (a detector plugin's, say). An id that is already taken, or an
+// extra rule without an id or a severity, is an error: rule ids are stable
+// and must never mean two things.
+func (c *Catalogue) With(extra ...Rule) (*Catalogue, error) {
+	out := &Catalogue{byID: make(map[string]Rule, len(c.byID)+len(extra))}
+	for id, r := range c.byID {
+		out.byID[id] = r
+	}
+	for _, r := range extra {
+		if r.ID == "" {
+			return nil, fmt.Errorf("rules: a rule without an id (%q)", r.Title)
+		}
+		if _, dup := out.byID[r.ID]; dup {
+			return nil, fmt.Errorf("rules: rule id %s is already registered", r.ID)
+		}
+		if r.Severity == finding.SeverityNone && !r.Unscanned {
+			return nil, fmt.Errorf("rules: rule %s has no severity", r.ID)
+		}
+		out.byID[r.ID] = r
+	}
+	return out, nil
 }
 
 // Default returns the built-in catalogue.

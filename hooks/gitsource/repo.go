@@ -1,11 +1,9 @@
 package gitsource
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"strings"
@@ -21,7 +19,7 @@ import (
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 
-	"github.com/modelgate/modelgate/core/ctxio"
+	"github.com/modelgate/modelgate/core/spool"
 )
 
 // Change is a file whose content a commit or a revision range adds.
@@ -211,41 +209,47 @@ func scannableMode(m filemode.FileMode) bool {
 // of the two commits) or "BASE...HEAD" (HEAD against its merge base with
 // BASE: what a pull request adds).
 func (r *Repo) Diff(ctx context.Context, spec string) ([]Change, error) {
+	changes, _, err := r.diff(ctx, spec)
+	return changes, err
+}
+
+// diff is Diff that also returns the head revision's tree.
+func (r *Repo) diff(ctx context.Context, spec string) ([]Change, *object.Tree, error) {
 	base, head, threeDot, err := parseRange(spec)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	baseC, err := r.commit(base)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	headC, err := r.commit(head)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if threeDot {
 		bases, err := headC.MergeBase(baseC)
 		if err != nil {
-			return nil, fmt.Errorf("merge base of %s and %s: %w", base, head, err)
+			return nil, nil, fmt.Errorf("merge base of %s and %s: %w", base, head, err)
 		}
 		if len(bases) == 0 {
-			return nil, fmt.Errorf("%s and %s have no common ancestor (shallow clone? fetch more history)", base, head)
+			return nil, nil, fmt.Errorf("%s and %s have no common ancestor (shallow clone? fetch more history)", base, head)
 		}
 		baseC = bases[0]
 	}
 	from, err := baseC.Tree()
 	if err != nil {
-		return nil, fmt.Errorf("tree of %s: %w", base, err)
+		return nil, nil, fmt.Errorf("tree of %s: %w", base, err)
 	}
 	to, err := headC.Tree()
 	if err != nil {
-		return nil, fmt.Errorf("tree of %s: %w", head, err)
+		return nil, nil, fmt.Errorf("tree of %s: %w", head, err)
 	}
 	changes, err := object.DiffTreeWithOptions(ctx, from, to, nil)
 	if err != nil {
-		return nil, fmt.Errorf("diff %s: %w", spec, err)
+		return nil, nil, fmt.Errorf("diff %s: %w", spec, err)
 	}
 	var out []Change
 	for _, c := range changes {
@@ -255,7 +259,7 @@ func (r *Repo) Diff(ctx context.Context, spec string) ([]Change, error) {
 		out = append(out, Change{Path: c.To.Name, Blob: c.To.TreeEntry.Hash})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out, nil
+	return out, to, nil
 }
 
 func parseRange(spec string) (base, head string, threeDot bool, err error) {
@@ -290,99 +294,27 @@ func (r *Repo) commit(rev string) (*object.Commit, error) {
 	return c, nil
 }
 
-// ReadBlob copies a blob's content to w and returns its size.
-func (r *Repo) ReadBlob(ctx context.Context, h plumbing.Hash, w io.Writer) (int64, error) {
+// Content reads a blob into a spool: memory when small, a temporary file in
+// tempDir ("" for the system default) otherwise.
+func (r *Repo) Content(ctx context.Context, h plumbing.Hash, tempDir string) (*spool.File, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	b, err := r.repo.BlobObject(h)
 	if err != nil {
-		return 0, fmt.Errorf("read blob %s: %w", h, err)
+		return nil, fmt.Errorf("read blob %s: %w", h, err)
+	}
+	if b.Size < 0 {
+		return nil, fmt.Errorf("read blob %s: negative size %d", h, b.Size)
 	}
 	rc, err := b.Reader()
 	if err != nil {
-		return 0, fmt.Errorf("read blob %s: %w", h, err)
+		return nil, fmt.Errorf("read blob %s: %w", h, err)
 	}
 	defer rc.Close()
-	n, err := io.Copy(w, ctxio.NewReader(ctx, rc))
+	sp, err := spool.Copy(ctx, rc, spool.Options{TempDir: tempDir})
 	if err != nil {
-		return n, fmt.Errorf("read blob %s: %w", h, err)
+		sp.Close()
+		return nil, fmt.Errorf("read blob %s: %w", h, err)
 	}
-	return n, nil
-}
-
-// memBlobBytes bounds how much of one blob is held in memory; larger blobs
-// go to a temporary file.
-const memBlobBytes = 8 << 20
-
-// Content is a blob made randomly readable for the scanner.
-type Content struct {
-	mem  *bytes.Reader
-	file *os.File
-	size int64
-}
-
-// ReadAt implements io.ReaderAt.
-func (c *Content) ReadAt(p []byte, off int64) (int, error) {
-	if c.file != nil {
-		return c.file.ReadAt(p, off)
-	}
-	return c.mem.ReadAt(p, off)
-}
-
-// Size is the blob's size.
-func (c *Content) Size() int64 { return c.size }
-
-// Close removes the temporary file, if any.
-func (c *Content) Close() error {
-	if c.file == nil {
-		return nil
-	}
-	name := c.file.Name()
-	err := c.file.Close()
-	_ = os.Remove(name)
-	c.file = nil
-	return err
-}
-
-// Content reads a blob into memory or, when large, a temporary file in
-// tempDir ("" for the system default).
-func (r *Repo) Content(ctx context.Context, h plumbing.Hash, tempDir string) (*Content, error) {
-	size, err := r.blobSize(h)
-	if err != nil {
-		return nil, err
-	}
-	if size < 0 {
-		// A corrupt object header; Buffer.Grow would panic on it.
-		return nil, fmt.Errorf("read blob %s: negative size %d", h, size)
-	}
-	if size <= memBlobBytes {
-		var buf bytes.Buffer
-		buf.Grow(int(size))
-		n, err := r.ReadBlob(ctx, h, &buf)
-		if err != nil {
-			return nil, err
-		}
-		return &Content{mem: bytes.NewReader(buf.Bytes()), size: n}, nil
-	}
-	f, err := os.CreateTemp(tempDir, "modelgate-blob-*")
-	if err != nil {
-		return nil, fmt.Errorf("spool blob: %w", err)
-	}
-	c := &Content{file: f}
-	c.size, err = r.ReadBlob(ctx, h, f)
-	if err != nil {
-		c.Close()
-		return nil, err
-	}
-	return c, nil
-}
-
-func (r *Repo) blobSize(h plumbing.Hash) (int64, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	size, err := r.store.EncodedObjectSize(h)
-	if err != nil {
-		return 0, fmt.Errorf("read blob %s: %w", h, err)
-	}
-	return size, nil
+	return sp, nil
 }

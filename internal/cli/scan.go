@@ -12,16 +12,14 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/formats/lfs"
-	"github.com/modelgate/modelgate/core/formats/list"
 	"github.com/modelgate/modelgate/core/policy"
 	"github.com/modelgate/modelgate/core/report"
 	"github.com/modelgate/modelgate/core/report/jsonreport"
 	"github.com/modelgate/modelgate/core/report/sarif"
 	"github.com/modelgate/modelgate/core/report/text"
-	"github.com/modelgate/modelgate/core/rules"
+	"github.com/modelgate/modelgate/core/scan"
 	"github.com/modelgate/modelgate/hooks"
 	"github.com/modelgate/modelgate/hooks/gitsource"
 )
@@ -29,7 +27,9 @@ import (
 type scanFlags struct {
 	format, output, failOn, policyFile, root string
 	sarifCategory                            string
+	stdinName                                string
 	jobs                                     int
+	jobsSet                                  bool
 	verbose                                  bool
 	// Git sources: the index, or the files a revision range changes.
 	staged  bool
@@ -59,6 +59,7 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			fl.jobsSet = cmd.Flags().Changed("jobs")
 			return runScan(cmd.Context(), fl, args, stdin, stdout, stderr)
 		},
 	}
@@ -68,7 +69,8 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 	f.StringVar(&fl.failOn, "fail-on", "high", "fail on findings at or above: critical, high, medium, low or never")
 	f.StringVar(&fl.policyFile, "policy", "", "YAML policy file (default: built-in policy)")
 	f.StringVar(&fl.root, "root", "", "report paths relative to DIR (default: current directory)")
-	f.IntVar(&fl.jobs, "jobs", 0, "files scanned in parallel (default: GOMAXPROCS)")
+	f.IntVar(&fl.jobs, "jobs", 0, "files scanned in parallel, at least 1 (default: GOMAXPROCS)")
+	f.StringVar(&fl.stdinName, "stdin-name", "", "with \"-\": the name stdin is reported and judged under, e.g. model.bin")
 	f.BoolVarP(&fl.verbose, "verbose", "v", false, "text format: list clean files and show full evidence")
 	f.StringVar(&fl.sarifCategory, "sarif-category", "", "sarif format: automationDetails category, to tell apart several analyses of one commit")
 	f.BoolVar(&fl.staged, "staged", false, "scan the staged content (git index) that the next commit adds")
@@ -91,15 +93,20 @@ func writerFor(fl scanFlags, color bool) (report.Writer, error) {
 
 func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	started := time.Now()
-	failOn, err := finding.ParseSeverity(fl.failOn)
-	if err != nil {
+	if _, err := finding.ParseSeverity(fl.failOn); err != nil {
 		return usageErr("--fail-on: %v", err)
 	}
+	if fl.jobsSet && fl.jobs < 1 {
+		return usageErr("--jobs must be at least 1, got %d", fl.jobs)
+	}
 	pol := policy.Default()
+	polSource := "built-in"
 	if fl.policyFile != "" {
+		var err error
 		if pol, err = policy.Load(fl.policyFile, started); err != nil {
 			return usageErr("%v", err)
 		}
+		polSource = fl.policyFile
 	}
 	gitMode := fl.staged || fl.gitDiff != ""
 	if fl.staged && fl.gitDiff != "" {
@@ -114,17 +121,16 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 	// Inside a repository, LFS pointers resolve to the local objects; a
 	// failure to find one only means pointers are reported as not scanned.
 	layout, layoutErr := gitsource.Locate(".")
-	formats := list.Default()
-	if layoutErr == nil {
-		formats = list.WithLFSStore(formats, lfs.DirStore(layout.LFSObjectsDir()))
+	opts := scan.Options{
+		Policy: pol, PolicySource: polSource, FailOn: fl.failOn, Jobs: fl.jobs,
+		Tool: report.Tool{Name: "modelgate", Version: Version, URI: "https://github.com/modelgate/modelgate"},
 	}
-	eng, err := engine.New(engine.Options{Formats: formats, Policy: pol, Jobs: fl.jobs})
-	if err != nil {
-		return usageErr("%v", err)
+	if layoutErr == nil {
+		opts.LFSStore = lfs.DirStore(layout.LFSObjectsDir())
 	}
 
-	var results []finding.FileResult
 	root := fl.root
+	var src scan.Source
 	if gitMode {
 		if layoutErr != nil {
 			return usageErr("%v", layoutErr)
@@ -132,8 +138,7 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 		if layout.WorkTree != "" {
 			root = layout.WorkTree
 		}
-		results, err = scanGit(ctx, eng, layout, fl, args)
-		if err != nil {
+		if src, err = gitSource(ctx, layout, fl, args); err != nil {
 			return err
 		}
 	} else {
@@ -142,12 +147,10 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 				return usageErr("working directory: %v", err)
 			}
 		}
-		if results, err = scanArgs(ctx, eng, args, root, stdin, stderr); err != nil {
+		if src, err = argsSource(args, root, fl.stdinName, stdin); err != nil {
 			return err
 		}
 	}
-	pol.Apply(results)
-	code, verdict := pol.Decide(results, failOn)
 	if root == "" {
 		root = "."
 	}
@@ -155,13 +158,18 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 	if abs, err := filepath.Abs(root); err == nil {
 		rootDisplay = abs
 	}
-	rep := report.Build(results, report.Options{
-		Tool:   report.Tool{Name: "modelgate", Version: Version, URI: "https://github.com/modelgate/modelgate"},
-		Rules:  rules.Default(),
-		Root:   filepath.ToSlash(rootDisplay),
-		FailOn: failOn, ExitCode: code, Verdict: verdict,
-		StartedAt: started, FinishedAt: time.Now(),
-	})
+	opts.Root = filepath.ToSlash(rootDisplay)
+	prog := newProgress(stderr)
+	opts.Progress = prog.update
+	rep, err := scan.Run(ctx, src, opts)
+	prog.finish()
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	if rep.Summary.Files == 0 && !fl.hook {
+		fmt.Fprintln(stderr, "modelgate: nothing to scan: "+emptyWhat(fl))
+	}
+	code := rep.Outcome.ExitCode()
 	if fl.hook && fl.format == "text" && !toFile {
 		if err := hookOutput(ctx, w, rep, pol, fl, stdout, stderr); err != nil {
 			return &exitError{code: 2, err: err}
@@ -191,30 +199,44 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 	return nil
 }
 
-// scanArgs scans PATH arguments and "-" (stdin).
-func scanArgs(ctx context.Context, eng *engine.Engine, args []string, root string, stdin io.Reader, stderr io.Writer) ([]finding.FileResult, error) {
+func emptyWhat(fl scanFlags) string {
+	switch {
+	case fl.staged:
+		return "the index stages no file that changes"
+	case fl.gitDiff != "":
+		return fmt.Sprintf("%s adds or modifies no file", fl.gitDiff)
+	}
+	return "the paths hold no files"
+}
+
+// argsSource turns PATH arguments and "-" (stdin, at most once) into one
+// source.
+func argsSource(args []string, root, stdinName string, stdin io.Reader) (scan.Source, error) {
+	var sources []scan.Source
 	var paths []string
-	var results []finding.FileResult
+	sawStdin := false
 	for _, a := range args {
-		if a == "-" {
-			results = append(results, eng.ScanReader(ctx, "<stdin>", stdin))
+		if a != "-" {
+			paths = append(paths, a)
 			continue
 		}
-		if _, err := os.Stat(a); err != nil {
-			return nil, usageErr("%v", err)
+		if sawStdin {
+			return nil, usageErr(`"-" (stdin) can be given only once`)
 		}
-		paths = append(paths, a)
+		sawStdin = true
+		name := stdinName
+		if name == "" {
+			name = "<stdin>"
+		}
+		sources = append(sources, scan.Stream(name, stdin))
+	}
+	if stdinName != "" && !sawStdin {
+		return nil, usageErr(`--stdin-name needs "-" among the paths`)
 	}
 	if len(paths) > 0 {
-		prog := newProgress(stderr)
-		res, err := eng.ScanPaths(ctx, paths, root, prog.update)
-		prog.finish()
-		if err != nil {
-			return nil, &exitError{code: 2, err: err}
-		}
-		results = append(results, res...)
+		sources = append([]scan.Source{scan.Paths(paths, root)}, sources...)
 	}
-	return results, nil
+	return scan.Multi(sources...), nil
 }
 
 // hookOutput is the text output of a commit hook: the block message when

@@ -61,6 +61,9 @@ type TokenizerConfig struct{}
 // Name implements engine.Format.
 func (TokenizerConfig) Name() string { return "tokenizer-config" }
 
+// Version implements engine.Versioned.
+func (TokenizerConfig) Version() string { return FormatVersion }
+
 // maxConfig bounds the JSON documents decoded; tokenizer configs with a
 // large added_tokens_decoder are a few MiB at most.
 const maxConfig = 64 << 20
@@ -159,3 +162,7 @@ func Templates(raw json.RawMessage) []Named {
 func Where(key string) string {
 	return fmt.Sprintf("metadata %q", strings.ToValidUTF8(key, "?"))
 }
+
+// FormatVersion changes whenever this package reports differently for the
+// same bytes; reports record it next to the format name.
+const FormatVersion = "1.0.0"

@@ -41,6 +41,9 @@ type Gzip struct{}
 // Name implements engine.Format.
 func (Gzip) Name() string { return "gzip" }
 
+// Version implements engine.Versioned.
+func (Gzip) Version() string { return FormatVersion }
+
 // Match implements engine.Format: the magic plus method 8 (deflate) and no
 // reserved flag bits.
 func (Gzip) Match(in *engine.Input) bool {
@@ -65,6 +68,9 @@ type Bzip2 struct{}
 // Name implements engine.Format.
 func (Bzip2) Name() string { return "bzip2" }
 
+// Version implements engine.Versioned.
+func (Bzip2) Version() string { return FormatVersion }
+
 // Match implements engine.Format: "BZh", a block size digit, then the
 // magic of a first block or of the end of an empty stream.
 func (Bzip2) Match(in *engine.Input) bool {
@@ -88,6 +94,9 @@ type XZ struct{}
 // Name implements engine.Format.
 func (XZ) Name() string { return "xz" }
 
+// Version implements engine.Versioned.
+func (XZ) Version() string { return FormatVersion }
+
 // Match implements engine.Format.
 func (XZ) Match(in *engine.Input) bool {
 	return bytes.HasPrefix(in.Head, []byte("\xfd7zXZ\x00"))
@@ -110,6 +119,9 @@ type LZMA struct{}
 
 // Name implements engine.Format.
 func (LZMA) Name() string { return "lzma" }
+
+// Version implements engine.Versioned.
+func (LZMA) Version() string { return FormatVersion }
 
 // Match implements engine.Format.
 func (LZMA) Match(in *engine.Input) bool { return MatchLZMAHeader(in.Head) }
@@ -156,6 +168,9 @@ type Zstd struct{}
 // Name implements engine.Format.
 func (Zstd) Name() string { return "zstd" }
 
+// Version implements engine.Versioned.
+func (Zstd) Version() string { return FormatVersion }
+
 // Match implements engine.Format.
 func (Zstd) Match(in *engine.Input) bool {
 	return bytes.HasPrefix(in.Head, []byte{0x28, 0xb5, 0x2f, 0xfd})
@@ -171,6 +186,9 @@ type LZ4 struct{}
 
 // Name implements engine.Format.
 func (LZ4) Name() string { return "lz4" }
+
+// Version implements engine.Versioned.
+func (LZ4) Version() string { return FormatVersion }
 
 // Match implements engine.Format.
 func (LZ4) Match(in *engine.Input) bool {
@@ -191,6 +209,9 @@ type Zlib struct{}
 
 // Name implements engine.Format.
 func (Zlib) Name() string { return "zlib" }
+
+// Version implements engine.Versioned.
+func (Zlib) Version() string { return FormatVersion }
 
 // Match implements engine.Format: CMF 0x78 (deflate, 32 KiB window), a
 // valid FCHECK, no preset dictionary, and the head inflating without error
@@ -257,3 +278,7 @@ func (e *errToEOF) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// FormatVersion changes whenever this package reports differently for the
+// same bytes; reports record it next to the format name.
+const FormatVersion = "1.0.0"

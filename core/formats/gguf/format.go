@@ -24,6 +24,9 @@ type Format struct{}
 // Name implements engine.Format.
 func (Format) Name() string { return "gguf" }
 
+// Version implements engine.Versioned.
+func (Format) Version() string { return FormatVersion }
+
 // Match implements engine.Format: the magic and a version llama.cpp knows.
 func (Format) Match(in *engine.Input) bool {
 	_, _, ok := Version(in.Head)
@@ -92,3 +95,7 @@ func allZero(r io.ReaderAt, off, n int64) bool {
 	}
 	return true
 }
+
+// FormatVersion changes whenever this package reports differently for the
+// same bytes; reports record it next to the format name.
+const FormatVersion = "1.0.0"

@@ -25,6 +25,9 @@ type H5 struct{}
 // Name implements engine.Format.
 func (H5) Name() string { return "keras-h5" }
 
+// Version implements engine.Versioned.
+func (H5) Version() string { return FormatVersion }
+
 // Match implements engine.Format. Reading the root attributes is bounded by
 // the header size limits, so this stays cheap even for large models.
 func (H5) Match(in *engine.Input) bool {
@@ -56,6 +59,9 @@ type HDF5 struct{}
 
 // Name implements engine.Format.
 func (HDF5) Name() string { return "hdf5" }
+
+// Version implements engine.Versioned.
+func (HDF5) Version() string { return FormatVersion }
 
 // Match implements engine.Format.
 func (HDF5) Match(in *engine.Input) bool {
@@ -138,6 +144,9 @@ type Config struct{}
 // Name implements engine.Format.
 func (Config) Name() string { return "keras-config" }
 
+// Version implements engine.Versioned.
+func (Config) Version() string { return FormatVersion }
+
 // Match implements engine.Format: the first key of the top-level object
 // must be one Keras writes first, and the head must mention class_name or
 // keras_version. Both are cheap and exclude other JSON and pickles.
@@ -213,3 +222,7 @@ func orDefault(s, d string) string {
 	}
 	return s
 }
+
+// FormatVersion changes whenever this package reports differently for the
+// same bytes; reports record it next to the format name.
+const FormatVersion = "1.0.0"

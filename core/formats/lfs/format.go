@@ -26,6 +26,9 @@ type Pointer struct {
 // Name implements engine.Format.
 func (Pointer) Name() string { return "lfs-pointer" }
 
+// Version implements engine.Versioned.
+func (Pointer) Version() string { return FormatVersion }
+
 // Match implements engine.Format. Pointers are smaller than the head, so
 // the whole content is at hand.
 func (Pointer) Match(in *engine.Input) bool {
@@ -95,3 +98,7 @@ func verify(ctx context.Context, env *engine.Env, ptr PointerInfo, obj io.Reader
 	}
 	return nil
 }
+
+// FormatVersion changes whenever this package reports differently for the
+// same bytes; reports record it next to the format name.
+const FormatVersion = "1.0.0"

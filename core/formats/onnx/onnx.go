@@ -26,6 +26,9 @@ type Format struct{}
 // Name implements engine.Format.
 func (Format) Name() string { return "onnx" }
 
+// Version implements engine.Versioned.
+func (Format) Version() string { return FormatVersion }
+
 // ModelProto field numbers (onnx/onnx.proto3).
 const (
 	modelIRVersion     = 1
@@ -503,3 +506,7 @@ func (s *scanner) functionDomain(d string) bool {
 }
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }
+
+// FormatVersion changes whenever this package reports differently for the
+// same bytes; reports record it next to the format name.
+const FormatVersion = "1.0.0"

@@ -26,6 +26,9 @@ type Pickle struct{}
 // Name implements engine.Format.
 func (Pickle) Name() string { return "pickle" }
 
+// Version implements engine.Versioned.
+func (Pickle) Version() string { return FormatVersion }
+
 // Match implements engine.Format.
 func (Pickle) Match(in *engine.Input) bool {
 	return len(in.Head) >= 2 && in.Head[0] == 0x80 && in.Head[1] <= 5
@@ -41,6 +44,9 @@ type LegacyTorch struct{}
 
 // Name implements engine.Format.
 func (LegacyTorch) Name() string { return "pytorch-legacy" }
+
+// Version implements engine.Versioned.
+func (LegacyTorch) Version() string { return FormatVersion }
 
 // Match implements engine.Format.
 func (LegacyTorch) Match(in *engine.Input) bool { return bytes.HasPrefix(in.Head, legacyMagic) }
@@ -60,6 +66,9 @@ type Sniffed struct{}
 
 // Name implements engine.Format.
 func (Sniffed) Name() string { return "pickle" }
+
+// Version implements engine.Versioned.
+func (Sniffed) Version() string { return FormatVersion }
 
 const sniffBytes = 64 << 10
 
@@ -282,3 +291,7 @@ func itemSize(code string) (int64, bool) {
 	}
 	return 0, false
 }
+
+// FormatVersion changes whenever this package reports differently for the
+// same bytes; reports record it next to the format name.
+const FormatVersion = "1.0.0"

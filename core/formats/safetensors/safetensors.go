@@ -429,6 +429,9 @@ type Format struct{}
 // Name implements engine.Format.
 func (Format) Name() string { return "safetensors" }
 
+// Version implements engine.Versioned.
+func (Format) Version() string { return FormatVersion }
+
 // Match implements engine.Format: a little-endian length followed by the
 // start of a JSON object. Header lengths with a 0x80 low byte look like a
 // pickle PROTO opcode, so this format must come before pickle.
@@ -488,3 +491,7 @@ func (Format) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error
 		Message: fmt.Sprintf("%d bytes follow the last tensor's data; the safetensors library refuses such files, other loaders may read them. Scanned them as member %s", extra, member)})
 	return env.Recurse(ctx, member, io.NewSectionReader(in.R, h.DataEnd, extra), extra, "")
 }
+
+// FormatVersion changes whenever this package reports differently for the
+// same bytes; reports record it next to the format name.
+const FormatVersion = "1.0.0"

@@ -35,6 +35,9 @@ type SevenZip struct{}
 // Name implements engine.Format.
 func (SevenZip) Name() string { return "7z" }
 
+// Version implements engine.Versioned.
+func (SevenZip) Version() string { return FormatVersion }
+
 // Match implements engine.Format.
 func (SevenZip) Match(in *engine.Input) bool { return bytes.HasPrefix(in.Head, magic) }
 
@@ -247,3 +250,7 @@ func recoverFault(err *error) {
 		*err = fmt.Errorf("7z decoder fault on malformed data: %v", r)
 	}
 }
+
+// FormatVersion changes whenever this package reports differently for the
+// same bytes; reports record it next to the format name.
+const FormatVersion = "1.0.0"

@@ -45,8 +45,14 @@ type TorchTar struct{}
 // Name implements engine.Format.
 func (Tar) Name() string { return "tar" }
 
+// Version implements engine.Versioned.
+func (Tar) Version() string { return FormatVersion }
+
 // Name implements engine.Format.
 func (TorchTar) Name() string { return "pytorch-tar" }
+
+// Version implements engine.Versioned.
+func (TorchTar) Version() string { return FormatVersion }
 
 // Match implements engine.Format.
 func (Tar) Match(in *engine.Input) bool { return ValidHeader(in.Head) }
@@ -367,3 +373,7 @@ func (s *scanner) memberErr(member string, err error) error {
 	s.env.NotScanned(rules.NotScannedError, member, err.Error())
 	return nil
 }
+
+// FormatVersion changes whenever this package reports differently for the
+// same bytes; reports record it next to the format name.
+const FormatVersion = "1.0.0"

@@ -19,6 +19,9 @@ type Fingerprint struct{}
 // Name implements engine.Format.
 func (Fingerprint) Name() string { return "tf-fingerprint" }
 
+// Version implements engine.Versioned.
+func (Fingerprint) Version() string { return FormatVersion }
+
 // maxFingerprint: five varints, a version and a UUID fit in a few dozen bytes.
 const maxFingerprint = 1024
 
@@ -48,3 +51,7 @@ func (Fingerprint) Match(in *engine.Input) bool {
 
 // Scan implements engine.Format. Hashes carry no behaviour.
 func (Fingerprint) Scan(context.Context, *engine.Input, *engine.Env) error { return nil }
+
+// FormatVersion changes whenever this package reports differently for the
+// same bytes; reports record it next to the format name.
+const FormatVersion = "1.0.0"

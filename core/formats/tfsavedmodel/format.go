@@ -29,8 +29,14 @@ type GraphDef struct{}
 // Name implements engine.Format.
 func (SavedModel) Name() string { return "tf-savedmodel" }
 
+// Version implements engine.Versioned.
+func (SavedModel) Version() string { return FormatVersion }
+
 // Name implements engine.Format.
 func (GraphDef) Name() string { return "tf-graphdef" }
+
+// Version implements engine.Versioned.
+func (GraphDef) Version() string { return FormatVersion }
 
 const (
 	// matchMaxFields bounds each top-level pass Match makes.

@@ -24,6 +24,9 @@ type KerasMetadata struct{}
 // Name implements engine.Format.
 func (KerasMetadata) Name() string { return "keras-metadata" }
 
+// Version implements engine.Versioned.
+func (KerasMetadata) Version() string { return FormatVersion }
+
 // SavedObject field numbers (keras/protobuf/saved_metadata.proto).
 const (
 	kerasNodes      = 1

@@ -22,6 +22,9 @@ type SavedModelText struct{}
 // Name implements engine.Format.
 func (SavedModelText) Name() string { return "tf-savedmodel-text" }
 
+// Version implements engine.Versioned.
+func (SavedModelText) Version() string { return FormatVersion }
+
 const maxTextLine = 1 << 20
 
 // textField matches `op: "..."` and `name: "..."` pairs of the text format.

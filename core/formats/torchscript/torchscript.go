@@ -26,6 +26,9 @@ type Format struct{}
 // Name implements engine.Format.
 func (Format) Name() string { return "torchscript-code" }
 
+// Version implements engine.Versioned.
+func (Format) Version() string { return FormatVersion }
+
 // maxSource bounds the source read per member; serialized modules are
 // kilobytes to a few megabytes.
 const maxSource = 64 << 20
@@ -255,3 +258,7 @@ func fileAccess(add addFunc, r ref, name, what string) {
 	add(rules.TorchScriptFileAccess, name,
 		fmt.Sprintf("calls %s, which %s, %s", name, what, where), sev, r.line)
 }
+
+// FormatVersion changes whenever this package reports differently for the
+// same bytes; reports record it next to the format name.
+const FormatVersion = "1.0.0"

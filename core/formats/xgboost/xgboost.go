@@ -37,6 +37,9 @@ type Binary struct{}
 // Name implements engine.Format.
 func (Binary) Name() string { return "xgboost-binary" }
 
+// Version implements engine.Versioned.
+func (Binary) Version() string { return FormatVersion }
+
 // Match implements engine.Format: the magic, and a parameter block followed
 // by a short objective name, which a random "binf" prefix rarely has.
 func (Binary) Match(in *engine.Input) bool {
@@ -126,3 +129,7 @@ func (Binary) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error
 	_, err := Parse(in.R, in.Size)
 	return err
 }
+
+// FormatVersion changes whenever this package reports differently for the
+// same bytes; reports record it next to the format name.
+const FormatVersion = "1.0.0"

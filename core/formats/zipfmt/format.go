@@ -47,8 +47,14 @@ type Zip struct{}
 // Name implements engine.Format.
 func (PyTorchZip) Name() string { return "pytorch-zip" }
 
+// Version implements engine.Versioned.
+func (PyTorchZip) Version() string { return FormatVersion }
+
 // Name implements engine.Format.
 func (Zip) Name() string { return "zip" }
+
+// Version implements engine.Versioned.
+func (Zip) Version() string { return FormatVersion }
 
 // Match implements engine.Format.
 func (PyTorchZip) Match(in *engine.Input) bool {
@@ -488,3 +494,7 @@ func crcOf(ctx context.Context, r io.Reader) (uint32, error) {
 	}
 	return h.Sum32(), nil
 }
+
+// FormatVersion changes whenever this package reports differently for the
+// same bytes; reports record it next to the format name.
+const FormatVersion = "1.0.0"

@@ -1,0 +1,310 @@
+// Package scan is the one entry point from a source to a verdict:
+//
+//	rep, err := scan.Run(ctx, scan.Paths([]string{"models/"}, "."), scan.Options{FailOn: "high"})
+//
+// Run walks the source, scans every file through the engine with a bounded
+// worker pool, recognises model directories, applies the policy (severity
+// overrides, suppressions), decides the verdict and builds the report. The
+// CLI, the commit hook and every CI or registry adapter call it and only
+// render what it returns.
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/modelgate/modelgate/core/engine"
+	"github.com/modelgate/modelgate/core/finding"
+	"github.com/modelgate/modelgate/core/formats/lfs"
+	"github.com/modelgate/modelgate/core/formats/list"
+	"github.com/modelgate/modelgate/core/limits"
+	"github.com/modelgate/modelgate/core/policy"
+	"github.com/modelgate/modelgate/core/report"
+	"github.com/modelgate/modelgate/core/rules"
+)
+
+// Options configures one scan. The zero value scans with the built-in
+// formats, rules and policy and fails on high.
+type Options struct {
+	// Policy judges the scan (nil: the built-in policy). Build one from a
+	// file (policy.Load), bytes (policy.Parse) or a struct (policy.New).
+	Policy *policy.Policy
+	// PolicySource labels the policy in reports ("built-in" when empty
+	// and Policy is nil).
+	PolicySource string
+	// FailOn is the threshold: critical, high, medium, low or never
+	// ("" means high).
+	FailOn string
+	// Limits, when set, replace the policy's limits for this scan.
+	Limits *limits.Limits
+	// MemoryLimit is a soft ceiling on the heap, in bytes, while the scan
+	// runs (0: none beyond the process's own). The Go runtime has one such
+	// target per process, so Run only ever lowers it, and puts back the
+	// previous value when it returns unless someone changed it meanwhile.
+	// GOMEMLIMIT in the environment wins.
+	MemoryLimit int64
+	// Jobs is the number of files scanned in parallel (0: GOMAXPROCS).
+	Jobs int
+	// Formats are tried in order (nil: list.Default()).
+	Formats []engine.Format
+	// LFSStore resolves Git LFS pointers to their objects (nil: pointers
+	// are reported as not scanned).
+	LFSStore lfs.Store
+	// Rules is the catalogue (nil: rules.Default()); add run-time rules
+	// with rules.Catalogue.With.
+	Rules *rules.Catalogue
+	// ExtraDetectors are recorded in the report next to the formats
+	// (out-of-process plugins, say).
+	ExtraDetectors []report.Detector
+	// TempDir holds spool files ("" for the system default).
+	TempDir string
+	// Root is the directory report paths are relative to, as shown in
+	// the report.
+	Root string
+	// Tool identifies the producer (default: modelgate, version "dev").
+	Tool report.Tool
+	// Progress, when set, is called after each file.
+	Progress func(done, total int, bytes int64)
+	// NoModelDirs turns off model-directory recognition.
+	NoModelDirs bool
+	// Now is the clock for the report's times (nil: time.Now).
+	Now func() time.Time
+}
+
+// DefaultTool is the report's tool when Options.Tool is empty.
+var DefaultTool = report.Tool{Name: "modelgate", Version: "dev", URI: "https://github.com/modelgate/modelgate"}
+
+// Run scans src and returns the report with the policy applied and the
+// verdict decided. The error is non-nil only when the scan as a whole could
+// not run: bad options, a path that names nothing (*PathError), or
+// cancellation. Problems with single files are in the report.
+func Run(ctx context.Context, src Source, opts Options) (*report.Report, error) {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	started := now()
+	failOn := finding.SeverityHigh
+	if opts.FailOn != "" {
+		var err error
+		if failOn, err = finding.ParseSeverity(opts.FailOn); err != nil {
+			return nil, fmt.Errorf("fail-on: %w", err)
+		}
+	}
+	if opts.Jobs < 0 {
+		return nil, fmt.Errorf("jobs must be at least 1, got %d", opts.Jobs)
+	}
+	pol := opts.Policy
+	polSource := opts.PolicySource
+	if pol == nil {
+		pol = policy.Default()
+		if polSource == "" {
+			polSource = "built-in"
+		}
+	}
+	formats := opts.Formats
+	if formats == nil {
+		formats = list.Default()
+	}
+	if opts.LFSStore != nil {
+		formats = list.WithLFSStore(formats, opts.LFSStore)
+	}
+	cat := opts.Rules
+	if cat == nil {
+		cat = rules.Default()
+	}
+	eng, err := engine.New(engine.Options{Formats: formats, Policy: pol, Jobs: opts.Jobs,
+		TempDir: opts.TempDir, Rules: cat, Limits: opts.Limits})
+	if err != nil {
+		return nil, err
+	}
+	if opts.MemoryLimit > 0 {
+		defer lowerMemoryLimit(opts.MemoryLimit)()
+	}
+
+	entries, err := collect(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	results := scanEntries(ctx, eng, entries, opts.Progress)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("scan cancelled: %w", err)
+	}
+	var models []report.Model
+	if !opts.NoModelDirs {
+		models, results = analyzeModels(ctx, eng, src, entries, results)
+	}
+	pol.Apply(results)
+	code, verdict := pol.Decide(results, failOn)
+	tool := opts.Tool
+	if tool.Name == "" {
+		tool = DefaultTool
+	}
+	rep := report.Build(results, report.Options{
+		Tool: tool, Rules: cat, Root: opts.Root,
+		FailOn: failOn, ExitCode: code, Verdict: verdict,
+		StartedAt: started, FinishedAt: now(),
+	})
+	rep.Policy = report.PolicyInfo{Source: polSource}
+	rep.Models = models
+	for _, f := range formats {
+		d := report.Detector{Name: f.Name(), Version: engine.FormatVersion(f)}
+		if !slices.Contains(rep.Detectors, d) {
+			rep.Detectors = append(rep.Detectors, d)
+		}
+	}
+	rep.Detectors = append(rep.Detectors, opts.ExtraDetectors...)
+	return rep, nil
+}
+
+// collect walks the source into a list; entries that share an identity
+// (links to one blob) keep their order and are scanned once.
+func collect(ctx context.Context, src Source) ([]Entry, error) {
+	var entries []Entry
+	err := src.Walk(ctx, func(e Entry) error {
+		entries = append(entries, e)
+		return nil
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("scan cancelled: %w", ctx.Err())
+		}
+		return nil, err
+	}
+	return entries, nil
+}
+
+// scanEntries is the one worker pool: every source goes through it.
+func scanEntries(ctx context.Context, eng *engine.Engine, entries []Entry, progress func(done, total int, bytes int64)) []finding.FileResult {
+	results := make([]finding.FileResult, len(entries))
+	// first maps an identity to the entry that scans it; the others copy.
+	first := map[string]int{}
+	var todo []int
+	dupOf := make([]int, len(entries))
+	for i, e := range entries {
+		dupOf[i] = -1
+		if e.Identity != "" {
+			if j, ok := first[e.Identity]; ok {
+				dupOf[i] = j
+				continue
+			}
+			first[e.Identity] = i
+		}
+		todo = append(todo, i)
+	}
+	jobs := min(eng.Jobs(), max(len(todo), 1))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	var doneBytes int64
+	for range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				results[i] = scanEntry(ctx, eng, entries[i])
+				if progress != nil {
+					mu.Lock()
+					done++
+					doneBytes += results[i].Size
+					d, b := done, doneBytes
+					mu.Unlock()
+					progress(d, len(todo), b)
+				}
+			}
+		}()
+	}
+	for _, i := range todo {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	for i, j := range dupOf {
+		if j < 0 {
+			continue
+		}
+		results[i] = retarget(results[j], entries[i].Path)
+	}
+	return results
+}
+
+// retarget copies a result for another path to the same content.
+func retarget(r finding.FileResult, path string) finding.FileResult {
+	r.Path = path
+	r.Findings = slices.Clone(r.Findings)
+	for k := range r.Findings {
+		r.Findings[k].Path = path
+	}
+	r.Unscanned = slices.Clone(r.Unscanned)
+	r.Formats = slices.Clone(r.Formats)
+	return r
+}
+
+type sizedReaderAt interface {
+	io.ReaderAt
+	Size() int64
+}
+
+func scanEntry(ctx context.Context, eng *engine.Engine, e Entry) finding.FileResult {
+	if e.Err != nil || e.Open == nil {
+		err := e.Err
+		if err == nil {
+			err = errors.New("no content")
+		}
+		return unreadable(e.Path, err)
+	}
+	rc, err := e.Open(ctx)
+	if err != nil {
+		return unreadable(e.Path, err)
+	}
+	defer rc.Close()
+	switch r := rc.(type) {
+	case sizedReaderAt:
+		return eng.ScanReaderAt(ctx, e.Path, r, r.Size())
+	case *os.File:
+		st, err := r.Stat()
+		if err != nil {
+			return unreadable(e.Path, err)
+		}
+		return eng.ScanReaderAt(ctx, e.Path, r, st.Size())
+	}
+	return eng.ScanReader(ctx, e.Path, rc)
+}
+
+// unreadable records a file that names something but cannot be read. It
+// fails closed only when the name is model-like: a dangling README link is
+// not a model, a dangling pytorch_model.bin is.
+func unreadable(path string, err error) finding.FileResult {
+	return finding.FileResult{Path: path, Status: finding.StatusNotScanned, Error: err.Error(),
+		Unscanned: []finding.Unscanned{{RuleID: rules.NotScannedError, Reason: err.Error(),
+			ModelLike: engine.IsModelLikeName(path)}}}
+}
+
+// lowerMemoryLimit lowers the runtime's soft memory limit to limit and
+// returns a function that restores the previous one.
+func lowerMemoryLimit(limit int64) func() {
+	if _, set := os.LookupEnv("GOMEMLIMIT"); set {
+		return func() {}
+	}
+	prev := debug.SetMemoryLimit(-1)
+	if limit >= prev {
+		return func() {}
+	}
+	debug.SetMemoryLimit(limit)
+	return func() {
+		if debug.SetMemoryLimit(-1) == limit {
+			debug.SetMemoryLimit(prev)
+		}
+	}
+}
