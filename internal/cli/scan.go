@@ -122,7 +122,7 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 	// failure to find one only means pointers are reported as not scanned.
 	layout, layoutErr := gitsource.Locate(".")
 	opts := scan.Options{
-		Policy: pol, PolicySource: polSource, FailOn: fl.failOn, Jobs: fl.jobs,
+		Policy: pol, PolicySource: polSource, FailOn: fl.failOn, Jobs: fl.jobs, MemoryLimit: softMemoryLimit,
 		Tool: report.Tool{Name: "modelgate", Version: Version, URI: "https://github.com/modelgate/modelgate"},
 	}
 	if layoutErr == nil {
@@ -198,6 +198,13 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 	}
 	return nil
 }
+
+// softMemoryLimit keeps the garbage collector ahead of the short-lived
+// buffers (decompression dictionaries, spools, reader buffers) that a scan
+// allocates per file, so peak memory tracks what is live rather than twice
+// that. It is a target, not a cap: a scan that needs more still gets it.
+// GOMEMLIMIT overrides it.
+const softMemoryLimit = 80 << 20
 
 func emptyWhat(fl scanFlags) string {
 	switch {
