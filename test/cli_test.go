@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelgate/modelgate/core/report/cyclonedx/cyclonedxtest"
 	"github.com/modelgate/modelgate/core/report/sarif/sariftest"
 )
 
@@ -332,4 +333,46 @@ func unescapeURI(s string) string {
 		return u
 	}
 	return s
+}
+
+// TestCLIInventoryValidBOM: the BOM of every fixture validates against the
+// official CycloneDX 1.6 and 1.7 schemas, names each malicious fixture as
+// failing, and exits 0 unless --gate is given.
+func TestCLIInventoryValidBOM(t *testing.T) {
+	for _, v := range []string{"1.6", "1.7"} {
+		r := runModelgate(t, nil, "inventory", "--cyclonedx-version", v, "--deterministic", "fixtures/benign", "fixtures/malicious")
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", v, r.code, r.stderr)
+		}
+		cyclonedxtest.Validate(t, v, []byte(r.stdout))
+		var bom struct {
+			Components []struct {
+				BOMRef     string                         `json:"bom-ref"`
+				Properties []struct{ Name, Value string } `json:"properties"`
+			} `json:"components"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &bom); err != nil {
+			t.Fatal(err)
+		}
+		verdicts := map[string]string{}
+		for _, c := range bom.Components {
+			for _, p := range c.Properties {
+				if p.Name == "modelgate:verdict" {
+					verdicts[c.BOMRef] = p.Value
+				}
+			}
+		}
+		if got := verdicts["model:fixtures/malicious/posix_system_reduce_p2.pkl"]; got != "fail" {
+			t.Errorf("%s: malicious pickle verdict %q", v, got)
+		}
+		if got := verdicts["model:fixtures/benign/sklearn_logreg.pkl"]; got != "pass" {
+			t.Errorf("%s: benign pickle verdict %q", v, got)
+		}
+		if len(bom.Components) < 100 {
+			t.Errorf("%s: only %d components", v, len(bom.Components))
+		}
+	}
+	if r := runModelgate(t, nil, "inventory", "--gate", "fixtures/malicious/posix_system_reduce_p2.pkl"); r.code != 1 {
+		t.Errorf("inventory --gate on a malicious file: exit %d", r.code)
+	}
 }
