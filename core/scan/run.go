@@ -145,6 +145,7 @@ func Run(ctx context.Context, src Source, opts Options) (*report.Report, error) 
 	if !opts.NoModelDirs {
 		models, results = analyzeModels(ctx, eng, src, entries, results)
 	}
+	results, models = checkSignatures(ctx, pol.Signatures(), src, entries, results, models, cat)
 	pol.Apply(results)
 	code, verdict := pol.Decide(results, failOn)
 	tool := opts.Tool
