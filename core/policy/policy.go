@@ -94,6 +94,9 @@ func Load(file string, now time.Time) (*Policy, error) {
 func New(cfg Config, now time.Time) (*Policy, error) {
 	p := &Policy{cfg: cfg, limits: cfg.Limits.WithDefaults(), now: now, deny: map[string]bool{}}
 	p.safe, p.call = builtinLists()
+	for g := range legacySafe {
+		p.safe[g] = true
+	}
 	for _, g := range cfg.AllowGlobals {
 		q, err := parseGlobal(g)
 		if err != nil {
