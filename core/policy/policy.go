@@ -4,9 +4,14 @@
 package policy
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"time"
 
@@ -59,6 +64,10 @@ type Policy struct {
 	deny     map[string]bool
 	now      time.Time
 	expiries []time.Time
+	// file is the policy file ("" when built with New); base is its
+	// directory, which suppression paths are relative to, and root the
+	// directory report paths are relative to (see ForRoot).
+	file, base, root string
 }
 
 // Default returns the built-in policy.
@@ -70,21 +79,33 @@ func Default() *Policy {
 	return p
 }
 
-// Load reads a YAML policy file.
+// Load reads a YAML policy file. Suppression paths in it are relative to
+// the file's directory (see ForRoot). Errors name the file and line; an
+// unknown key comes with the closest valid one.
 func Load(file string, now time.Time) (*Policy, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("read policy: %w", err)
 	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("parse policy %s: %w", file, err)
+	}
+	if err := checkKeys(file, &doc, reflect.TypeOf(Config{})); err != nil {
+		return nil, fmt.Errorf("policy %w", err)
+	}
 	var cfg Config
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && err.Error() != "EOF" {
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("parse policy %s: %w", file, err)
 	}
 	p, err := New(cfg, now)
 	if err != nil {
 		return nil, fmt.Errorf("policy %s: %w", file, err)
+	}
+	if abs, err := filepath.Abs(file); err == nil {
+		p.file, p.base = file, filepath.Dir(abs)
 	}
 	return p, nil
 }
@@ -120,6 +141,9 @@ func New(cfg Config, now time.Time) (*Policy, error) {
 	for i, s := range cfg.Suppressions {
 		if strings.TrimSpace(s.Reason) == "" {
 			return nil, fmt.Errorf("suppression %d (%s): a reason is required", i+1, s.Path)
+		}
+		if placeholderReason(s.Reason) {
+			return nil, fmt.Errorf("suppression %d (%s): the reason %q is still the template; say who reviewed the file, when, and why it is safe", i+1, s.Path, s.Reason)
 		}
 		if s.Path == "" {
 			return nil, fmt.Errorf("suppression %d: a path is required", i+1)
@@ -262,22 +286,119 @@ func (p *Policy) Apply(files []finding.FileResult) {
 }
 
 func (p *Policy) suppression(rule, global, file string) *finding.Suppression {
+	rel := p.relative(file)
 	for i, s := range p.cfg.Suppressions {
-		if !p.expiries[i].IsZero() && p.now.After(p.expiries[i]) {
-			continue
-		}
-		if s.Rule != "" && s.Rule != rule {
-			continue
-		}
-		if s.Global != global && s.Global != "" {
-			continue
-		}
-		if !matchPath(s.Path, file) {
+		if p.expired(i) || !s.matches(rule, global, rel) {
 			continue
 		}
 		return &finding.Suppression{Reason: s.Reason, Expires: s.Expires}
 	}
 	return nil
+}
+
+func (s Suppression) matches(rule, global, rel string) bool {
+	return (s.Rule == "" || s.Rule == rule) && (s.Global == "" || s.Global == global) && matchPath(s.Path, rel)
+}
+
+func (p *Policy) expired(i int) bool {
+	return !p.expiries[i].IsZero() && p.now.After(p.expiries[i])
+}
+
+// File is the policy file the policy was loaded from ("" for the built-in
+// policy or one built with New).
+func (p *Policy) File() string { return p.file }
+
+// ForRoot returns the policy for a scan whose report paths are relative to
+// root. Suppression paths of a loaded policy are relative to the policy
+// file's directory, so the same file matches the same files from any
+// working directory; ForRoot tells the policy how to get there. Without
+// it (and for policies built with New) suppression paths are matched
+// against report paths as they are.
+func (p *Policy) ForRoot(root string) *Policy {
+	c := *p
+	if abs, err := filepath.Abs(root); err == nil {
+		c.root = abs
+	}
+	return &c
+}
+
+// relative turns a report path into a path relative to the policy file's
+// directory ('/'-separated; "../" when the file is outside it).
+func (p *Policy) relative(file string) string {
+	if p.base == "" || p.root == "" {
+		return file
+	}
+	abs := filepath.FromSlash(file)
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(p.root, abs)
+	}
+	rel, err := filepath.Rel(p.base, abs)
+	if err != nil {
+		return file
+	}
+	return filepath.ToSlash(rel)
+}
+
+// ExpiredSuppression returns the first expired suppression that would
+// otherwise accept a finding (or, with global "", a not-scanned item) of
+// rule on file, so messages can say why it is reported again.
+func (p *Policy) ExpiredSuppression(rule, global, file string) (Suppression, bool) {
+	rel := p.relative(file)
+	for i, s := range p.cfg.Suppressions {
+		if p.expired(i) && s.matches(rule, global, rel) {
+			return s, true
+		}
+	}
+	return Suppression{}, false
+}
+
+// Audit reports suppressions that did nothing in a scan: expired ones
+// (with how many findings they would have accepted) and those whose path
+// matches no scanned file, usually a typo or a path written relative to
+// the wrong directory. Call it after Apply.
+func (p *Policy) Audit(files []finding.FileResult) []finding.Warning {
+	var out []finding.Warning
+	where := "the report paths"
+	if p.base != "" {
+		where = p.base
+	}
+	for i, s := range p.cfg.Suppressions {
+		label := fmt.Sprintf("suppression %d (path %q", i+1, s.Path)
+		if s.Rule != "" {
+			label += ", rule " + s.Rule
+		}
+		label += ")"
+		pathHit, hits := false, 0
+		for _, f := range files {
+			rel := p.relative(f.Path)
+			if !matchPath(s.Path, rel) {
+				continue
+			}
+			pathHit = true
+			for _, fd := range f.Findings {
+				if fd.Suppression == nil && s.matches(fd.RuleID, fd.Global, rel) {
+					hits++
+				}
+			}
+			for _, u := range f.Unscanned {
+				if u.Suppression == nil && s.matches(u.RuleID, "", rel) {
+					hits++
+				}
+			}
+		}
+		switch {
+		case p.expired(i):
+			msg := fmt.Sprintf("%s expired on %s and no longer applies", label, s.Expires)
+			if hits > 0 {
+				msg += fmt.Sprintf(": %d finding(s) it accepted are reported again", hits)
+			}
+			out = append(out, finding.Warning{Kind: finding.WarnSuppressionExpired, Message: msg})
+		case !pathHit:
+			out = append(out, finding.Warning{Kind: finding.WarnSuppressionUnmatched,
+				Message: fmt.Sprintf("%s matches no scanned file (suppression paths are relative to %s)", label, where)})
+		}
+	}
+	return out
 }
 
 func matchPath(glob, p string) bool {

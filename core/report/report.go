@@ -48,9 +48,14 @@ type Report struct {
 	// findings at or above FailOn, 2 unscanned content the policy fails on.
 	ExitCode int `json:"exit_code"`
 	// Verdict explains ExitCode in one sentence.
-	Verdict string               `json:"verdict"`
-	Files   []finding.FileResult `json:"files"`
-	Summary Summary              `json:"summary"`
+	Verdict string `json:"verdict"`
+	// PolicyFile is the policy file the scan used ("" for the built-in one).
+	PolicyFile string `json:"policy_file,omitempty"`
+	// Warnings are configuration problems that did not stop the scan, such
+	// as suppressions that expired or match no scanned file.
+	Warnings []finding.Warning    `json:"warnings,omitempty"`
+	Files    []finding.FileResult `json:"files"`
+	Summary  Summary              `json:"summary"`
 	// Rules is the catalogue the findings refer to.
 	Rules *rules.Catalogue `json:"-"`
 }

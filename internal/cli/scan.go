@@ -30,7 +30,7 @@ type scanFlags struct {
 	format, output, failOn, policyFile, root string
 	sarifCategory                            string
 	jobs                                     int
-	verbose                                  bool
+	verbose, noConfig                        bool
 	// Git sources: the index, or the files a revision range changes.
 	staged  bool
 	gitDiff string
@@ -66,14 +66,15 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 	f.StringVar(&fl.format, "format", "text", "output format: text, json or sarif")
 	f.StringVarP(&fl.output, "output", "o", "", "write the report to FILE instead of stdout")
 	f.StringVar(&fl.failOn, "fail-on", "high", "fail on findings at or above: critical, high, medium, low or never")
-	f.StringVar(&fl.policyFile, "policy", "", "YAML policy file (default: built-in policy)")
+	f.StringVar(&fl.policyFile, "policy", "", "YAML policy file (default: .modelgate.yaml or .modelgate.yml in the scanned directory or at the repository top, else the built-in policy)")
+	f.BoolVar(&fl.noConfig, "no-config", false, "do not look for .modelgate.yaml; use the built-in policy unless --policy is given")
 	f.StringVar(&fl.root, "root", "", "report paths relative to DIR (default: current directory)")
 	f.IntVar(&fl.jobs, "jobs", 0, "files scanned in parallel (default: GOMAXPROCS)")
 	f.BoolVarP(&fl.verbose, "verbose", "v", false, "text format: list clean files and show full evidence")
 	f.StringVar(&fl.sarifCategory, "sarif-category", "", "sarif format: automationDetails category, to tell apart several analyses of one commit")
 	f.BoolVar(&fl.staged, "staged", false, "scan the staged content (git index) that the next commit adds")
 	f.StringVar(&fl.gitDiff, "git-diff", "", "scan files added or modified in a revision range: BASE, BASE..HEAD or BASE...HEAD")
-	f.BoolVar(&fl.hook, "hook", false, "commit-hook output: a short block message on failure, one line when clean")
+	f.BoolVar(&fl.hook, "hook", false, "commit-hook output: a short block message on failure; when it passes, one line if model files were checked, nothing if there were none")
 	return cmd
 }
 
@@ -95,10 +96,17 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 	if err != nil {
 		return usageErr("--fail-on: %v", err)
 	}
+	policyFile, err := policyFileFor(fl, args)
+	if err != nil {
+		return usageErr("%v", err)
+	}
 	pol := policy.Default()
-	if fl.policyFile != "" {
-		if pol, err = policy.Load(fl.policyFile, started); err != nil {
+	if policyFile != "" {
+		if pol, err = policy.Load(policyFile, started); err != nil {
 			return usageErr("%v", err)
+		}
+		if fl.verbose {
+			fmt.Fprintf(stderr, "modelgate: policy %s\n", policyFile)
 		}
 	}
 	gitMode := fl.staged || fl.gitDiff != ""
@@ -146,11 +154,14 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 			return err
 		}
 	}
-	pol.Apply(results)
-	code, verdict := pol.Decide(results, failOn)
 	if root == "" {
 		root = "."
 	}
+	pol = pol.ForRoot(root)
+	pol.Apply(results)
+	warnings := pol.Audit(results)
+	writeWarnings(stderr, warnings, fl.hook)
+	code, verdict := pol.Decide(results, failOn)
 	rootDisplay := root
 	if abs, err := filepath.Abs(root); err == nil {
 		rootDisplay = abs
@@ -160,6 +171,7 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 		Rules:  rules.Default(),
 		Root:   filepath.ToSlash(rootDisplay),
 		FailOn: failOn, ExitCode: code, Verdict: verdict,
+		PolicyFile: policyFile, Warnings: warnings,
 		StartedAt: started, FinishedAt: time.Now(),
 	})
 	if fl.hook && fl.format == "text" && !toFile {
@@ -180,7 +192,7 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 			return &exitError{code: 2, err: fmt.Errorf("write report: %w", err)}
 		}
 		if fl.hook {
-			if err := hooks.WriteBlockMessage(stderr, rep, pol, hooks.MessageOptions{PolicyFile: fl.policyFile, Staged: fl.staged}); err != nil {
+			if err := hooks.WriteBlockMessage(stderr, rep, pol, hookMessageOptions(rep, fl)); err != nil {
 				return &exitError{code: 2, err: err}
 			}
 		}
@@ -218,20 +230,21 @@ func scanArgs(ctx context.Context, eng *engine.Engine, args []string, root strin
 }
 
 // hookOutput is the text output of a commit hook: the block message when
-// the commit is stopped, the full report when something below the gate is
-// worth a look, and one line (or nothing) when all is clean.
+// the commit is stopped, the full report when something unsuppressed below
+// the gate is worth a look, else one line when model files were checked
+// (nothing when there were none).
 func hookOutput(ctx context.Context, w report.Writer, rep *report.Report, pol *policy.Policy, fl scanFlags, stdout, stderr io.Writer) error {
 	if rep.ExitCode != 0 {
-		return hooks.WriteBlockMessage(stderr, rep, pol, hooks.MessageOptions{PolicyFile: fl.policyFile, Staged: fl.staged})
+		return hooks.WriteBlockMessage(stderr, rep, pol, hookMessageOptions(rep, fl))
 	}
-	if rep.Summary.Findings > 0 || rep.Summary.NotScanned > 0 {
+	if hooks.WorthFullReport(rep) {
 		return w.Write(ctx, stdout, rep)
 	}
-	if rep.Summary.Scanned > 0 {
-		_, err := fmt.Fprintf(stderr, "modelgate: %d model file(s) checked, nothing found\n", rep.Summary.Scanned)
-		return err
-	}
-	return nil
+	return hooks.WriteCleanSummary(stderr, rep)
+}
+
+func hookMessageOptions(rep *report.Report, fl scanFlags) hooks.MessageOptions {
+	return hooks.MessageOptions{PolicyFile: rep.PolicyFile, Staged: fl.staged, InCommit: os.Getenv("GIT_INDEX_FILE") != ""}
 }
 
 func isTerminal(w io.Writer) bool {
