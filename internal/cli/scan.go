@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -30,7 +31,8 @@ type scanFlags struct {
 	format, output, failOn, policyFile, root string
 	sarifCategory                            string
 	jobs                                     int
-	verbose, noConfig                        bool
+	verbose, noConfig, quiet                 bool
+	color                                    string
 	// Git sources: the index, or the files a revision range changes.
 	staged  bool
 	gitDiff string
@@ -56,7 +58,7 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 			if len(args) == 0 && !fl.staged && fl.gitDiff == "" {
 				return usageErr("scan needs a PATH, --staged or --git-diff")
 			}
-			return nil
+			return checkScanFlags(fl)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runScan(cmd.Context(), fl, args, stdin, stdout, stderr)
@@ -69,8 +71,10 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 	f.StringVar(&fl.policyFile, "policy", "", "YAML policy file (default: .modelgate.yaml or .modelgate.yml in the scanned directory or at the repository top, else the built-in policy)")
 	f.BoolVar(&fl.noConfig, "no-config", false, "do not look for .modelgate.yaml; use the built-in policy unless --policy is given")
 	f.StringVar(&fl.root, "root", "", "report paths relative to DIR (default: current directory)")
-	f.IntVar(&fl.jobs, "jobs", 0, "files scanned in parallel (default: GOMAXPROCS)")
-	f.BoolVarP(&fl.verbose, "verbose", "v", false, "text format: list clean files and show full evidence")
+	f.IntVar(&fl.jobs, "jobs", runtime.GOMAXPROCS(0), "files scanned in parallel, at least 1")
+	f.BoolVarP(&fl.verbose, "verbose", "v", false, "text format: list clean files and show full evidence; name the policy file used")
+	f.BoolVarP(&fl.quiet, "quiet", "q", false, "text format: print only the verdict line (and errors)")
+	f.StringVar(&fl.color, "color", "auto", "text format colours: auto (on a terminal, unless NO_COLOR is set), always or never")
 	f.StringVar(&fl.sarifCategory, "sarif-category", "", "sarif format: automationDetails category, to tell apart several analyses of one commit")
 	f.BoolVar(&fl.staged, "staged", false, "scan the staged content (git index) that the next commit adds")
 	f.StringVar(&fl.gitDiff, "git-diff", "", "scan files added or modified in a revision range: BASE, BASE..HEAD or BASE...HEAD")
@@ -81,7 +85,7 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 func writerFor(fl scanFlags, color bool) (report.Writer, error) {
 	switch fl.format {
 	case "text":
-		return text.New(text.Options{Color: color, Verbose: fl.verbose}), nil
+		return text.New(text.Options{Color: color, Verbose: fl.verbose, Quiet: fl.quiet}), nil
 	case "json":
 		return jsonreport.New(), nil
 	case "sarif":
@@ -114,7 +118,7 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 		return usageErr("--staged and --git-diff cannot be combined")
 	}
 	toFile := fl.output != "" && fl.output != "-"
-	color := !toFile && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""
+	color := useColor(fl.color, toFile, stdout)
 	w, err := writerFor(fl, color)
 	if err != nil {
 		return usageErr("%v", err)
