@@ -96,3 +96,25 @@ func TestGoInstallInstallsOnlyModelgate(t *testing.T) {
 		t.Errorf("go install ./... would install %v, want only cmd/modelgate", got)
 	}
 }
+
+// TestNoGitTransportsLinked: modelgate reads repositories from disk only;
+// go-git's root package would link its HTTP and SSH transports (and about
+// 40 packages more) into every binary.
+func TestNoGitTransportsLinked(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("SKIPPED: go not on PATH")
+	}
+	cmd := exec.Command(goBin, "list", "-deps", "./cmd/modelgate")
+	cmd.Dir = ".."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if pkg == "github.com/go-git/go-git/v5" || strings.HasPrefix(pkg, "github.com/go-git/go-git/v5/plumbing/transport") ||
+			strings.HasPrefix(pkg, "golang.org/x/crypto/ssh") {
+			t.Errorf("modelgate links %s", pkg)
+		}
+	}
+}

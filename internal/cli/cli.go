@@ -39,21 +39,28 @@ func usageErr(format string, a ...any) error {
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	var showVersion bool
 	root := &cobra.Command{
 		Use:           "modelgate",
 		Short:         "Scan ML model files for code that runs when they are loaded",
-		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// A bare "modelgate" is a usage error (exit 2), not a success.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if showVersion {
+				fmt.Fprintf(stdout, "modelgate %s\n", versionString())
+				return nil
+			}
 			cmd.SetOut(stderr)
 			_ = cmd.Help()
 			return usageErr("a command is required")
 		},
 	}
-	root.SetVersionTemplate("modelgate {{.Version}}\n")
+	// A flag of our own rather than cobra's Version field: a custom version
+	// template would link text/template, whose reflection keeps every
+	// exported method in the binary (8 MB).
+	root.Flags().BoolVar(&showVersion, "version", false, "print the version and exit")
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
