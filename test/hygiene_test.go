@@ -118,3 +118,31 @@ func TestNoGitTransportsLinked(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryFormatHasFuzzTarget backs the README's claim: every parser
+// package under core/formats (and the shared readers) has a go test -fuzz
+// target.
+func TestEveryFormatHasFuzzTarget(t *testing.T) {
+	dirs, err := filepath.Glob("../core/formats/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs = append(dirs, "../core/pickle", "../core/protoscan", "../core/jinja", "../hooks/gitsource")
+	for _, d := range dirs {
+		tests, _ := filepath.Glob(filepath.Join(d, "*_test.go"))
+		found := false
+		for _, f := range tests {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(b), "\nfunc Fuzz") {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("%s has no fuzz target", d)
+		}
+	}
+}

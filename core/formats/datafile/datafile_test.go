@@ -40,3 +40,14 @@ func TestMatch(t *testing.T) {
 		}
 	}
 }
+
+// FuzzMatch: the record walk never panics and stays within its bound.
+func FuzzMatch(f *testing.F) {
+	f.Add(record([]byte("abcdefgh"), make([]byte, 24)))
+	f.Add([]byte("SR\x00\x04\x00\x00\x00\x0a"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in := &engine.Input{Name: "x.dat", R: bytes.NewReader(data), Size: int64(len(data)), Head: data[:min(len(data), engine.HeadSize)]}
+		_ = (FortranRecords{}).Match(in)
+		_ = (IDLSave{}).Match(in)
+	})
+}
