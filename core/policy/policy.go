@@ -43,15 +43,19 @@ type Config struct {
 // Suppression accepts findings of a rule on matching paths.
 type Suppression struct {
 	// Path is a glob ('/'-separated, path.Match syntax, "**/" prefix allowed)
-	// matched against the report path.
+	// matched against the file's path relative to the policy file's
+	// directory (see Policy.ForRoot), or against the report path for a
+	// policy built with New.
 	Path string `yaml:"path"`
 	// Rule is the rule id; empty means every rule.
 	Rule string `yaml:"rule"`
 	// Global narrows the suppression to one global ("module.name").
 	Global string `yaml:"global"`
-	// Reason is mandatory: why the finding is acceptable.
+	// Reason is mandatory: why the finding is acceptable. The template the
+	// block message suggests ("Reviewed YYYY-MM-DD by NAME: ...") is refused.
 	Reason string `yaml:"reason"`
-	// Expires (YYYY-MM-DD) ends the suppression; afterwards it no longer applies.
+	// Expires (YYYY-MM-DD) ends the suppression; afterwards it no longer
+	// applies and Audit reports it.
 	Expires string `yaml:"expires"`
 }
 
