@@ -274,7 +274,8 @@ func (p *Policy) Apply(files []finding.FileResult) {
 			if sev, ok := p.cfg.Severity[f.RuleID]; ok {
 				f.Severity = sev
 			}
-			if s := p.suppression(f.RuleID, f.Global, f.Path); s != nil {
+			// The file's path, as Audit and ExpiredSuppression match it.
+			if s := p.suppression(f.RuleID, f.Global, files[fi].Path); s != nil {
 				f.Suppression = s
 			}
 		}
