@@ -11,7 +11,7 @@ test:
 # PyTorch zip checkpoint, 1 GiB numeric pickles and 2000 small real models.
 bench: build
 	go test -run '^$$' -bench . -benchtime 5x ./core/pickle/
-	go run ./test/benchmark -bin bin/modelgate
+	go run -tags benchmark ./test/benchmark -bin bin/modelgate
 
 # Short fuzzing session over every fuzz target (FUZZTIME per target).
 FUZZTIME ?= 60s

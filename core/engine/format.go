@@ -95,6 +95,20 @@ var modelExtensions = map[string]bool{
 	"llamafile": true, "tflite": true, "mlmodel": true, "msgpack": true,
 }
 
+// weakModelExtensions are generic data extensions that real models also
+// use (finalized_model.sav, weights.dat, model.p). Content in such a file
+// is scanned like any other; when no format recognises it, it is reported
+// as not scanned without failing closed, because a loader would not take
+// it for a model either.
+var weakModelExtensions = map[string]bool{"sav": true, "dat": true, "p": true, "pck": true}
+
+// IsWeakModelName reports whether a model-like name is one of the weak
+// ones (see weakModelExtensions).
+func IsWeakModelName(name string) bool {
+	ext := strings.TrimPrefix(strings.ToLower(path.Ext(name)), ".")
+	return weakModelExtensions[ext]
+}
+
 // IsModelLikeName reports whether a file name suggests model content.
 func IsModelLikeName(name string) bool {
 	ext := strings.TrimPrefix(strings.ToLower(path.Ext(name)), ".")

@@ -146,7 +146,13 @@ func Run(ctx context.Context, src Source, opts Options) (*report.Report, error) 
 		models, results = analyzeModels(ctx, eng, src, entries, results)
 	}
 	results, models = checkSignatures(ctx, pol.Signatures(), src, entries, results, models, cat)
+	if opts.Root != "" {
+		// Suppression paths of a policy file are relative to its own
+		// directory; the policy needs to know where report paths start.
+		pol = pol.ForRoot(opts.Root)
+	}
 	pol.Apply(results)
+	warnings := pol.Audit(results)
 	code, verdict := pol.Decide(results, failOn)
 	tool := opts.Tool
 	if tool.Name == "" {
@@ -155,6 +161,7 @@ func Run(ctx context.Context, src Source, opts Options) (*report.Report, error) 
 	rep := report.Build(results, report.Options{
 		Tool: tool, Rules: cat, Root: opts.Root,
 		FailOn: failOn, ExitCode: code, Verdict: verdict,
+		PolicyFile: pol.File(), Warnings: warnings,
 		StartedAt: started, FinishedAt: now(),
 	})
 	rep.Policy = report.PolicyInfo{Source: polSource}

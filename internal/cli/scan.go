@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -32,10 +33,10 @@ type scanFlags struct {
 	cyclonedxVersion                         string
 	deterministic                            bool
 	// noGate reports without failing (inventory).
-	noGate  bool
-	jobs    int
-	jobsSet bool
-	verbose bool
+	noGate                   bool
+	jobs                     int
+	verbose, noConfig, quiet bool
+	color                    string
 	// Git sources: the index, or the files a revision range changes.
 	staged  bool
 	gitDiff string
@@ -61,10 +62,9 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 			if len(args) == 0 && !fl.staged && fl.gitDiff == "" {
 				return usageErr("scan needs a PATH, --staged or --git-diff")
 			}
-			return nil
+			return checkScanFlags(fl)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fl.jobsSet = cmd.Flags().Changed("jobs")
 			return runScan(cmd.Context(), fl, args, stdin, stdout, stderr)
 		},
 	}
@@ -72,15 +72,18 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 	f.StringVar(&fl.format, "format", "text", "output format: text, json, sarif or cyclonedx")
 	f.StringVarP(&fl.output, "output", "o", "", "write the report to FILE instead of stdout")
 	f.StringVar(&fl.failOn, "fail-on", "high", "fail on findings at or above: critical, high, medium, low or never")
-	f.StringVar(&fl.policyFile, "policy", "", "YAML policy file (default: built-in policy)")
+	f.StringVar(&fl.policyFile, "policy", "", "YAML policy file (default: .modelgate.yaml or .modelgate.yml in the scanned directory or at the repository top, else the built-in policy)")
+	f.BoolVar(&fl.noConfig, "no-config", false, "do not look for .modelgate.yaml; use the built-in policy unless --policy is given")
 	f.StringVar(&fl.root, "root", "", "report paths relative to DIR (default: current directory)")
-	f.IntVar(&fl.jobs, "jobs", 0, "files scanned in parallel, at least 1 (default: GOMAXPROCS)")
-	f.StringVar(&fl.stdinName, "stdin-name", "", "with \"-\": the name stdin is reported and judged under, e.g. model.bin")
-	f.BoolVarP(&fl.verbose, "verbose", "v", false, "text format: list clean files and show full evidence")
+	f.IntVar(&fl.jobs, "jobs", runtime.GOMAXPROCS(0), "files scanned in parallel, at least 1")
+	f.BoolVarP(&fl.verbose, "verbose", "v", false, "text format: list clean files and show full evidence; name the policy file used")
+	f.BoolVarP(&fl.quiet, "quiet", "q", false, "text format: print only the verdict line (and errors)")
+	f.StringVar(&fl.color, "color", "auto", "text format colours: auto (on a terminal, unless NO_COLOR is set), always or never")
 	f.StringVar(&fl.sarifCategory, "sarif-category", "", "sarif format: automationDetails category, to tell apart several analyses of one commit")
 	f.BoolVar(&fl.staged, "staged", false, "scan the staged content (git index) that the next commit adds")
 	f.StringVar(&fl.gitDiff, "git-diff", "", "scan files added or modified in a revision range: BASE, BASE..HEAD or BASE...HEAD")
-	f.BoolVar(&fl.hook, "hook", false, "commit-hook output: a short block message on failure, one line when clean")
+	f.StringVar(&fl.stdinName, "stdin-name", "", "with \"-\": the name stdin is reported and judged under, e.g. model.bin")
+	f.BoolVar(&fl.hook, "hook", false, "commit-hook output: a short block message on failure; when it passes, one line if model files were checked, nothing if there were none")
 	addInventoryFlags(f, &fl)
 	return cmd
 }
@@ -88,7 +91,7 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 func writerFor(fl scanFlags, color bool) (report.Writer, error) {
 	switch fl.format {
 	case "text":
-		return text.New(text.Options{Color: color, Verbose: fl.verbose}), nil
+		return text.New(text.Options{Color: color, Verbose: fl.verbose, Quiet: fl.quiet}), nil
 	case "json":
 		return jsonreport.New(), nil
 	case "sarif":
@@ -104,24 +107,29 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 	if _, err := finding.ParseSeverity(fl.failOn); err != nil {
 		return usageErr("--fail-on: %v", err)
 	}
-	if fl.jobsSet && fl.jobs < 1 {
-		return usageErr("--jobs must be at least 1, got %d", fl.jobs)
+	policyFile, err := policyFileFor(fl, args)
+	if err != nil {
+		return usageErr("%v", err)
 	}
 	pol := policy.Default()
-	polSource := "built-in"
-	if fl.policyFile != "" {
-		var err error
-		if pol, err = policy.Load(fl.policyFile, started); err != nil {
+	if policyFile != "" {
+		if pol, err = policy.Load(policyFile, started); err != nil {
 			return usageErr("%v", err)
 		}
-		polSource = fl.policyFile
+		if fl.verbose {
+			fmt.Fprintf(stderr, "modelgate: policy %s\n", policyFile)
+		}
+	}
+	polSource := "built-in"
+	if policyFile != "" {
+		polSource = policyFile
 	}
 	gitMode := fl.staged || fl.gitDiff != ""
 	if fl.staged && fl.gitDiff != "" {
 		return usageErr("--staged and --git-diff cannot be combined")
 	}
 	toFile := fl.output != "" && fl.output != "-"
-	color := !toFile && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""
+	color := useColor(fl.color, toFile, stdout)
 	w, err := writerFor(fl, color)
 	if err != nil {
 		return usageErr("%v", err)
@@ -169,6 +177,9 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 		rootDisplay = abs
 	}
 	opts.Root = filepath.ToSlash(rootDisplay)
+	// Hook messages look suppressions up as the scan applied them.
+	pol = pol.ForRoot(root)
+	opts.Policy = pol
 	prog := newProgress(stderr)
 	opts.Progress = prog.update
 	rep, err := scan.Run(ctx, src, opts)
@@ -179,6 +190,7 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 	if rep.Summary.Files == 0 && !fl.hook {
 		fmt.Fprintln(stderr, "modelgate: nothing to scan: "+emptyWhat(fl))
 	}
+	writeWarnings(stderr, rep.Warnings, fl.hook)
 	code := rep.Outcome.ExitCode()
 	if fl.hook && fl.format == "text" && !toFile {
 		if err := hookOutput(ctx, w, rep, pol, fl, stdout, stderr); err != nil {
@@ -198,7 +210,7 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 			return &exitError{code: 2, err: fmt.Errorf("write report: %w", err)}
 		}
 		if fl.hook {
-			if err := hooks.WriteBlockMessage(stderr, rep, pol, hooks.MessageOptions{PolicyFile: fl.policyFile, Staged: fl.staged}); err != nil {
+			if err := hooks.WriteBlockMessage(stderr, rep, pol, hookMessageOptions(rep, fl)); err != nil {
 				return &exitError{code: 2, err: err}
 			}
 		}
@@ -257,20 +269,21 @@ func argsSource(args []string, root, stdinName string, stdin io.Reader) (scan.So
 }
 
 // hookOutput is the text output of a commit hook: the block message when
-// the commit is stopped, the full report when something below the gate is
-// worth a look, and one line (or nothing) when all is clean.
+// the commit is stopped, the full report when something unsuppressed below
+// the gate is worth a look, else one line when model files were checked
+// (nothing when there were none).
 func hookOutput(ctx context.Context, w report.Writer, rep *report.Report, pol *policy.Policy, fl scanFlags, stdout, stderr io.Writer) error {
 	if rep.ExitCode != 0 {
-		return hooks.WriteBlockMessage(stderr, rep, pol, hooks.MessageOptions{PolicyFile: fl.policyFile, Staged: fl.staged})
+		return hooks.WriteBlockMessage(stderr, rep, pol, hookMessageOptions(rep, fl))
 	}
-	if rep.Summary.Findings > 0 || rep.Summary.NotScanned > 0 {
+	if hooks.WorthFullReport(rep) {
 		return w.Write(ctx, stdout, rep)
 	}
-	if rep.Summary.Scanned > 0 {
-		_, err := fmt.Fprintf(stderr, "modelgate: %d model file(s) checked, nothing found\n", rep.Summary.Scanned)
-		return err
-	}
-	return nil
+	return hooks.WriteCleanSummary(stderr, rep)
+}
+
+func hookMessageOptions(rep *report.Report, fl scanFlags) hooks.MessageOptions {
+	return hooks.MessageOptions{PolicyFile: rep.PolicyFile, Staged: fl.staged, InCommit: os.Getenv("GIT_INDEX_FILE") != ""}
 }
 
 func isTerminal(w io.Writer) bool {

@@ -1,10 +1,15 @@
+//go:build benchmark
+
 // Command benchmark generates a scanning corpus and runs a modelgate binary
 // over each part of it, printing wall time, throughput (MB/s, files/s) and
 // the child's peak resident memory. It is the one documented command for
 // performance figures (see README "Performance"); it is never run by tests.
+// The build tag keeps it out of `go install ./...`, which is how the
+// pre-commit framework installs this repository's hook: only modelgate
+// belongs on the hook's PATH.
 //
 //	go build -o /tmp/modelgate ./cmd/modelgate
-//	go run ./test/benchmark -bin /tmp/modelgate [-dir DIR] [-torch-gb 5] [-pickle-mb 1024] [-dense]
+//	go run -tags benchmark ./test/benchmark -bin /tmp/modelgate [-dir DIR] [-torch-gb 5] [-pickle-mb 1024] [-dense]
 //
 // The corpus:
 //   - a PyTorch zip checkpoint of -torch-gb GiB: a real state_dict data.pkl

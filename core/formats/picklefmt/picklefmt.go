@@ -20,7 +20,10 @@ import (
 // protocol 2: PROTO 2, LONG1 10 bytes 0x1950a86a20f9469cfc6c, STOP.
 var legacyMagic = []byte("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.")
 
-// Pickle claims streams that start with a PROTO opcode.
+// Pickle claims streams that start with a PROTO opcode of a protocol that
+// writes one (2 to 5). PROTO 0 and 1 are legal but no pickler emits them,
+// while Type 1 fonts (.pfb) start with the bytes 0x80 0x01: such streams go
+// to the Sniffed format, which claims them only if they run as a pickle.
 type Pickle struct{}
 
 // Name implements engine.Format.
@@ -31,7 +34,7 @@ func (Pickle) Version() string { return FormatVersion }
 
 // Match implements engine.Format.
 func (Pickle) Match(in *engine.Input) bool {
-	return len(in.Head) >= 2 && in.Head[0] == 0x80 && in.Head[1] <= 5
+	return len(in.Head) >= 2 && in.Head[0] == 0x80 && in.Head[1] >= 2 && in.Head[1] <= 5
 }
 
 // Scan implements engine.Format.

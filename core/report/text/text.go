@@ -28,6 +28,8 @@ type Options struct {
 	// Verbose lists clean and skipped files, full hashes, and does not
 	// shorten long calls, evidence or messages.
 	Verbose bool
+	// Quiet writes the verdict line only.
+	Quiet bool
 }
 
 // Writer renders the text format.
@@ -89,6 +91,11 @@ func (w *Writer) Write(ctx context.Context, out io.Writer, r *report.Report) err
 		return err
 	}
 	p := &printer{color: w.opts.Color, verbose: w.opts.Verbose, cat: r.Catalogue()}
+	if w.opts.Quiet {
+		p.verdict(r)
+		_, err := out.Write(p.buf.Bytes())
+		return err
+	}
 	clean := 0
 	for i := range r.Files {
 		f := &r.Files[i]
@@ -284,7 +291,11 @@ func (p *printer) summary(r *report.Report, clean int) {
 		findings += "; " + strconv.Itoa(s.Suppressed) + " suppressed"
 	}
 	p.line("", "%s", findings)
+	p.verdict(r)
+}
 
+// verdict writes the last line: PASS or FAIL, why, and the exit code.
+func (p *printer) verdict(r *report.Report) {
 	verdict := report.Printable(r.Verdict)
 	label, sgr := "PASS", sgrGreen
 	if r.ExitCode != 0 {
