@@ -207,7 +207,10 @@ var needsCall = set(
 // inertEnums are allowlisted enum classes whose public attributes are all
 // members or int methods, so getattr(cls, "<public name>") only yields
 // values. Python 3.11 pickles combined flags by member name this way.
-var inertEnums = set("re.RegexFlag", "torchvision.transforms.functional.InterpolationMode")
+var inertEnums = set("re.RegexFlag", "torchvision.transforms.functional.InterpolationMode",
+	"inspect._ParameterKind", "uuid.SafeUUID", "http.HTTPStatus", "http.HTTPMethod", "ssl.Purpose",
+	"ssl.TLSVersion", "ssl.VerifyMode", "ssl.VerifyFlags", "ssl.Options", "socket.AddressFamily",
+	"socket.SocketKind", "signal.Signals", "signal.Handlers")
 
 // numpyUfuncs are the ufuncs numpy exposes at top level: what
 // _ufunc_reconstruct("numpy", name) may return. Calling one only computes.
@@ -299,7 +302,7 @@ func builtinLists() (safe, call map[string]bool) {
 		call[k] = true
 	}
 	for _, line := range strings.Split(harvested, "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
+		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "=") || strings.HasPrefix(line, "&") {
 			continue
 		}
 		target := safe
@@ -316,6 +319,12 @@ func builtinLists() (safe, call map[string]bool) {
 	for b := range safeBuiltins {
 		safe["builtins."+b] = true
 	}
+	for k := range dataMembers {
+		safe[k] = true
+	}
+	for _, k := range pickledFunctionHelpers {
+		call[k] = true
+	}
 	for b := range safeBuiltins {
 		delete(call, "builtins."+b)
 	}
@@ -323,4 +332,43 @@ func builtinLists() (safe, call map[string]bool) {
 		delete(safe, k)
 	}
 	return safe, call
+}
+
+// aliases maps re-exported spellings of an object to its canonical
+// module.qualname, and refOnly lists library functions that are fine to
+// reference as data (never called at load): both come from the harvest.
+var aliases, refOnly = harvestTables()
+
+// harvestTables parses the "=" (alias) and "&" (reference-only) lines of
+// the embedded harvest.
+func harvestTables() (map[string]string, map[string]bool) {
+	al := map[string]string{}
+	ref := map[string]bool{}
+	for _, line := range strings.Split(harvested, "\n") {
+		switch {
+		case strings.HasPrefix(line, "="):
+			f := strings.Split(line[1:], "\t")
+			if len(f) == 2 && f[0] != f[1] {
+				al[f[0]] = f[1]
+			}
+		case strings.HasPrefix(line, "&"):
+			f := strings.Split(line[1:], "\t")
+			if len(f) >= 2 {
+				ref[Canonical(f[0], f[1])] = true
+			}
+		}
+	}
+	return al, ref
+}
+
+// refSafe reports whether q may be referenced (stored, never called at load)
+// without a finding.
+func (p *Policy) refSafe(q string) bool {
+	if refOnly[q] {
+		return true
+	}
+	if a, ok := aliases[q]; ok {
+		return refOnly[a]
+	}
+	return false
 }
