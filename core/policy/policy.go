@@ -60,15 +60,15 @@ type Suppression struct {
 
 // Policy is immutable once built and safe for concurrent use.
 type Policy struct {
-	cfg      Config
-	limits   limits.Limits
-	safe     map[string]bool
-	call     map[string]bool
-	deny     map[string]bool
+	cfg    Config
+	limits limits.Limits
+	safe   map[string]bool
+	call   map[string]bool
+	deny   map[string]bool
 	// allowCode are reviewed pickled-function digests.
 	allowCode map[string]bool
-	now      time.Time
-	expiries []time.Time
+	now       time.Time
+	expiries  []time.Time
 }
 
 // Default returns the built-in policy.
