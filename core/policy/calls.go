@@ -284,6 +284,8 @@ var dispatchFuncs = map[string]int{
 	"functools.reduce": 0, "itertools.starmap": 0, "builtins.map": 0, "builtins.filter": 0,
 	"sys.addaudithook": 0, "sys.settrace": 0, "sys.setprofile": 0, "signal.signal": 1,
 	"unittest.addModuleCleanup": 0, "contextlib.ExitStack.callback": 0,
+	"torch.optim.lr_scheduler.LambdaLR": 1, "torch.optim.lr_scheduler.MultiplicativeLR": 1,
+	"scipy.interpolate._rbf.Rbf": -1,
 }
 
 // dispatchAttrs are the same for methods fetched from objects.

@@ -23,7 +23,16 @@ func (c Class) String() string {
 }
 
 //go:embed data/harvested_globals.txt
-var harvested string
+var harvestedObjects string
+
+// harvestedPackages is the walk over the installed packages
+// (test/harvest_packages.py): public classes, the reconstructors they emit,
+// reference-only functions and aliases of denylisted objects.
+//
+//go:embed data/harvested_packages.txt
+var harvestedPackages string
+
+var harvested = harvestedObjects + "\n" + harvestedPackages
 
 // py2Extra maps Python 2 names that _compat_pickle leaves alone (so CPython 3
 // fails to import them) onto their Python 3 meaning. Judging them as their
@@ -371,4 +380,17 @@ func (p *Policy) refSafe(q string) bool {
 		return refOnly[a]
 	}
 	return false
+}
+
+// DenylistClass judges q by the denylist alone (no allowlist entries, no
+// argument-dependent globals): Dangerous or Unknown. The harvester uses it
+// to drop candidates the denylist covers, and a test checks that no
+// harvested entry is dangerous.
+func DenylistClass(q string) Class {
+	// By spelling only: the alias table is itself harvested, so judging
+	// through it here would make the harvest depend on its previous run.
+	if (&Policy{}).classifyName(q) == Dangerous {
+		return Dangerous
+	}
+	return Unknown
 }

@@ -459,6 +459,32 @@ func (j *judge) callThrough(r resolved, c *pickle.Call) resolved {
 		if inner := j.resolve(c.Args[i], 1); inner.class == Dangerous {
 			return resolved{name: inner.name, class: Dangerous, why: "called through " + r.name}
 		}
+		if c.Args[i].Kind == pickle.KGlobal {
+			if q := Canonical(c.Args[i].O.Module, c.Args[i].O.Name); j.p.Classify(q) == Unknown {
+				j.use(q, Invoked, c, "called through "+r.name)
+			}
+		}
+	}
+	if c.Op == "REDUCE" || c.Op == "INST" || c.Op == "OBJ" {
+		// An allowlisted constructor handed an unknown function may call it
+		// (LambdaLR calls lr_lambda in __init__, ODE solvers call fun):
+		// a lower-case name is a function, judged as invoked; a class
+		// handed over (a subtype for __new__) is reconstructed.
+		for _, a := range c.Args {
+			if a.Kind != pickle.KGlobal {
+				continue
+			}
+			q := Canonical(a.O.Module, a.O.Name)
+			if j.p.Classify(q) != Unknown {
+				continue
+			}
+			last := q[strings.LastIndexByte(q, '.')+1:]
+			if last != "" && last[0] >= 'a' && last[0] <= 'z' {
+				j.use(q, Invoked, c, "handed to "+r.name)
+			} else {
+				j.use(q, Reconstructed, c, "handed to "+r.name)
+			}
+		}
 	}
 	return r
 }
