@@ -321,6 +321,29 @@ def gen_torch():
     }, 'SGD + CosineAnnealingWarmRestarts state')
 
 
+# ------------------------------------------------------------------------------------------ archives
+def gen_archives():
+    """Release bundles: a tar (and tar.gz) whose first member is a torch zip checkpoint."""
+    import tarfile
+    import torch
+    bio = io.BytesIO()
+    torch.save({'w': torch.ones(2)}, bio)
+    members = [('release/model.pt', fixed_zip(bio.getvalue())),
+               ('release/meta.pkl', pickle.dumps({'epochs': 3, 'classes': ['a', 'b']}, protocol=4)),
+               ('release/README.txt', b'tiny model\n')]
+    for name, mode in [('archives/release_zip_first.tar', 'w'), ('archives/release_zip_first.tar.gz', 'w:gz')]:
+        out = io.BytesIO()
+        with tarfile.open(fileobj=out, mode=mode, format=tarfile.USTAR_FORMAT) as t:
+            for mname, d in members:
+                ti = tarfile.TarInfo(mname)
+                ti.size, ti.mtime = len(d), 0
+                t.addfile(ti, io.BytesIO(d))
+        data = out.getvalue()
+        if mode == 'w:gz':
+            data = data[:4] + b'\x00\x00\x00\x00' + data[8:]
+        write(name, data, 'tar', 'tar whose first member is a torch zip checkpoint', 'tarfile (every member)')
+
+
 def verify():
     """Load every file with its loader in one child process; mark what loaded."""
     files = [(e['file'], e['loader']) for e in ENTRIES]
@@ -331,7 +354,13 @@ ok = {}
 for rel, loader in json.load(sys.stdin):
     path = sys.argv[1] + "/" + rel
     try:
-        if loader == "torch.load":
+        if loader == "tarfile (every member)":
+            import tarfile, io, torch
+            for m in tarfile.open(path).getmembers():
+                b = tarfile.open(path).extractfile(m).read()
+                if b[:2] == b"PK": torch.load(io.BytesIO(b))
+                elif m.name.endswith(".pkl"): pickle.loads(b)
+        elif loader == "torch.load":
             import torch; torch.load(path)
         elif loader == "joblib.load":
             import joblib; joblib.load(path)
@@ -358,7 +387,8 @@ def main():
         os.execv(sys.executable, [sys.executable] + sys.argv)
     shutil.rmtree(OUT, ignore_errors=True)
     for name, fn in [('stdlib', gen_stdlib), ('numpy', gen_numpy), ('scipy', gen_scipy),
-                     ('sklearn', gen_sklearn), ('pandas', gen_pandas), ('torch', gen_torch)]:
+                     ('sklearn', gen_sklearn), ('pandas', gen_pandas), ('torch', gen_torch),
+                     ('archives', gen_archives)]:
         attempt(name, fn)
     verify()
     with open(MANIFEST, 'w') as f:
