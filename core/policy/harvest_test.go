@@ -86,3 +86,38 @@ func TestDecisionTable(t *testing.T) {
 		t.Error("malformed allow_code_sha256 accepted")
 	}
 }
+
+// TestDecisionTableMatchesPolicy keeps the documented table (modelgate
+// rules, README) in step with what UnknownSeverity decides.
+func TestDecisionTableMatchesPolicy(t *testing.T) {
+	rows := DecisionTable()
+	uses := map[string]Use{"invoked at load": Invoked, "instantiated through a standard reconstructor": Reconstructed, "only referenced": Referenced}
+	seen := 0
+	for _, r := range rows {
+		if r.Rule != "MG103" {
+			continue
+		}
+		var u Use = -1
+		for k, v := range uses {
+			if strings.Contains(r.What, k) {
+				u = v
+			}
+		}
+		if u < 0 {
+			t.Fatalf("MG103 row %q names no use", r.What)
+		}
+		seen++
+		for mode, want := range map[string]string{ModeDefault: r.Default, ModeStrict: r.Strict, ModeLenient: r.Lenient} {
+			p, err := New(Config{Mode: mode}, testNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.UnknownSeverity(u).String(); got != want {
+				t.Errorf("%s in %s mode: table says %s, policy decides %s", u, mode, want, got)
+			}
+		}
+	}
+	if seen != 3 {
+		t.Errorf("%d MG103 rows, want 3", seen)
+	}
+}

@@ -280,7 +280,8 @@ func (j *judge) judgeCall(c *pickle.Call) {
 	}
 	if r.class != Dangerous && r.class != Safe {
 		if what := tampers(r); what != "" {
-			j.markInvoked(r, c)
+			// Reported as tampering, not again as an unknown call.
+			j.reported["unknown:"+r.name] = true
 			j.add(finding.Finding{RuleID: rules.WeightTampering, Offset: c.Offset, Global: r.name, Call: call,
 				Message:  fmt.Sprintf("writes into model data while loading: %s (%s)", r.name, what),
 				Evidence: c.Op + " " + call})
