@@ -17,7 +17,6 @@ func newobj(cls op, args ...op) op {
 	return append(append(append(op{}, cls...), tuple(args...)...), 0x81)
 }
 
-
 func judgeOps(t *testing.T, p *Policy, body op) []finding.Finding {
 	t.Helper()
 	data := stream(body)
