@@ -1,6 +1,10 @@
 package policy
 
-import "github.com/modelgate/modelgate/core/finding"
+import (
+	"strings"
+
+	"github.com/modelgate/modelgate/core/finding"
+)
 
 // Policy modes (Config.Mode).
 const (
@@ -77,3 +81,7 @@ func DecisionTable() []DecisionRow {
 		{"unknown global only referenced (stored or passed, never called at load)", "MG103", "medium", "high", "low"},
 	}
 }
+
+// AllowsCode reports whether the policy accepts reviewed bytecode (a
+// pickled function or a Keras Lambda) with this hex sha256.
+func (p *Policy) AllowsCode(sha256hex string) bool { return p.allowCode[strings.ToLower(sha256hex)] }

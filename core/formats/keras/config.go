@@ -7,7 +7,9 @@ package keras
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -29,6 +31,9 @@ type Issue struct {
 	Global   string
 	Message  string
 	Evidence string
+	// CodeSHA256 is the hex sha256 of the marshalled bytecode of a Lambda
+	// function: a policy's allow_code_sha256 silences reviewed ones.
+	CodeSHA256 string
 }
 
 // Payload is embedded content that must be scanned on its own (the
@@ -304,6 +309,8 @@ func (c *checker) lambda(v any, path, kind string) {
 		c.add(is)
 		return
 	}
+	sum := sha256.Sum256(raw)
+	is.CodeSHA256 = hex.EncodeToString(sum[:])
 	danger := c.dangerousNames(code)
 	if len(danger) > 0 {
 		is.Severity = finding.SeverityCritical
@@ -314,7 +321,7 @@ func (c *checker) lambda(v any, path, kind string) {
 	if len(danger) > 0 {
 		is.Message += "; dangerous: " + strings.Join(danger, ", ")
 	}
-	is.Evidence = truncate("strings: "+quoteAll(code.Strings), 300)
+	is.Evidence = truncate("sha256="+is.CodeSHA256+"; strings: "+quoteAll(code.Strings), 300)
 	c.add(is)
 }
 
