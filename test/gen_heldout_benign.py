@@ -321,6 +321,48 @@ def gen_torch():
     }, 'SGD + CosineAnnealingWarmRestarts state')
 
 
+# ------------------------------------------------------------------------------------------ more
+def gen_more():
+    """Further estimators and objects: xgboost's sklearn wrapper, clustering, decomposition,
+    manifold learning, calibration, a ColumnTransformer with a ufunc, torchvision transforms."""
+    import numpy as np
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.cluster import DBSCAN, Birch
+    from sklearn.compose import ColumnTransformer
+    from sklearn.decomposition import NMF, FastICA
+    from sklearn.linear_model import PassiveAggressiveClassifier, SGDClassifier
+    from sklearn.manifold import Isomap
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+    from sklearn.svm import OneClassSVM
+    rs = np.random.RandomState(0)
+    X = rs.rand(30, 3)
+    y = (X[:, 0] > 0.5).astype(int)
+    models = {
+        'sgd': SGDClassifier(random_state=0).fit(X, y), 'pa': PassiveAggressiveClassifier(random_state=0).fit(X, y),
+        'birch': Birch(n_clusters=2).fit(X), 'dbscan': DBSCAN().fit(X), 'nmf': NMF(2, max_iter=20, random_state=0).fit(X),
+        'ica': FastICA(2, random_state=0).fit(X), 'isomap': Isomap(n_neighbors=3, n_components=1).fit(X),
+        'ocsvm': OneClassSVM().fit(X), 'calibrated': CalibratedClassifierCV(cv=2).fit(X, y),
+        'column_tf': ColumnTransformer([('log', FunctionTransformer(np.log1p), [0]),
+                                        ('std', StandardScaler(), [1, 2])]).fit(X),
+    }
+    try:
+        import xgboost
+        models['xgb'] = xgboost.XGBClassifier(n_estimators=2, max_depth=2).fit(X, y)
+    except ImportError as e:
+        SKIPPED.append(('more/xgb', str(e)))
+    for name, m in models.items():
+        pkl('more/%s' % name, m, 'scikit-learn-style %s' % type(m).__name__, protocols=(4,))
+        joblib_file('more/%s.joblib' % name, m, type(m).__name__, compress=3)
+    try:
+        import torch
+        import torchvision.transforms as T
+        torch_file('more/torchvision_transforms.pt', T.Compose([T.Resize(8), T.CenterCrop(8),
+                                                               T.Normalize([0.5], [0.5])]), 'torchvision transforms')
+        torch_file('more/grad_scaler.pt', torch.cuda.amp.GradScaler(enabled=False).state_dict(), 'GradScaler state')
+    except ImportError as e:
+        SKIPPED.append(('more/torchvision', str(e)))
+
+
 # ------------------------------------------------------------------------------------------ archives
 def gen_archives():
     """Release bundles: a tar (and tar.gz) whose first member is a torch zip checkpoint."""
@@ -388,7 +430,7 @@ def main():
     shutil.rmtree(OUT, ignore_errors=True)
     for name, fn in [('stdlib', gen_stdlib), ('numpy', gen_numpy), ('scipy', gen_scipy),
                      ('sklearn', gen_sklearn), ('pandas', gen_pandas), ('torch', gen_torch),
-                     ('archives', gen_archives)]:
+                     ('more', gen_more), ('archives', gen_archives)]:
         attempt(name, fn)
     verify()
     with open(MANIFEST, 'w') as f:
