@@ -55,6 +55,9 @@ LOADERS = {
         "import torch, pickle\ntry:\n torch.load(FILE, weights_only=True)\n"
         "except pickle.UnpicklingError:\n torch.load(FILE, weights_only=False)",
     'numpy.load(allow_pickle=True)': "import numpy\nnumpy.load(FILE, allow_pickle=True)",
+    'safetensors header parse, falling back to torch.load on error (the transformers pattern)':
+        "import json, struct, torch\ntry:\n b = open(FILE,'rb').read()\n n = struct.unpack('<Q', b[:8])[0]\n"
+        " json.loads(b[8:8+n])\nexcept Exception:\n torch.load(FILE, weights_only=False)",
 }
 
 
@@ -223,6 +226,10 @@ def exception_oriented():
       'exception-oriented: weights_only=True raises UnpicklingError on the unsupported global, and the loader '
       '(as Stanza did) retries with weights_only=False, which runs it', '3.3.26',
       loader='torch.load(weights_only=True), falling back to weights_only=False on UnpicklingError', fmt='pytorch')
+    W('eop_safetensors_fallback.safetensors', torch_zip_with(evil),
+      'exception-oriented: a ".safetensors" that is a torch checkpoint; the safetensors parse raises and the '
+      'loader falls back to torch.load', '3.3.26',
+      loader='safetensors header parse, falling back to torch.load on error (the transformers pattern)', fmt='pytorch')
     W('eop_numpy_load_not_npy.npy', evil,
       'exception-oriented: a ".npy" that is not an npy file; numpy.load(allow_pickle=True) falls back to '
       'pickle.load', '3.3.26', loader='numpy.load(allow_pickle=True)')
