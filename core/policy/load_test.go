@@ -23,7 +23,7 @@ func TestLoadErrorsAndAudit(t *testing.T) {
 	for body, want := range map[string]string{
 		"strict: true\nfail_on_unscaned: all\n":                     `p.yaml:2:1: unknown key "fail_on_unscaned" (did you mean "fail_on_unscanned"?)`,
 		"suppressions:\n  - path: a\n    reason: x\n    globl: y\n": `p.yaml:4:5: unknown key "globl" (did you mean "global"?)`,
-		"zzz: 1\n": `unknown key "zzz" (valid keys: allow_globals, deny_globals,`,
+		"zzz: 1\n": `unknown key "zzz" (valid keys: allow_code_sha256, allow_globals, deny_globals,`,
 		"suppressions:\n  - path: a\n    reason: \"Reviewed YYYY-MM-DD by NAME: why this file is safe\"\n": "still the template",
 		"strict: [\n": "parse policy",
 	} {

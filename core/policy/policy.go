@@ -23,8 +23,16 @@ import (
 
 // Config is the YAML policy file. Every field is optional.
 type Config struct {
-	// Strict raises unknown globals from medium to high.
+	// Strict raises every unknown global to high (the same as mode: strict).
 	Strict bool `yaml:"strict"`
+	// Mode sets how unknown globals are judged: "default", "strict" (every
+	// unknown global is high) or "lenient" (unknown globals are low; the
+	// denylist, tampering and dangerous calls keep their severity). See
+	// DecisionTable.
+	Mode string `yaml:"mode"`
+	// AllowCode are sha256 digests (hex) of reviewed pickled functions
+	// (cloudpickle/dill code objects): their bytecode is no longer reported.
+	AllowCode []string `yaml:"allow_code_sha256"`
 	// AllowGlobals are extra globals to accept, as "module:name" (or
 	// "module.name"; the last dot separates the name).
 	AllowGlobals []string `yaml:"allow_globals"`
@@ -70,8 +78,10 @@ type Policy struct {
 	safe       map[string]bool
 	call       map[string]bool
 	deny       map[string]bool
-	now        time.Time
-	expiries   []time.Time
+	// allowCode are reviewed pickled-function digests.
+	allowCode map[string]bool
+	now       time.Time
+	expiries  []time.Time
 	// file is the policy file ("" when built with New); base is its
 	// directory, which suppression paths are relative to, and root the
 	// directory report paths are relative to (see ForRoot).
@@ -163,6 +173,24 @@ func newPolicy(cfg Config, now time.Time, base string) (*Policy, error) {
 		p.deny[q] = true
 		delete(p.safe, q)
 	}
+	switch cfg.Mode {
+	case "", ModeDefault, ModeLenient:
+	case ModeStrict:
+		p.cfg.Strict = true
+	default:
+		return nil, fmt.Errorf("mode: want default, strict or lenient, got %q", cfg.Mode)
+	}
+	if cfg.Strict && cfg.Mode == ModeLenient {
+		return nil, fmt.Errorf("strict: true contradicts mode: lenient")
+	}
+	p.allowCode = map[string]bool{}
+	for _, h := range cfg.AllowCode {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if len(h) != 64 || strings.Trim(h, "0123456789abcdef") != "" {
+			return nil, fmt.Errorf("allow_code_sha256: %q is not a hex sha256", h)
+		}
+		p.allowCode[h] = true
+	}
 	switch cfg.FailOnUnscanned {
 	case "", "model-like", "all", "never":
 	default:
@@ -228,6 +256,31 @@ func (p *Policy) Classify(q string) Class {
 	}
 	if p.call[q] {
 		return NeedsCall
+	}
+	if isConstantMember(q) {
+		return Safe
+	}
+	if a, ok := aliases[q]; ok {
+		// The same object under another spelling (a re-export): judge the
+		// canonical object, and let the denylist win if either spelling is on it.
+		ca, cq := p.Classify(a), p.classifyName(q)
+		switch {
+		case ca == Dangerous || cq == Dangerous:
+			return Dangerous
+		case ca == NeedsCall:
+			return NeedsCall
+		case ca == Safe || cq == Safe:
+			return Safe
+		}
+		return Unknown
+	}
+	return p.classifyName(q)
+}
+
+// classifyName is Classify without alias resolution.
+func (p *Policy) classifyName(q string) Class {
+	if p.deny[q] {
+		return Dangerous
 	}
 	parts := strings.Split(q, ".")
 	for i, c := range parts {

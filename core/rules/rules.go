@@ -40,6 +40,8 @@ const (
 	NonContainerMutation = "MG109"
 	ObjectStatePatch     = "MG110"
 	PickleLimit          = "MG111"
+	WeightTampering      = "MG112"
+	PickledFunction      = "MG113"
 
 	// Containers and archives.
 	ZipTamper       = "MG201"

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/modelgate/modelgate/core/policy"
 	"github.com/modelgate/modelgate/core/report"
 	"github.com/modelgate/modelgate/core/report/jsonreport"
 	"github.com/modelgate/modelgate/core/rules"
@@ -44,6 +45,10 @@ func newRulesCmd(stdout io.Writer) *cobra.Command {
 				for _, r := range all {
 					fmt.Fprintf(stdout, "%s  %-8s  %s\n    what: %s\n    why:  %s\n    fix:  %s\n\n", r.ID, r.Severity, r.Title, r.What, r.Why, r.Fix)
 				}
+				fmt.Fprintln(stdout, "Pickle decision table (first matching row; policy mode default / strict / lenient):")
+				for _, d := range policy.DecisionTable() {
+					fmt.Fprintf(stdout, "  %-6s %-8s / %-8s / %-8s  %s\n", d.Rule, d.Default, d.Strict, d.Lenient, d.What)
+				}
 			case "json":
 				doc := rulesDocument{SchemaVersion: report.SchemaVersion, Rules: []jsonreport.Rule{}}
 				for _, r := range all {
@@ -60,6 +65,10 @@ func newRulesCmd(stdout io.Writer) *cobra.Command {
 				}
 				for _, r := range all {
 					fmt.Fprintf(stdout, "\n### %s %s\n\n**What.** %s\n\n**Why.** %s\n\n**Fix.** %s\n", r.ID, r.Name, r.What, r.Why, strings.TrimSpace(r.Fix))
+				}
+				fmt.Fprintln(stdout, "\n### Pickle decision table\n\nThe first matching row decides.\n\n| what the pickle does | rule | default | strict | lenient |\n| --- | --- | --- | --- | --- |")
+				for _, d := range policy.DecisionTable() {
+					fmt.Fprintf(stdout, "| %s | %s | %s | %s | %s |\n", d.What, d.Rule, d.Default, d.Strict, d.Lenient)
 				}
 			default:
 				return usageErr("unknown --format %q (want text, json or markdown)", format)

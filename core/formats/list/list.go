@@ -34,12 +34,16 @@ func Default() []engine.Format {
 		// pickle PROTO opcode, so safetensors goes before pickle.
 		safetensors.Format{},
 		numpy.Npy{},
+		// ustar magic sits at offset 257; v7 headers are validated by checksum.
+		// A valid tar header at offset 0 wins over a zip end record found
+		// further on: a release tarball whose first member is a torch
+		// checkpoint is a tar, not "a zip with 512 bytes prepended", and
+		// every member after the zip must be scanned.
+		tarfmt.TorchTar{},
+		tarfmt.Tar{},
 		zipfmt.PyTorchZip{},
 		zipfmt.Zip{},
 		sevenzip.SevenZip{},
-		// ustar magic sits at offset 257; v7 headers are validated by checksum.
-		tarfmt.TorchTar{},
-		tarfmt.Tar{},
 		// "binf" would otherwise reach the pickle sniff ('b' is BUILD).
 		xgboost.Binary{},
 		picklefmt.LegacyTorch{},
