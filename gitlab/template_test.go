@@ -168,3 +168,44 @@ func TestComponentJobWiring(t *testing.T) {
 		}
 	}
 }
+
+// TestExampleUsesDeclaredInputs keeps examples/gitlab/.gitlab-ci.yml
+// honest: it includes the component by its catalog path, and every input
+// it passes exists, with a value the component accepts.
+func TestExampleUsesDeclaredInputs(t *testing.T) {
+	inputs, _ := loadComponent(t)
+	b, err := os.ReadFile("../examples/gitlab/.gitlab-ci.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ex struct {
+		Include []struct {
+			Component string         `yaml:"component"`
+			Inputs    map[string]any `yaml:"inputs"`
+		} `yaml:"include"`
+	}
+	if err := yaml.Unmarshal(b, &ex); err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.Include) != 1 || !strings.HasPrefix(ex.Include[0].Component, "$CI_SERVER_FQDN/modelgate/modelgate/modelgate@") {
+		t.Fatalf("example include %+v", ex.Include)
+	}
+	if len(ex.Include[0].Inputs) == 0 {
+		t.Fatal("example passes no inputs")
+	}
+	for name, v := range ex.Include[0].Inputs {
+		in, ok := inputs[name]
+		if !ok {
+			t.Errorf("example passes unknown input %s", name)
+			continue
+		}
+		if in.Type == "boolean" {
+			if _, ok := v.(bool); !ok {
+				t.Errorf("input %s: %v is not a boolean", name, v)
+			}
+		}
+		if len(in.Options) > 0 && !slices.Contains(in.Options, v.(string)) {
+			t.Errorf("input %s: %v not in %v", name, v, in.Options)
+		}
+	}
+}
