@@ -251,6 +251,10 @@ func scanTime(t, alt time.Time) string {
 	return t.UTC().Format(timeLayout)
 }
 
+// maxUnscannedMessages bounds the scan messages about content that could
+// not be scanned; the vulnerabilities list every one of them.
+const maxUnscannedMessages = 50
+
 func messages(r *report.Report, c *collected) []Message {
 	var ms []Message
 	add := func(level, format string, args ...any) {
@@ -259,11 +263,20 @@ func messages(r *report.Report, c *collected) []Message {
 	if r.Verdict != "" {
 		add("info", "modelgate verdict: %s (fail-on %s, exit %d).", report.Printable(r.Verdict), r.FailOn, r.ExitCode)
 	}
+	listed, more := 0, 0
 	for _, it := range c.items {
 		if it.unscanned == nil {
 			continue
 		}
+		if listed == maxUnscannedMessages {
+			more++
+			continue
+		}
+		listed++
 		add("warn", "%s was not scanned: %s (%s).", where(it.file.Path, it.unscanned.Member), clip(it.unscanned.Reason, 500), it.unscanned.RuleID)
+	}
+	if more > 0 {
+		add("warn", "%d more item(s) were not scanned; each is listed as a vulnerability of severity Unknown.", more)
 	}
 	if c.suppressedFindings > 0 {
 		add("info", "%d finding(s) accepted by policy suppressions are not listed; the JSON and SARIF reports have them.", c.suppressedFindings)

@@ -370,3 +370,33 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// TestSASTAcceptedUnscannedStillIncomplete: a suppression that accepts
+// unscannable content keeps it out of the vulnerabilities and the Code
+// Quality issues, but the scan was still incomplete.
+func TestSASTAcceptedUnscannedStillIncomplete(t *testing.T) {
+	r := report.Build([]finding.FileResult{{Path: "data/blob.bin", Status: finding.StatusNotScanned, Unscanned: []finding.Unscanned{{
+		RuleID: "MG901", Reason: "unknown format", ModelLike: true, Suppression: &finding.Suppression{Reason: "reviewed: our own binary format"},
+	}}}}, report.Options{Tool: tool})
+	for _, v := range gitlab.SchemaVersions() {
+		w, _ := gitlab.NewSAST(gitlab.SASTOptions{SchemaVersion: v})
+		out := render(t, w, r)
+		validateSAST(t, out, v)
+		d := parseSAST(t, out)
+		if d.Scan.Status != "failure" || len(d.Vulnerabilities) != 0 {
+			t.Errorf("%s: status %s, %d vulnerabilities; want failure and none", v, d.Scan.Status, len(d.Vulnerabilities))
+		}
+		found := false
+		for _, m := range d.Scan.Messages {
+			found = found || (m.Level == "warn" && strings.Contains(m.Value, "accepted by policy suppressions"))
+		}
+		if !found {
+			t.Errorf("%s: no warning about the accepted item: %+v", v, d.Scan.Messages)
+		}
+	}
+	cq := render(t, gitlab.NewCodeQuality(), r)
+	validateCodeQuality(t, cq)
+	if strings.TrimSpace(string(cq)) != "[]" {
+		t.Errorf("code quality %s, want []", cq)
+	}
+}
