@@ -89,6 +89,8 @@ type componentRepo struct {
 	t    *testing.T
 	dir  string
 	home string
+	// pathPrefix, when set, goes first on the jobs' PATH.
+	pathPrefix string
 }
 
 func newComponentRepo(t *testing.T) *componentRepo {
@@ -113,6 +115,9 @@ func newComponentRepo(t *testing.T) *componentRepo {
 func (r *componentRepo) env() []string {
 	var env []string
 	for _, kv := range os.Environ() {
+		if r.pathPrefix != "" && strings.HasPrefix(kv, "PATH=") {
+			kv = "PATH=" + r.pathPrefix + string(os.PathListSeparator) + strings.TrimPrefix(kv, "PATH=")
+		}
 		if strings.HasPrefix(kv, "GIT_") || strings.HasPrefix(kv, "HOME=") || strings.HasPrefix(kv, "XDG_CONFIG_HOME=") ||
 			strings.HasPrefix(kv, "CI_") || strings.HasPrefix(kv, "GITLAB_") {
 			continue
@@ -391,4 +396,31 @@ func TestGitLabCILocal_IncludeLocalSameFile(t *testing.T) {
 	if len(sast.Vulnerabilities) != 1 {
 		t.Errorf("fail-on never still reports the finding; got %d vulnerabilities", len(sast.Vulnerabilities))
 	}
+}
+
+// TestGitLabCILocal_ProjectPipelineSelfTest runs this repository's own
+// .gitlab-ci.yml (the catalog project's pipeline) in a copy of the files
+// it needs: the component's self-test job scans examples/models and must
+// fail on them (allowed), and verify-component must find the expected
+// rules in its reports. build-image (kaniko) and release need a GitLab
+// server and a registry and are only parsed and schema-checked here.
+func TestGitLabCILocal_ProjectPipelineSelfTest(t *testing.T) {
+	gitlabCILocal(t)
+	r := newComponentRepo(t)
+	r.pathPrefix = filepath.Dir(modelgateBinary(t))
+	r.copyFixture("../.gitlab-ci.yml", ".gitlab-ci.yml")
+	r.copyFixture("../Dockerfile", "Dockerfile")
+	models, err := os.ReadDir("../examples/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range models {
+		r.copyFixture(filepath.Join("../examples/models", m.Name()), "examples/models/"+m.Name())
+	}
+	r.commit("project")
+	res := r.run("--variable", "CI_REGISTRY_IMAGE=registry.invalid/modelgate/modelgate", "modelgate", "verify-component")
+	if res.code != 0 || !strings.Contains(res.log, "PASS  verify-component") || !strings.Contains(res.log, "WARN  modelgate") {
+		t.Fatalf("rc %d; want modelgate to fail (allowed) and verify-component to pass:\n%s", res.code, res.log)
+	}
+	r.checkReports("15.0.7")
 }
