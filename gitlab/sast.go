@@ -115,6 +115,9 @@ type Scan struct {
 	Analyzer  Component `json:"analyzer"`
 	Scanner   Component `json:"scanner"`
 	Messages  []Message `json:"messages,omitempty"`
+	// PrimaryIdentifiers lists every rule the analyzer can report, so
+	// that GitLab can tell "no longer detected" from "rule not run".
+	PrimaryIdentifiers []Identifier `json:"primary_identifiers,omitempty"`
 }
 
 // Component is the analyzer or the scanner.
@@ -219,6 +222,17 @@ func BuildSAST(r *report.Report, version string) *SAST {
 	}
 	if c.incomplete() {
 		doc.Scan.Status = "failure"
+	}
+	seen := map[string]bool{}
+	for _, rule := range r.Catalogue().All() {
+		seen[rule.ID] = true
+		doc.Scan.PrimaryIdentifiers = append(doc.Scan.PrimaryIdentifiers, primaryIdentifier(rule.ID))
+	}
+	for _, it := range c.items {
+		if id := it.ruleID(); !seen[id] {
+			seen[id] = true
+			doc.Scan.PrimaryIdentifiers = append(doc.Scan.PrimaryIdentifiers, primaryIdentifier(id))
+		}
 	}
 	for i := range c.items {
 		doc.Vulnerabilities = append(doc.Vulnerabilities, vulnerability(&c.items[i]))
@@ -340,9 +354,12 @@ func vulnerability(it *item) Vulnerability {
 	return v
 }
 
+func primaryIdentifier(ruleID string) Identifier {
+	return Identifier{Type: IdentifierType, Name: "modelgate " + ruleID, Value: ruleID}
+}
+
 func identifiers(it *item) []Identifier {
-	id := it.ruleID()
-	ids := []Identifier{{Type: IdentifierType, Name: "modelgate " + id, Value: id}}
+	ids := []Identifier{primaryIdentifier(it.ruleID())}
 	for _, n := range cweIDs(it.rule.Tags) {
 		ids = append(ids, Identifier{Type: "cwe", Name: "CWE-" + n, Value: n, URL: "https://cwe.mitre.org/data/definitions/" + n + ".html"})
 	}

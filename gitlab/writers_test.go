@@ -93,7 +93,8 @@ type sastDoc struct {
 		Scanner struct {
 			ID, Name, Version string
 		} `json:"scanner"`
-		Messages []struct{ Level, Value string } `json:"messages"`
+		Messages           []struct{ Level, Value string }      `json:"messages"`
+		PrimaryIdentifiers []struct{ Type, Name, Value string } `json:"primary_identifiers"`
 	} `json:"scan"`
 	Vulnerabilities []struct {
 		ID          string `json:"id"`
@@ -195,6 +196,16 @@ func TestSASTTrackingFields(t *testing.T) {
 	if suppressed == 0 {
 		t.Fatal("sample has no suppressed finding; the test needs one")
 	}
+	primaries := map[string]bool{}
+	for _, p := range d.Scan.PrimaryIdentifiers {
+		if p.Type != "modelgate_rule" {
+			t.Errorf("primary identifier type %s", p.Type)
+		}
+		primaries[p.Value] = true
+	}
+	if !primaries["MG101"] || !primaries["MG903"] || len(primaries) != len(d.Scan.PrimaryIdentifiers) {
+		t.Errorf("scan.primary_identifiers %+v", d.Scan.PrimaryIdentifiers)
+	}
 	var findings, unscanned int
 	ids := map[string]bool{}
 	sawMember := false
@@ -203,8 +214,8 @@ func TestSASTTrackingFields(t *testing.T) {
 			t.Errorf("duplicate vulnerability id %s", v.ID)
 		}
 		ids[v.ID] = true
-		if p := v.Identifiers[0]; p.Type != "modelgate_rule" || !strings.HasPrefix(p.Value, "MG") || p.Name != "modelgate "+p.Value {
-			t.Errorf("primary identifier %+v", p)
+		if p := v.Identifiers[0]; p.Type != "modelgate_rule" || !strings.HasPrefix(p.Value, "MG") || p.Name != "modelgate "+p.Value || !primaries[p.Value] {
+			t.Errorf("primary identifier %+v (or missing from scan.primary_identifiers)", p)
 		}
 		if len(v.Location) != 3 || v.Location["start_line"] != 1.0 || v.Location["end_line"] != 1.0 || v.Location["file"] == "" {
 			t.Errorf("location %v, want only file, start_line 1, end_line 1", v.Location)
