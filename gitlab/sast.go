@@ -15,8 +15,8 @@ import (
 )
 
 // Schema versions of GitLab's security report format that the SAST writer
-// can declare. Every field the writer fills exists in 15.0.x, so the
-// default is the lowest supported one: GitLab silently drops a report whose
+// can declare. Nothing the writer fills needs the 15.1/15.2 additions, so
+// the default is the lowest supported one: GitLab silently drops a report whose
 // declared version the instance does not vendor, and older self-managed
 // instances vendor 15.0.x but not the 15.2 line (GitLab's own secrets
 // analyzer pins 15.0.7 for that reason). 15.2.4 is for instances that
