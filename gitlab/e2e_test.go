@@ -91,6 +91,8 @@ type componentRepo struct {
 	home string
 	// pathPrefix, when set, goes first on the jobs' PATH.
 	pathPrefix string
+	// allowColor leaves NO_COLOR unset.
+	allowColor bool
 }
 
 func newComponentRepo(t *testing.T) *componentRepo {
@@ -119,12 +121,15 @@ func (r *componentRepo) env() []string {
 			kv = "PATH=" + r.pathPrefix + string(os.PathListSeparator) + strings.TrimPrefix(kv, "PATH=")
 		}
 		if strings.HasPrefix(kv, "GIT_") || strings.HasPrefix(kv, "HOME=") || strings.HasPrefix(kv, "XDG_CONFIG_HOME=") ||
-			strings.HasPrefix(kv, "CI_") || strings.HasPrefix(kv, "GITLAB_") {
+			strings.HasPrefix(kv, "CI_") || strings.HasPrefix(kv, "GITLAB_") || strings.HasPrefix(kv, "NO_COLOR=") {
 			continue
 		}
 		env = append(env, kv)
 	}
-	return append(env, "HOME="+r.home, "GIT_CONFIG_NOSYSTEM=1", "NO_COLOR=1",
+	if !r.allowColor {
+		env = append(env, "NO_COLOR=1")
+	}
+	return append(env, "HOME="+r.home, "GIT_CONFIG_NOSYSTEM=1",
 		"GIT_AUTHOR_NAME=Test", "GIT_AUTHOR_EMAIL=test@example.com",
 		"GIT_COMMITTER_NAME=Test", "GIT_COMMITTER_EMAIL=test@example.com")
 }
@@ -423,4 +428,25 @@ func TestGitLabCILocal_ProjectPipelineSelfTest(t *testing.T) {
 		t.Fatalf("rc %d; want modelgate to fail (allowed) and verify-component to pass:\n%s", res.code, res.log)
 	}
 	r.checkReports("15.0.7")
+}
+
+// TestGitLabCILocal_ColourOnlyInGitLabJobs: the job log is coloured where
+// GitLab renders it (GITLAB_CI=true, as GitLab's runner sets it) and plain
+// elsewhere; gitlab-ci-local itself sets GITLAB_CI=false.
+func TestGitLabCILocal_ColourOnlyInGitLabJobs(t *testing.T) {
+	gitlabCILocal(t)
+	r := newComponentRepo(t)
+	r.allowColor = true
+	r.copyFixture("testdata/resaved/model_v1.pkl", "models/clf.pkl")
+	r.write(".gitlab-ci.yml", ciFile("component", `paths: "models/"`, binaryInput(t)))
+	r.commit("models")
+	const red = "\x1b[1;31mFAIL:"
+	r.run()
+	if log := string(r.read(".gitlab-ci-local/output/modelgate.log")); strings.Contains(log, red) || !strings.Contains(log, "FAIL: 1 finding") {
+		t.Errorf("outside GitLab (GITLAB_CI=false) the log must be plain:\n%q", log)
+	}
+	r.run("--variable", "GITLAB_CI=true")
+	if log := string(r.read(".gitlab-ci-local/output/modelgate.log")); !strings.Contains(log, red) {
+		t.Errorf("with GITLAB_CI=true the verdict is not coloured:\n%q", log)
+	}
 }
