@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/modelgate/modelgate/core/report/sarif"
 	"github.com/modelgate/modelgate/core/report/text"
 	"github.com/modelgate/modelgate/core/scan"
+	"github.com/modelgate/modelgate/gitlab"
 	"github.com/modelgate/modelgate/hooks"
 	"github.com/modelgate/modelgate/hooks/gitsource"
 )
@@ -42,6 +44,10 @@ type scanFlags struct {
 	gitDiff string
 	// hook shortens text output for commit hooks (see hookOutput).
 	hook bool
+	// gitlabSchemaVersion is the gitlab-sast format's declared version.
+	gitlabSchemaVersion string
+	// reports are extra FORMAT=FILE outputs of the same scan.
+	reports []string
 }
 
 func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -69,7 +75,7 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&fl.format, "format", "text", "output format: text, json, sarif or cyclonedx")
+	f.StringVar(&fl.format, "format", "text", "output format: text, json, sarif, cyclonedx, gitlab-sast, codequality or gitlab-log")
 	f.StringVarP(&fl.output, "output", "o", "", "write the report to FILE instead of stdout")
 	f.StringVar(&fl.failOn, "fail-on", "high", "fail on findings at or above: critical, high, medium, low or never")
 	f.StringVar(&fl.policyFile, "policy", "", "YAML policy file (default: .modelgate.yaml or .modelgate.yml in the scanned directory or at the repository top, else the built-in policy)")
@@ -85,6 +91,8 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 	f.StringVar(&fl.stdinName, "stdin-name", "", "with \"-\": the name stdin is reported and judged under, e.g. model.bin")
 	f.BoolVar(&fl.hook, "hook", false, "commit-hook output: a short block message on failure; when it passes, one line if model files were checked, nothing if there were none")
 	addInventoryFlags(f, &fl)
+	f.StringVar(&fl.gitlabSchemaVersion, "gitlab-schema-version", gitlab.DefaultSchemaVersion, "gitlab-sast format: security report schema version to declare ("+strings.Join(gitlab.SchemaVersions(), " or ")+")")
+	f.StringArrayVar(&fl.reports, "report", nil, "also write the same scan as FORMAT to FILE (FORMAT=FILE, repeatable), e.g. gitlab-sast=gl-sast-report.json")
 	return cmd
 }
 
@@ -98,8 +106,14 @@ func writerFor(fl scanFlags, color bool) (report.Writer, error) {
 		return sarif.New(sarif.Options{Category: fl.sarifCategory}), nil
 	case "cyclonedx":
 		return cyclonedx.New(cyclonedx.Options{SpecVersion: fl.cyclonedxVersion, Deterministic: fl.deterministic})
+	case "gitlab-sast":
+		return gitlab.NewSAST(gitlab.SASTOptions{SchemaVersion: fl.gitlabSchemaVersion})
+	case "codequality":
+		return gitlab.NewCodeQuality(), nil
+	case "gitlab-log":
+		return gitlab.NewLog(gitlab.LogOptions{Color: color}), nil
 	}
-	return nil, fmt.Errorf("unknown --format %q (want text, json, sarif or cyclonedx)", fl.format)
+	return nil, fmt.Errorf("unknown --format %q (want text, json, sarif, cyclonedx, gitlab-sast, codequality or gitlab-log)", fl.format)
 }
 
 func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -130,7 +144,14 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 	}
 	toFile := fl.output != "" && fl.output != "-"
 	color := useColor(fl.color, toFile, stdout)
+	if fl.format == "gitlab-log" && !toFile && fl.color == "auto" && gitlab.RunnerShowsColor(os.Getenv) {
+		color = true
+	}
 	w, err := writerFor(fl, color)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	extra, err := extraReports(fl)
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -145,7 +166,7 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 		opts.LFSStore = lfs.DirStore(layout.LFSObjectsDir())
 	}
 	// An inventory records every file's digest, not only the reported ones.
-	opts.HashAll = fl.format == "cyclonedx"
+	opts.HashAll = fl.format == "cyclonedx" || extra.has("cyclonedx")
 
 	root := fl.root
 	var src scan.Source
@@ -214,6 +235,9 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 				return &exitError{code: 2, err: err}
 			}
 		}
+	}
+	if err := extra.write(ctx, rep); err != nil {
+		return &exitError{code: 2, err: err}
 	}
 	if code != 0 && !fl.noGate {
 		return &exitError{code: code}
