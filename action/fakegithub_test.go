@@ -23,7 +23,7 @@ import (
 // and issue comments with Link-header pagination. Nothing here is GitHub:
 // it is a fake of the wire contract, and the tests are named so.
 type fakeGitHub struct {
-	t *testing.T
+	t  *testing.T
 	mu sync.Mutex
 
 	token string
