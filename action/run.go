@@ -164,6 +164,7 @@ func (r *runner) run(ctx context.Context) Result {
 	res.Report = rep
 	res.ExitCode = rep.Outcome.ExitCode()
 	r.log(rep)
+	r.a.Infof("modelgate: scanned %d file(s) in %d ms", rep.Summary.Files, rep.FinishedAt.Sub(rep.StartedAt).Milliseconds())
 
 	sarifPath := resolve(ws, in.SARIFFile)
 	var sarifLog []byte
