@@ -237,6 +237,16 @@ func (r *runner) write(ctx context.Context, path string, w report.Writer, rep *r
 	return []byte(b.String()), nil
 }
 
+// fileURI is the checkout_uri of a local directory (file:///C:/... on
+// Windows, file:///home/... elsewhere).
+func fileURI(dir string) string {
+	p := filepath.ToSlash(dir)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return "file://" + p
+}
+
 func resolve(ws, p string) string {
 	if filepath.IsAbs(p) {
 		return p
@@ -288,13 +298,17 @@ func (r *runner) upload(ctx context.Context, c *github.Client, in Inputs, ev Eve
 			r.a.Noticef("SARIF not uploaded: %s. The gate still applies; the log is in %s.", why, in.SARIFFile)
 			return "not uploaded: " + why + ".", nil
 		}
-		err := &UploadError{Kind: UploadReadOnlyToken, Message: "upload-sarif: true, but " + why}
+		kind := UploadRejected
+		if ev.Fork {
+			kind = UploadReadOnlyToken
+		}
+		err := &UploadError{Kind: kind, Message: "upload-sarif: true, but " + why}
 		r.a.Errorf("%s", err.Message)
 		return "upload failed: " + err.Message + ".", err
 	}
 	u := &Uploader{Client: c, Owner: ev.Owner, Repo: ev.Repo, PollInterval: r.env.PollInterval, PollTimeout: r.env.PollTimeout}
 	res, err := u.Upload(ctx, UploadRequest{SARIF: log, CommitSHA: ev.SHA, Ref: ev.Ref,
-		CheckoutURI: "file://" + filepath.ToSlash(ws), StartedAt: started, ToolName: "modelgate"})
+		CheckoutURI: fileURI(ws), StartedAt: started, ToolName: "modelgate"})
 	if err != nil {
 		msg := report.Printable(err.Error())
 		var ue *UploadError

@@ -53,10 +53,16 @@ func PathsSource(workspace string, patterns []string) (scan.Source, error) {
 		if err != nil {
 			return nil, fmt.Errorf("path %s: %w", p, err)
 		}
-		if len(matches) == 0 {
+		kept := matches[:0]
+		for _, m := range matches {
+			if filepath.Base(m) != ".git" { // a directory walk skips it too
+				kept = append(kept, m)
+			}
+		}
+		if len(kept) == 0 {
 			return nil, &scan.PathError{Path: p, Source: "the workspace (glob matched nothing)"}
 		}
-		paths = append(paths, matches...)
+		paths = append(paths, kept...)
 	}
 	return scan.Paths(paths, workspace), nil
 }
