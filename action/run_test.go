@@ -284,3 +284,49 @@ func TestSummaryEscapesModelContent(t *testing.T) {
 		}
 	}
 }
+
+// Without a base to compare with (a push creating a branch), changed-only
+// scans everything and says so: it never passes silently.
+func TestRunChangedOnlyWithoutBaseScansEverything(t *testing.T) {
+	f := newFakeRunner(t)
+	f.copyModel(evilFixture, "models/evil.pkl")
+	f.event("push", `{"before": "`+zeroSHA+`", "after": "`+strings.Repeat("a", 40)+`"}`)
+	f.input("changed-only", "true")
+	f.input("upload-sarif", "false")
+	res := run(f)
+	if res.ExitCode != 1 {
+		t.Fatalf("exit %d, want 1", res.ExitCode)
+	}
+	n := f.commands("notice")
+	if len(n) != 1 || !strings.Contains(n[0], "changed-only: the push creates a branch") {
+		t.Errorf("notices %q", n)
+	}
+}
+
+// A pull request whose base commit is not in a shallow checkout fails
+// closed with a message that names the fix.
+func TestRunChangedOnlyShallowCheckout(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("SKIPPED: git is not installed")
+	}
+	f := newFakeRunner(t)
+	cmd := exec.Command("git", "init", "-q", f.workspace)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	f.copyModel(cleanFixture, "models/m.pkl")
+	cmd = exec.Command("git", "-c", "user.email=t@example.com", "-c", "user.name=t", "-C", f.workspace, "commit", "-qm", "x", "--allow-empty")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	prEvent(f, "octo/models")
+	f.input("changed-only", "true")
+	f.input("upload-sarif", "false")
+	res := run(f)
+	if res.ExitCode != 2 {
+		t.Fatalf("exit %d, want 2", res.ExitCode)
+	}
+	if e := f.commands("error"); len(e) != 1 || !strings.Contains(e[0], "fetch-depth: 0") {
+		t.Errorf("errors %q", e)
+	}
+}
