@@ -1,0 +1,14 @@
+// Package list is the explicit registry of model-directory analyzers.
+package list
+
+import (
+	"github.com/modelgate/modelgate/core/modeldir"
+	"github.com/modelgate/modelgate/core/modeldir/mlflow"
+)
+
+// Default returns every built-in model-directory analyzer.
+func Default() []modeldir.Analyzer {
+	return []modeldir.Analyzer{
+		mlflow.Analyzer{},
+	}
+}
