@@ -431,7 +431,7 @@ def mal_hf_chat_template():
     em = run('import jinja2; jinja2.Environment().from_string(open(%r).read()).render(messages=[])' % os.path.join(d, 'chat_template.jinja'))[0]
     add('malicious/modeldirs/hf_chat_template_jinja', 'malicious',
         'chat_template.jinja next to the tokenizer reaches os.popen through cycler globals',
-        {'rule': 'MG801', 'severity': 'critical', 'path': 'chat_template.jinja'},
+        {'rule': 'MG601', 'severity': 'critical', 'path': 'chat_template.jinja'},
         'jinja2.Environment().render (unsandboxed: llama.cpp-python class); transformers renders in a sandbox', False, em,
         notes='the unsandboxed render touched the marker' if em else None)
 

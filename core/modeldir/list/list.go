@@ -3,6 +3,7 @@ package list
 
 import (
 	"github.com/modelgate/modelgate/core/modeldir"
+	"github.com/modelgate/modelgate/core/modeldir/huggingface"
 	"github.com/modelgate/modelgate/core/modeldir/mlflow"
 )
 
@@ -10,5 +11,6 @@ import (
 func Default() []modeldir.Analyzer {
 	return []modeldir.Analyzer{
 		mlflow.Analyzer{},
+		huggingface.Analyzer{},
 	}
 }
