@@ -5,7 +5,8 @@ Run from the repository root:
 
     /usr/bin/python3 test/gen_modeldir_fixtures.py
 
-Writes test/fixtures/benign/modeldirs/, test/fixtures/malicious/modeldirs/ and
+Writes test/fixtures/benign/modeldirs/, test/fixtures/malicious/modeldirs/,
+core/formats/tfsavedmodel/testdata/keras_metadata_v6_*.pb (keras_metadata.pb as TF-Keras 2.6+ writes it) and
 test/fixtures/modeldirs-manifest.json (not manifest-*.json: those list single files, these are directories).
 
 mlflow is not installable here (no PyPI), so every MLmodel file is written by hand to MLflow's documented
@@ -24,6 +25,7 @@ whether a few lines that follow the loader's documented steps (code directory fi
 loader_module and call _load_pyfunc, execute model_code_path; import the auto_map module) touched the marker.
 Payloads only touch the marker file ($MODELGATE_MARKER).
 """
+import base64
 import gzip
 import io
 import json
@@ -436,6 +438,64 @@ def mal_hf_chat_template():
         notes='the unsandboxed render touched the marker' if em else None)
 
 
+# ---------------------------------------------------------------- keras_metadata.pb (current proto)
+
+TFDATA = os.path.join(ROOT, '..', '..', 'core', 'formats', 'tfsavedmodel', 'testdata')
+
+
+def keras_metadata_classes():
+    """SavedMetadata / SavedObject / VersionDef built with the protobuf runtime from the field layout of
+    keras/protobuf/saved_metadata.proto and versions.proto as TF-Keras 2.6+ ship them: field 1 of SavedObject
+    is reserved, node_id = 2, node_path = 3, identifier = 4, metadata = 5, version = 6."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+    F = descriptor_pb2.FieldDescriptorProto
+    fd = descriptor_pb2.FileDescriptorProto(name='modelgate_keras_saved_metadata.proto',
+                                            package='third_party.py.keras.protobuf', syntax='proto3')
+    v = fd.message_type.add(name='VersionDef')
+    for n, num in (('producer', 1), ('min_consumer', 2)):
+        v.field.add(name=n, number=num, type=F.TYPE_INT32, label=F.LABEL_OPTIONAL)
+    v.field.add(name='bad_consumers', number=3, type=F.TYPE_INT32, label=F.LABEL_REPEATED)
+    o = fd.message_type.add(name='SavedObject')
+    o.reserved_range.add(start=1, end=2)
+    o.field.add(name='node_id', number=2, type=F.TYPE_INT32, label=F.LABEL_OPTIONAL)
+    o.field.add(name='node_path', number=3, type=F.TYPE_STRING, label=F.LABEL_OPTIONAL)
+    o.field.add(name='identifier', number=4, type=F.TYPE_STRING, label=F.LABEL_OPTIONAL)
+    o.field.add(name='metadata', number=5, type=F.TYPE_STRING, label=F.LABEL_OPTIONAL)
+    o.field.add(name='version', number=6, type=F.TYPE_MESSAGE, label=F.LABEL_OPTIONAL,
+                type_name='.third_party.py.keras.protobuf.VersionDef')
+    m = fd.message_type.add(name='SavedMetadata')
+    m.field.add(name='nodes', number=1, type=F.TYPE_MESSAGE, label=F.LABEL_REPEATED,
+                type_name='.third_party.py.keras.protobuf.SavedObject')
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(fd)
+    get = getattr(message_factory, 'GetMessageClass', None) or message_factory.MessageFactory(pool).GetPrototype
+    return get(pool.FindMessageTypeByName('third_party.py.keras.protobuf.SavedMetadata'))
+
+
+def keras_metadata_v6():
+    import marshal
+    SavedMetadata = keras_metadata_classes()
+
+    def build(layers):
+        md = SavedMetadata()
+        model = {'name': 'sequential', 'class_name': 'Sequential', 'keras_version': '2.13.1', 'backend': 'tensorflow',
+                 'config': {'name': 'sequential', 'layers': layers}}
+        for i, (path, ident, meta) in enumerate([('root', '_tf_keras_sequential', model)] +
+                                                [('root.layer-%d' % i, '_tf_keras_layer', l) for i, l in enumerate(layers)]):
+            n = md.nodes.add(node_id=i, node_path=path, identifier=ident, metadata=json.dumps(meta))
+            n.version.producer = 2
+            n.version.min_consumer = 1
+        return md.SerializeToString()
+    dense = {'class_name': 'Dense', 'config': {'name': 'dense', 'units': 2, 'activation': 'relu'}}
+    code = base64.b64encode(marshal.dumps(compile('lambda x: x', '<lambda>', 'eval'))).decode()
+    lam = {'class_name': 'Lambda', 'config': {'name': 'lambda', 'function': [code, None, None],
+                                              'function_type': 'lambda', 'module': '__main__'}}
+    write(os.path.join(TFDATA, 'keras_metadata_v6_dense.pb'), build([dense]))
+    write(os.path.join(TFDATA, 'keras_metadata_v6_lambda.pb'), build([dense, lam]))
+    # Round trip through the runtime: the bytes are the proto's.
+    SavedMetadata().ParseFromString(open(os.path.join(TFDATA, 'keras_metadata_v6_lambda.pb'), 'rb').read())
+
+
 def main():
     if os.environ.get('PYTHONHASHSEED') != '0':
         os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, PYTHONHASHSEED='0'))
@@ -456,6 +516,7 @@ def main():
     mal_hf_missing_shard()
     mal_hf_disguised_shard()
     mal_hf_chat_template()
+    keras_metadata_v6()
     MANIFEST.sort(key=lambda e: e['dir'])
     with open(os.path.join(ROOT, 'modeldirs-manifest.json'), 'w') as f:
         json.dump(MANIFEST, f, indent=1)
