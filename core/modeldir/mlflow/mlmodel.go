@@ -39,9 +39,10 @@ func (m *MLmodel) Flavor(name string) (map[string]any, bool) {
 }
 
 // Parser bounds. Real MLmodel files are a few KB; a large signature
-// reaches a few hundred.
+// reaches a few hundred. yaml.v3 builds its node tree at about 250 KB/s
+// on hostile flat input, so the byte cap is what bounds the time.
 const (
-	MaxMLmodelBytes = 4 << 20
+	MaxMLmodelBytes = 1 << 20
 	maxNodes        = 200000
 	maxDepth        = 64
 )
