@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -173,6 +174,24 @@ type scanner struct {
 	functions map[opKey]bool
 	funcList  []function
 	external  int
+	// locations collects every external-data location, in order.
+	locations []string
+}
+
+// ExternalDataLocations returns the external_data "location" of every
+// tensor of an ONNX model (initializers, sparse initializers, constant
+// attributes, subgraphs, functions), in file order and as written. Callers
+// that see the model's directory check that each exists there.
+func ExternalDataLocations(ctx context.Context, r io.ReaderAt, size int64) ([]string, error) {
+	s := &scanner{
+		p:         protoscan.New(r, size, protoscan.DefaultLimits()),
+		ops:       map[opKey]*opUse{},
+		functions: map[opKey]bool{},
+	}
+	if err := s.model(ctx); err != nil {
+		return s.locations, fmt.Errorf("onnx: %w", err)
+	}
+	return s.locations, nil
 }
 
 func (s *scanner) model(ctx context.Context) error {
@@ -391,8 +410,9 @@ func (s *scanner) tensor(ctx context.Context, f protoscan.Field, where string) e
 	}
 	for _, l := range locs {
 		s.external++
+		s.locations = append(s.locations, l.path)
 		why := Escapes(l.path)
-		if why == "" {
+		if why == "" || s.env == nil {
 			continue
 		}
 		note := ""
