@@ -310,6 +310,15 @@ func Run(ctx context.Context, t *Tree, analyzers []Analyzer) []report.Model {
 			}
 			byDir[d] = append(byDir[d], t.files[p])
 		}
+		if am, ok := a.(AncestorMarkers); ok && t.lookup != nil {
+			for _, f := range t.ancestorMarkers(ctx, am.AncestorMarkers(), byDir) {
+				d := Dir(f.Path)
+				if _, ok := byDir[d]; !ok {
+					dirs = append(dirs, d)
+				}
+				byDir[d] = append(byDir[d], f)
+			}
+		}
 		for _, d := range dirs {
 			if ctx.Err() != nil {
 				return models
@@ -337,6 +346,53 @@ func Run(ctx context.Context, t *Tree, analyzers []Analyzer) []report.Model {
 		return models[i].Kind < models[j].Kind
 	})
 	return models
+}
+
+// AncestorMarkers is implemented by analyzers whose layout a partial source
+// can cut: a git diff that changes only models/churn/code/os.py lists no
+// MLmodel, yet the attack is the pair. For every directory holding a
+// listed file, and its parents, the tree looks these names up when the
+// source did not list them.
+type AncestorMarkers interface {
+	AncestorMarkers() []string
+}
+
+// maxAncestors bounds how far up from a listed file markers are looked up.
+const maxAncestors = 8
+
+// ancestorMarkers looks up the named markers in the directories above
+// listed files that have no listed marker (dirs already known are skipped).
+func (t *Tree) ancestorMarkers(ctx context.Context, names []string, known map[string][]*File) []*File {
+	tried := map[string]bool{}
+	var out []*File
+	for _, p := range t.sorted {
+		if strings.HasPrefix(p, "/") || strings.HasPrefix(p, "../") || p == ".." {
+			continue
+		}
+		d := Dir(p)
+		for i := 0; i < maxAncestors; i++ {
+			if !tried[d] {
+				tried[d] = true
+				if _, ok := known[d]; !ok {
+					for _, n := range names {
+						mp := Join(d, n)
+						if _, listed := t.files[mp]; listed {
+							continue
+						}
+						if f, ok := t.Get(ctx, mp); ok {
+							out = append(out, f)
+						}
+					}
+				}
+			}
+			if d == "." {
+				break
+			}
+			d = Dir(d)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
 }
 
 func safeAnalyze(ctx context.Context, a Analyzer, t *Tree, dir string, markers []*File) (m *report.Model, err error) {

@@ -45,6 +45,10 @@ func (Analyzer) Marker(name string) bool {
 	return strings.HasSuffix(name, ".index.json")
 }
 
+// AncestorMarkers implements modeldir.AncestorMarkers: a diff that changes
+// only modeling_x.py is judged with the config whose auto_map names it.
+func (Analyzer) AncestorMarkers() []string { return []string{"config.json", "tokenizer_config.json"} }
+
 // maxConfig bounds the config JSON read (tokenizer configs with a large
 // added_tokens_decoder reach a few MiB).
 const maxConfig = 64 << 20

@@ -34,6 +34,10 @@ func (Analyzer) Marker(name string) bool { return name == "MLmodel" }
 // Kind is the report.Model kind.
 const Kind = "mlflow"
 
+// AncestorMarkers implements modeldir.AncestorMarkers: a diff that changes
+// only a bundled code file is judged with the MLmodel above it.
+func (Analyzer) AncestorMarkers() []string { return []string{"MLmodel"} }
+
 // maxCodeFindings bounds the per-file "bundled code" findings of one model;
 // the rest are summarised on the MLmodel.
 const maxCodeFindings = 50

@@ -314,3 +314,21 @@ func dump(rep *report.Report) string {
 	}
 	return b.String()
 }
+
+// TestPartialSourceFindsMLmodelAbove: a diff that changes only the bundled
+// code file is still judged with the unchanged MLmodel above it.
+func TestPartialSourceFindsMLmodelAbove(t *testing.T) {
+	all := fstest.MapFS{
+		"models/churn/MLmodel":          {Data: []byte(pyfuncMLmodel(""))},
+		"models/churn/python_model.pkl": {Data: plainPickle},
+		"models/churn/code/json.py":     {Data: []byte("import os\n")},
+	}
+	src := partial{Source: scan.FS(all, "", "models/churn/code/json.py"), all: scan.FS(all, "")}
+	rep := run(t, src, false)
+	if !hasFinding(rep, want{"MG1002", "models/churn/code/json.py", finding.SeverityCritical}) {
+		t.Errorf("shadowing not found from a diff of the code file alone: %s", dump(rep))
+	}
+	if len(rep.Models) != 1 || rep.Models[0].Path != "models/churn" {
+		t.Errorf("models = %+v", rep.Models)
+	}
+}
