@@ -172,6 +172,7 @@ func (a *analysis) flavor(ctx context.Context, fl Flavor) {
 	}
 	if fl.Name == "python_function" {
 		a.loaderModule(cfg)
+		a.envFiles(cfg["env"])
 		if p := str(cfg["model_code_path"]); p != "" {
 			a.modelCode(ctx, fl.Name, p)
 		}
@@ -213,6 +214,7 @@ func flavorRefs(fl Flavor) []ref {
 	switch fl.Name {
 	case "python_function":
 		add("python_model", true)
+		add("model_path", false)
 		// data is read by the flavor named in loader_module, which the
 		// flavor's own entry describes; only scanned here.
 		add("data", false)
@@ -583,4 +585,25 @@ func (a *analysis) pickleModule(ctx context.Context, dataDir string) {
 	a.t.Report(f.Path, finding.Finding{RuleID: rules.ModelDirForeignModule, Global: report.Printable(mod),
 		Message:  fmt.Sprintf("mlflow.pytorch imports the module named here (%q) and uses it to unpickle the model; it is not MLflow's pickle module", report.Printable(mod)),
 		Evidence: "pickle_module_info.txt: " + report.Printable(mod)})
+}
+
+// envFiles checks the environment files pyfunc names (a path or a mapping
+// of conda and virtualenv files); mlflow reads them to build the model's
+// environment, so they must stay inside the directory too.
+func (a *analysis) envFiles(v any) {
+	switch e := v.(type) {
+	case string:
+		a.escapes("flavors.python_function.env", e)
+	case map[string]any:
+		keys := make([]string, 0, len(e))
+		for k := range e {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if s := str(e[k]); s != "" {
+				a.escapes("flavors.python_function.env."+k, s)
+			}
+		}
+	}
 }
