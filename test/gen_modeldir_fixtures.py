@@ -219,6 +219,59 @@ def benign_pyfunc():
         {'model': 'mlflow', 'framework': 'python_function'}, 'cloudpickle.load', True)
 
 
+# ---------------------------------------------------------------- held-out benign (not used while writing the analyzers)
+
+HELDOUT = os.path.join(ROOT, 'benign', 'modeldirs-heldout')
+SIGNATURE = ("signature:\n  inputs: '[{\"type\": \"double\", \"name\": \"tenure\", \"required\": true}, "
+             "{\"type\": \"double\", \"name\": \"charges\", \"required\": true}]'\n"
+             "  outputs: '[{\"type\": \"long\", \"required\": true}]'\n  params: null\n")
+
+
+def heldout_sklearn_pipeline():
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.ensemble import RandomForestClassifier
+    d = os.path.join(HELDOUT, 'mlflow_sklearn_pipeline_pickle')
+    m = Pipeline([('scale', StandardScaler()), ('rf', RandomForestClassifier(n_estimators=2, max_depth=2, random_state=0))])
+    m.fit([[0.0, 1.0], [1.0, 0.0], [0.5, 0.4], [0.9, 0.1]], [0, 1, 0, 1])
+    write(os.path.join(d, 'model.pkl'), pickle.dumps(m, protocol=4))
+    text = mlmodel({
+        'python_function': {'env': ENV, 'loader_module': 'mlflow.sklearn', 'model_path': 'model.pkl',
+                            'predict_fn': 'predict_proba', 'python_version': '3.11.2'},
+        'sklearn': {'code': None, 'pickled_model': 'model.pkl', 'serialization_format': 'pickle',
+                    'sklearn_version': '1.2.1'}})
+    write(os.path.join(d, 'MLmodel'), text.replace('mlflow_version:', SIGNATURE + 'mlflow_version:'))
+    write(os.path.join(d, 'input_example.json'), '{"columns": ["tenure", "charges"], "data": [[1.0, 2.0]]}\n')
+    env_files(d)
+    marker, rc, err = run('import pickle; m = pickle.load(open(%r, "rb")); print(m.predict([[0.1, 0.9]]))' % os.path.join(d, 'model.pkl'))
+    check(rc == 0 and not marker, 'sklearn pipeline %s' % err)
+    add('benign/modeldirs-heldout/mlflow_sklearn_pipeline_pickle', 'benign',
+        'held out: MLflow sklearn flavor, plain pickle of a StandardScaler + RandomForest pipeline, with a signature',
+        {'model': 'mlflow', 'framework': 'sklearn'}, 'pickle.load', True)
+
+
+def heldout_hf_bin_shards():
+    import torch
+    d = os.path.join(HELDOUT, 'hf_pytorch_bin_shards')
+    hf_config(d, {'architectures': ['GPT2LMHeadModel'], 'model_type': 'gpt2'})
+    torch.manual_seed(0)
+    sd = {'wte.weight': torch.randn(4, 2), 'h.0.attn.c_attn.weight': torch.randn(2, 6)}
+    torch.save({'wte.weight': sd['wte.weight']}, os.path.join(d, 'pytorch_model-00001-of-00002.bin'))
+    torch.save({'h.0.attn.c_attn.weight': sd['h.0.attn.c_attn.weight']}, os.path.join(d, 'pytorch_model-00002-of-00002.bin'))
+    index(d, 'pytorch_model.bin.index.json', {'pytorch_model-00001-of-00002.bin': ['wte.weight'],
+                                               'pytorch_model-00002-of-00002.bin': ['h.0.attn.c_attn.weight']})
+    write(os.path.join(d, 'generation_config.json'), '{"bos_token_id": 0, "eos_token_id": 0}\n')
+    write(os.path.join(d, 'tokenizer_config.json'), json.dumps({'tokenizer_class': 'GPT2Tokenizer', 'model_max_length': 1024}) + '\n')
+    for shard in ('pytorch_model-00001-of-00002.bin', 'pytorch_model-00002-of-00002.bin'):
+        marker, rc, err = run('import torch; print(list(torch.load(%r, weights_only=True)))' % os.path.join(d, shard)
+                              if 'weights_only' in torch.load.__code__.co_varnames else
+                              'import torch; print(list(torch.load(%r)))' % os.path.join(d, shard))
+        check(rc == 0 and not marker, 'bin shard %s' % err)
+    add('benign/modeldirs-heldout/hf_pytorch_bin_shards', 'benign',
+        'held out: GPT-2 style repository with two torch.save state-dict shards and pytorch_model.bin.index.json',
+        {'model': 'huggingface'}, 'torch.load', True)
+
+
 # ---------------------------------------------------------------- malicious MLflow
 
 EMULATE_PYFUNC = (
@@ -499,7 +552,7 @@ def keras_metadata_v6():
 def main():
     if os.environ.get('PYTHONHASHSEED') != '0':
         os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, PYTHONHASHSEED='0'))
-    for d in (BENIGN, MALICIOUS):
+    for d in (BENIGN, MALICIOUS, HELDOUT):
         shutil.rmtree(d, ignore_errors=True)
     benign_sklearn()
     benign_pytorch()
@@ -507,6 +560,8 @@ def main():
     benign_onnx()
     benign_pyfunc()
     benign_hf()
+    heldout_sklearn_pipeline()
+    heldout_hf_bin_shards()
     mal_loader_module()
     mal_code_shadow()
     mal_models_from_code()
