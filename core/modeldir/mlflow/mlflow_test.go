@@ -332,3 +332,33 @@ func TestPartialSourceFindsMLmodelAbove(t *testing.T) {
 		t.Errorf("models = %+v", rep.Models)
 	}
 }
+
+// TestBundledCodeAllowedByPath: a reviewed models-from-code file is
+// accepted by a policy suppression for its path; the finding stays in the
+// report, suppressed, and no longer fails a medium gate.
+func TestBundledCodeAllowedByPath(t *testing.T) {
+	files := fstest.MapFS{
+		"m/MLmodel":  {Data: []byte("flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\n    model_code_path: agent.py\n")},
+		"m/agent.py": {Data: []byte("import mlflow\n")},
+	}
+	pol, err := policy.Parse([]byte("suppressions:\n  - {path: \"m/agent.py\", rule: MG1003, reason: reviewed}\n"), "p.yaml", timeNow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := scan.Run(context.Background(), scan.FS(files, ""), scan.Options{Policy: pol, FailOn: "medium"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got *finding.Finding
+	for _, f := range rep.Findings() {
+		if f.RuleID == "MG1003" && f.Path == "m/agent.py" {
+			got = &f
+		}
+	}
+	if got == nil || got.Suppression == nil {
+		t.Fatalf("want a suppressed MG1003 on m/agent.py: %s", dump(rep))
+	}
+	if rep.Outcome != report.OutcomePass {
+		t.Errorf("outcome %s, want pass", rep.Outcome)
+	}
+}
