@@ -309,8 +309,8 @@ var shardFormats = map[string][]string{
 
 func (a *analysis) shardFormat(p, shard string, res *finding.FileResult) {
 	want, ok := shardFormats[strings.ToLower(path.Ext(shard))]
-	if !ok || res.Status == finding.StatusNotScanned && len(res.Formats) == 0 {
-		// Unknown extensions, and content that could not be read (an
+	if !ok || res.Status == finding.StatusNotScanned {
+		// Unknown extensions, and content that could not be scanned (an
 		// LFS pointer without its object), are judged per file.
 		return
 	}

@@ -141,6 +141,15 @@ func TestAnalyzers(t *testing.T) {
 			kind: "huggingface",
 		},
 		{
+			name: "LFS pointer shard is judged per file, not as a disguise",
+			files: fstest.MapFS{
+				"r/model.safetensors.index.json": {Data: []byte(`{"weight_map": {"a": "model-1.safetensors"}}`)},
+				"r/model-1.safetensors":          {Data: []byte("version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n")},
+			},
+			want: []item{{rule: "MG904", path: "r/model-1.safetensors", modelLike: true}},
+			kind: "huggingface",
+		},
+		{
 			name: "weight_map of the wrong type",
 			files: fstest.MapFS{
 				"r/model.safetensors.index.json": {Data: []byte(`{"weight_map": [1, 2]}`)},
@@ -174,6 +183,13 @@ func TestAnalyzers(t *testing.T) {
 			for _, w := range tt.want {
 				if !has(rep, w) {
 					t.Errorf("missing %+v in:%s", w, dump(rep))
+				}
+			}
+			if strings.HasPrefix(tt.name, "LFS") {
+				for _, f := range rep.Findings() {
+					if f.RuleID == "MG1006" {
+						t.Errorf("LFS pointer reported as a disguised shard: %s", f.Message)
+					}
 				}
 			}
 			if len(rep.Models) == 0 || rep.Models[0].Kind != tt.kind {

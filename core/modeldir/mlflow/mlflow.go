@@ -74,6 +74,9 @@ func (Analyzer) Analyze(ctx context.Context, t *modeldir.Tree, dir string, marke
 			Reason: fmt.Sprintf("MLmodel could not be parsed strictly: %v", err)})
 		return nil, nil
 	}
+	// A marker found by Lookup (a diff that did not list it) joins the
+	// report like any file the scan read.
+	t.Result(ctx, mf)
 	t.Claim(mf.Path, "mlflow-mlmodel")
 	a := &analysis{t: t, dir: dir, mlmodel: mf.Path, m: m, files: map[string]bool{mf.Path: true}}
 	a.run(ctx)
@@ -270,7 +273,12 @@ func (a *analysis) reference(ctx context.Context, r ref) {
 	}
 	if a.t.HasDir(target) {
 		for _, f := range a.t.Listed(target, true) {
-			a.artifact(ctx, r, f)
+			fr := r
+			// A directory holds more than the model (extra files,
+			// requirements); only the file the loader unpickles must
+			// be a pickle.
+			fr.pickle = r.pickle && dirPickles[r.flavor] == path.Base(f.Path)
+			a.artifact(ctx, fr, f)
 		}
 		if r.flavor == "pytorch" {
 			a.pickleModule(ctx, target)
@@ -293,13 +301,13 @@ func (a *analysis) artifact(ctx context.Context, r ref, f *modeldir.File) {
 	if !r.pickle || len(res.Formats) > 0 || res.Status == finding.StatusNotScanned {
 		return
 	}
-	base := path.Base(f.Path)
-	if r.flavor == "pytorch" && (base == "pickle_module_info.txt" || base == "requirements.txt" || strings.HasSuffix(base, ".yaml") || strings.HasSuffix(base, ".json")) {
-		return
-	}
 	a.t.NotScanned(f.Path, finding.Unscanned{RuleID: rules.NotScannedUnknown, ModelLike: true,
 		Reason: fmt.Sprintf("MLflow's %s loader deserializes this file (%s) with pickle, but its content is no format modelgate recognises, so it was not scanned as the loader reads it", r.flavor, r.where())})
 }
+
+// dirPickles names the file a flavor's loader unpickles when the flavor
+// names a directory (mlflow.pytorch torch.loads data/model.pth).
+var dirPickles = map[string]string{"pytorch": "model.pth"}
 
 func isPythonSource(p string) bool {
 	return strings.HasSuffix(p, ".py")

@@ -201,6 +201,27 @@ func TestMLflowDirectories(t *testing.T) {
 			want: []want{{"MG1001", "m/MLmodel", finding.SeverityCritical}},
 		},
 		{
+			name: "pytorch data directory with extra files",
+			files: fstest.MapFS{
+				"m/MLmodel":                     {Data: []byte("flavors:\n  pytorch:\n    model_data: data\n    pytorch_version: 1.13.1\n  python_function:\n    data: data\n    loader_module: mlflow.pytorch\n")},
+				"m/data/model.pth":              {Data: plainPickle},
+				"m/data/pickle_module_info.txt": {Data: []byte("mlflow.pytorch.pickle_module")},
+				"m/data/extra_files/labels.txt": {Data: []byte("cat\ndog\n")},
+				"m/data/requirements.txt":       {Data: []byte("torch\n")},
+			},
+			framework: "pytorch", clean: true,
+		},
+		{
+			name: "pytorch model.pth that no format recognises, foreign pickle module",
+			files: fstest.MapFS{
+				"m/MLmodel":                     {Data: []byte("flavors:\n  pytorch:\n    model_data: data\n")},
+				"m/data/model.pth":              {Data: []byte("plain text where a pickle should be\n")},
+				"m/data/pickle_module_info.txt": {Data: []byte("evil_pickle")},
+			},
+			want:      []want{{"MG1001", "m/data/pickle_module_info.txt", finding.SeverityCritical}},
+			unscanned: []want{{rule: "MG901", path: "m/data/model.pth"}},
+		},
+		{
 			name: "not an MLmodel",
 			files: fstest.MapFS{
 				"notes/MLmodel": {Data: []byte("just: some yaml\n")},
