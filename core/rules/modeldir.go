@@ -55,7 +55,7 @@ var modelDirRules = []Rule{
 	{
 		ID: ModelDirRemoteCode, Name: "HuggingFaceRemoteCode", Severity: finding.SeverityMedium,
 		Title: "Hugging Face config maps classes to custom code (trust_remote_code)",
-		What:  "config.json, tokenizer_config.json or another processor config has an auto_map that sends an Auto class to a Python module of the repository (or of another repository, repo--module.Class).",
+		What:  "config.json, tokenizer_config.json or another processor config has an auto_map that sends an Auto class to a Python module of the repository (or of another repository, repo--module.Class), or config.json names a custom_pipelines impl class.",
 		Why:   "transformers imports and runs that module when the model is loaded with trust_remote_code=True, which many loading snippets pass. The module is code, not weights; it is reported at medium (high with strict: true) for review, on the .py file it names.",
 		Fix:   "Review the named module. Load with trust_remote_code=False if the architecture is in transformers; otherwise pin a reviewed revision and suppress the finding for that path.",
 		Tags:  []string{"security", "huggingface", "code-execution"},

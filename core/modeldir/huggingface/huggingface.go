@@ -131,7 +131,7 @@ func (a *analysis) config(ctx context.Context, mf *modeldir.File, name string) b
 	_, hasAutoMap := top["auto_map"]
 	switch name {
 	case "config.json":
-		if !hasAutoMap && !hasAny(top, "model_type", "architectures", "transformers_version", "_name_or_path") {
+		if !hasAutoMap && !hasAny(top, "custom_pipelines") && !hasAny(top, "model_type", "architectures", "transformers_version", "_name_or_path") {
 			return false
 		}
 		a.modelType = jsonString(top["model_type"])
@@ -150,6 +150,9 @@ func (a *analysis) config(ctx context.Context, mf *modeldir.File, name string) b
 	a.files[mf.Path] = true
 	if hasAutoMap {
 		a.autoMap(ctx, mf, top["auto_map"])
+	}
+	if raw, ok := top["custom_pipelines"]; ok {
+		a.customPipelines(ctx, mf, raw)
 	}
 	return true
 }
@@ -210,6 +213,9 @@ func (a *analysis) autoRef(ctx context.Context, mf *modeldir.File, cfg, auto, re
 		return
 	}
 	entry := fmt.Sprintf("%s auto_map %s -> %s", cfg, auto, ref)
+	if strings.HasPrefix(auto, "custom_pipelines ") {
+		entry = fmt.Sprintf("%s %s impl -> %s", cfg, auto, ref)
+	}
 	if repo, local, remote := strings.Cut(ref, "--"); remote {
 		a.t.Report(mf.Path, finding.Finding{RuleID: rules.ModelDirRemoteCode, Severity: a.severityForCode(), Global: report.Printable(local),
 			Message:  fmt.Sprintf("%s: transformers downloads and runs module code from the repository %q when loading with trust_remote_code=True; that code is not in this scan", report.Printable(entry), report.Printable(repo)),
@@ -235,6 +241,25 @@ func (a *analysis) autoRef(ctx context.Context, mf *modeldir.File, cfg, auto, re
 	}
 	a.t.NotScanned(mf.Path, finding.Unscanned{RuleID: rules.NotScannedMissingFile, ModelLike: true,
 		Reason: fmt.Sprintf("%s: the custom code file %s that transformers would run with trust_remote_code=True is not there", report.Printable(entry), report.Printable(rel))})
+}
+
+// customPipelines resolves config.json's custom_pipelines, whose impl
+// classes transformers' pipeline() imports with trust_remote_code=True.
+func (a *analysis) customPipelines(ctx context.Context, mf *modeldir.File, raw json.RawMessage) {
+	var m map[string]struct {
+		Impl string `json:"impl"`
+	}
+	if json.Unmarshal(raw, &m) != nil {
+		return
+	}
+	tasks := make([]string, 0, len(m))
+	for k := range m {
+		tasks = append(tasks, k)
+	}
+	sort.Strings(tasks)
+	for _, task := range tasks {
+		a.autoRef(ctx, mf, path.Base(mf.Path), "custom_pipelines "+task, m[task].Impl)
+	}
 }
 
 // reportCode reports each custom-code file once, with every entry naming it.

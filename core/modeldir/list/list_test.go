@@ -111,6 +111,15 @@ func TestAnalyzers(t *testing.T) {
 			kind: "huggingface",
 		},
 		{
+			name: "custom pipeline code",
+			files: fstest.MapFS{
+				"r/config.json": {Data: []byte(`{"model_type": "x", "custom_pipelines": {"text-classification": {"impl": "pipe_x.XPipeline", "pt": ["AutoModel"]}}}`)},
+				"r/pipe_x.py":   {Data: []byte("import os\n")},
+			},
+			want: []item{{rule: "MG1005", path: "r/pipe_x.py", sev: finding.SeverityMedium}},
+			kind: "huggingface",
+		},
+		{
 			name: "auto_map naming a missing file",
 			files: fstest.MapFS{
 				"r/config.json": {Data: []byte(`{"model_type": "x", "auto_map": {"AutoModel": "modeling_x.XModel"}}`)},
