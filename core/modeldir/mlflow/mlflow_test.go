@@ -222,6 +222,29 @@ func TestMLflowDirectories(t *testing.T) {
 			unscanned: []want{{rule: "MG901", path: "m/data/model.pth"}},
 		},
 		{
+			name: "python_model that is Python source",
+			files: fstest.MapFS{
+				"m/MLmodel":  {Data: []byte("flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\n    python_model: model.py\n")},
+				"m/model.py": {Data: []byte("import mlflow\nmlflow.models.set_model(None)\n")},
+			},
+			want: []want{{"MG1003", "m/model.py", finding.SeverityMedium}},
+		},
+		{
+			name: "code directory outside the model",
+			files: fstest.MapFS{
+				"m/MLmodel": {Data: []byte("flavors:\n  python_function:\n    code: ../../site-packages\n    loader_module: mlflow.pyfunc.model\n    python_model: p.pkl\n")},
+				"m/p.pkl":   {Data: plainPickle},
+			},
+			want: []want{{"MG1004", "m/MLmodel", finding.SeverityHigh}},
+		},
+		{
+			name: "binary file named MLmodel is not MLflow's",
+			files: fstest.MapFS{
+				"m/MLmodel": {Data: []byte{0, 1, 2, 3, 0xff, 0xfe, 0, 0}},
+			},
+			clean: true,
+		},
+		{
 			name: "not an MLmodel",
 			files: fstest.MapFS{
 				"notes/MLmodel": {Data: []byte("just: some yaml\n")},
@@ -253,6 +276,9 @@ func TestMLflowDirectories(t *testing.T) {
 						t.Errorf("benign: %s not scanned: %+v", fr.Path, fr.Unscanned)
 					}
 				}
+			}
+			if tt.clean && tt.framework == "" && len(rep.Models) != 0 {
+				t.Errorf("not an MLflow model, yet models = %+v", rep.Models)
 			}
 			if tt.framework != "" {
 				if len(rep.Models) != 1 || rep.Models[0].Kind != "mlflow" || rep.Models[0].Framework != tt.framework {
