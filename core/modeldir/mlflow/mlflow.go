@@ -481,6 +481,21 @@ func loaderImports(m *MLmodel) map[string]string {
 		out[n] = "a module MLflow's loader imports"
 	}
 	out["mlflow"] = "MLflow itself"
+	// Every flavor's framework counts, not only this model's: a pickled
+	// python_model can import any of them, and no genuine project names
+	// its own package torch or sklearn.
+	flavors := make([]string, 0, len(flavorImports))
+	for fl := range flavorImports {
+		flavors = append(flavors, fl)
+	}
+	sort.Strings(flavors)
+	for _, fl := range flavors {
+		for _, n := range flavorImports[fl] {
+			if _, ok := out[n]; !ok {
+				out[n] = fmt.Sprintf("a framework MLflow's %s flavor loads", fl)
+			}
+		}
+	}
 	for _, fl := range m.Flavors {
 		for _, n := range flavorImports[fl.Name] {
 			out[n] = fmt.Sprintf("the %s flavor's framework", fl.Name)
@@ -489,12 +504,20 @@ func loaderImports(m *MLmodel) map[string]string {
 	return out
 }
 
+// notOnLoadPath are standard-library names that neither Python's startup,
+// MLflow nor the frameworks import, and that projects commonly give their
+// own modules (a code/test.py). A bundled module with such a name is
+// reported as bundled code for review, not as shadowing.
+var notOnLoadPath = set("test", "this", "antigravity", "turtle", "turtledemo", "idlelib", "tkinter",
+	"lib2to3", "pydoc_data", "ensurepip", "venv", "__hello__", "__phello__", "xxsubtype", "_testcapi",
+	"_testbuffer", "_testimportmultiple", "_testinternalcapi", "_testmultiphase", "_xxtestfuzz")
+
 func shadows(mod string, imports map[string]string) (string, bool) {
-	if stdlib[mod] {
-		return "the standard-library module " + mod, true
-	}
 	if why, ok := imports[mod]; ok {
 		return why + " (" + mod + ")", true
+	}
+	if stdlib[mod] && !notOnLoadPath[mod] {
+		return "the standard-library module " + mod, true
 	}
 	return "", false
 }

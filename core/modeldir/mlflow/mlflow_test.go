@@ -132,8 +132,11 @@ func TestMLflowDirectories(t *testing.T) {
 				"m/code/os.py":               {Data: []byte("import subprocess\n")},
 				"m/code/sklearn/__init__.py": {Data: []byte("x = 1\n")},
 				"m/code/helpers.py":          {Data: []byte("def f(): pass\n")},
+				"m/code/test.py":             {Data: []byte("def test(): pass\n")},
 			},
 			want: []want{
+				{"MG1003", "m/code/test.py", finding.SeverityMedium},
+				{"MG1002", "m/code/sklearn/__init__.py", finding.SeverityCritical},
 				{"MG1002", "m/code/os.py", finding.SeverityCritical},
 				{"MG1003", "m/code/helpers.py", finding.SeverityMedium},
 			},
