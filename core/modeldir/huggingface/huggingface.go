@@ -297,7 +297,13 @@ func (a *analysis) index(ctx context.Context, mf *modeldir.File) bool {
 		return true
 	}
 	a.files[mf.Path] = true
-	for _, shard := range ix.Shards {
+	shards := ix.Shards
+	if len(shards) > maxShards {
+		a.t.Report(mf.Path, finding.Finding{RuleID: rules.ModelDirUnexpectedShard,
+			Message: fmt.Sprintf("the weight map names %d shard files; only the first %d were checked", len(shards), maxShards)})
+		shards = shards[:maxShards]
+	}
+	for _, shard := range shards {
 		if shard == "" {
 			continue
 		}
@@ -320,6 +326,10 @@ func (a *analysis) index(ctx context.Context, mf *modeldir.File) bool {
 	}
 	return true
 }
+
+// maxShards bounds the shards checked per index; the largest published
+// checkpoints have a few hundred.
+const maxShards = 1 << 14
 
 // shardFormats maps a shard's extension to the formats its content may be.
 var shardFormats = map[string][]string{
