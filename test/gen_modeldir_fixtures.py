@@ -361,14 +361,14 @@ def mal_gzip_python_model():
     write(os.path.join(d, 'MLmodel'), mlmodel({
         'python_function': {'cloudpickle_version': cloudpickle.__version__, 'code': None, 'env': ENV,
                             'loader_module': 'mlflow.pyfunc.model', 'python_model': 'python_model.pkl',
-                            'python_version': '3.11.2'}}))
+                            'python_model_compression': 'gzip', 'python_version': '3.11.2'}}))
     env_files(d)
     marker, rc, err = run('import gzip, cloudpickle; cloudpickle.load(gzip.open(%r, "rb"))' % os.path.join(d, 'python_model.pkl'))
     check(marker, 'gzip python_model %s' % err)
     add('malicious/modeldirs/mlflow_gzip_python_model', 'malicious',
         'python_model.pkl is a gzip-compressed cloudpickle that runs exec (a published bypass of a peer scanner)',
         {'rule': 'MG101', 'severity': 'critical', 'path': 'python_model.pkl'},
-        'gzip.open + cloudpickle.load (what _maybe_decompress_cloudpickle_load does for gzip)', True)
+        'gzip.open + cloudpickle.load (what _maybe_decompress_cloudpickle_load does for python_model_compression: gzip)', True)
 
 
 def mal_path_escape():

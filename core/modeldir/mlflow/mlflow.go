@@ -131,6 +131,11 @@ func (a *analysis) model() *report.Model {
 		if lm := str(pf["loader_module"]); lm != "" {
 			m.Properties["mlflow.loader_module"] = lm
 		}
+		// mlflow opens python_model with lzma, bz2 or gzip accordingly;
+		// the engine recognises the compression by content either way.
+		if c := str(pf["python_model_compression"]); c != "" {
+			m.Properties["mlflow.python_model_compression"] = c
+		}
 	}
 	for f := range a.files {
 		m.Files = append(m.Files, f)
