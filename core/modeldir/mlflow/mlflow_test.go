@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/ulikunitz/xz"
+
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/policy"
 	"github.com/modelgate/modelgate/core/report"
@@ -19,6 +21,18 @@ var (
 	plainPickle = []byte("\x80\x04K\x01.")
 	evilPickle  = []byte("cos\nsystem\n(S'touch /tmp/modelgate-marker'\ntR.")
 )
+
+// xzBytes is what lzma.open (python_model_compression: lzma) writes.
+func xzBytes(b []byte) []byte {
+	var buf bytes.Buffer
+	w, err := xz.NewWriter(&buf)
+	if err != nil {
+		panic(err)
+	}
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
 
 func gz(b []byte) []byte {
 	var buf bytes.Buffer
@@ -164,6 +178,14 @@ func TestMLflowDirectories(t *testing.T) {
 			files: fstest.MapFS{
 				"m/MLmodel":          {Data: []byte(pyfuncMLmodel(""))},
 				"m/python_model.pkl": {Data: gz(evilPickle)},
+			},
+			want: []want{{"MG101", "m/python_model.pkl", finding.SeverityCritical}},
+		},
+		{
+			name: "lzma-compressed python_model",
+			files: fstest.MapFS{
+				"m/MLmodel":          {Data: []byte(pyfuncMLmodel("    python_model_compression: lzma\n"))},
+				"m/python_model.pkl": {Data: xzBytes(evilPickle)},
 			},
 			want: []want{{"MG101", "m/python_model.pkl", finding.SeverityCritical}},
 		},
