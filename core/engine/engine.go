@@ -101,6 +101,9 @@ func (e *Engine) Jobs() int { return e.jobs }
 // TempDir is where spool files go ("" for the system default).
 func (e *Engine) TempDir() string { return e.tempDir }
 
+// Rules returns the rule catalogue findings refer to.
+func (e *Engine) Rules() *rules.Catalogue { return e.rules }
+
 // Formats returns the formats the engine tries, in order.
 func (e *Engine) Formats() []Format { return e.formats }
 
