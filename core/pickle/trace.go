@@ -58,6 +58,9 @@ type Event struct {
 type Trace struct {
 	Globals []Global
 	Calls   []*Call
+	// Routine counts the calls of Options.Routine globals, which are not
+	// in Calls.
+	Routine int64
 	Events  []Event
 	// Pickles is the number of pickle streams started.
 	Pickles int

@@ -32,10 +32,27 @@ type Options struct {
 	StopAfter int
 	// Frames selects the FRAME emulation (default FramesBoth).
 	Frames FrameView
+	// Memo selects which memo entries are kept (default LiveMemoAuto).
+	Memo LiveMemo
+	// Routine, if set, names the globals whose calls are counted in
+	// Trace.Routine instead of kept in Trace.Calls: the caller (policy) has
+	// established that such a call's verdict does not depend on its
+	// arguments. The call still happens for the values that flow from it.
+	// A record cache makes millions of datetime and Decimal calls.
+	Routine func(module, name string) bool
 }
 
 // Stream is the view of the input that hooks get.
-type Stream struct{ r *reader }
+type Stream struct {
+	r        *reader
+	replayed bool
+}
+
+// Replayed reports whether a hook already saw this point of the stream in
+// an earlier pass: Run may trace an input twice (see LiveMemo), and a hook
+// with side effects (reporting) must not repeat them. It must still
+// consume the same bytes.
+func (s *Stream) Replayed() bool { return s.replayed }
 
 // Offset is the current stream offset.
 func (s *Stream) Offset() int64 { return s.r.Offset() }
@@ -60,12 +77,29 @@ func (s *Stream) Read(n int) ([]byte, error) {
 // error CPython would raise, recording it as an EvMalformed event. The
 // returned error is only for cancellation.
 func Run(ctx context.Context, r io.ReaderAt, start, size int64, opts Options) (*Trace, error) {
+	var live *indexSet
+	if opts.Memo == LiveMemoAlways || (opts.Memo == LiveMemoAuto && size-start >= liveMemoMinBytes) {
+		if set, ok := readIndices(r, start, size, opts.StopAfter); ok {
+			live = set
+		}
+	}
+	tr, replayAt, err := trace(ctx, r, start, size, opts, live, -1)
+	if err == errReplay {
+		// The pre-scan missed a read (it cannot see bytes a hook consumes,
+		// nor the buffered FRAME view): trace again keeping every entry.
+		tr, _, err = trace(ctx, r, start, size, opts, nil, replayAt)
+	}
+	return tr, err
+}
+
+func trace(ctx context.Context, r io.ReaderAt, start, size int64, opts Options, live *indexSet, replayedTo int64) (*Trace, int64, error) {
 	vm := &machine{
-		rd:   newReader(r, start, size),
-		opts: opts,
-		tr:   &Trace{},
-		ctx:  ctx,
-		memo: make(map[uint64]Value),
+		rd:         newReader(r, start, size),
+		opts:       opts,
+		tr:         &Trace{},
+		ctx:        ctx,
+		live:       live,
+		replayedTo: replayedTo,
 	}
 	if vm.opts.Limits.MaxOpcodes <= 0 {
 		vm.opts.Limits.MaxOpcodes = math.MaxInt64
@@ -82,32 +116,53 @@ func Run(ctx context.Context, r io.ReaderAt, start, size int64, opts Options) (*
 	}
 	err := vm.run()
 	vm.tr.End = vm.rd.Offset()
+	if err == errReplay {
+		return nil, max(vm.hooked, replayedTo), err
+	}
 	if err != nil || opts.Frames != FramesBoth || vm.straddles == 0 {
-		return vm.tr, err
+		return vm.tr, 0, err
 	}
 	// Some read crossed a frame end, so loaders that read from a buffer
 	// without peek (torch.load's data.pkl) run other opcodes: trace that view
 	// too and report everything either view would do.
 	opts.Frames = FramesBuffered
+	opts.Memo = LiveMemoNever
 	alt, err := Run(ctx, r, start, size, opts)
 	if alt != nil {
 		vm.tr.Globals = append(vm.tr.Globals, alt.Globals...)
 		vm.tr.Calls = append(vm.tr.Calls, alt.Calls...)
 		vm.tr.Events = append(vm.tr.Events, alt.Events...)
 		vm.tr.Opcodes += alt.Opcodes
+		vm.tr.Routine += alt.Routine
 	}
-	return vm.tr, err
+	return vm.tr, 0, err
 }
 
 type machine struct {
-	rd      *reader
-	opts    Options
-	tr      *Trace
-	ctx     context.Context
-	stack   []Value
-	marks   []int
-	memo    map[uint64]Value
+	rd    *reader
+	opts  Options
+	tr    *Trace
+	ctx   context.Context
+	stack []Value
+	marks []int
+	// memo holds the kept values, present says which indices the current
+	// pickle has put (memoLen of them), and live, if set, is the pre-scan's
+	// set of indices some GET reads: entries outside it are not kept.
+	memo    memoStore
+	present indexSet
+	live    *indexSet
 	memoLen int
+	// prevPresent is the union of earlier pickles' indices when entries
+	// were dropped (live mode): a read of one must replay.
+	prevPresent *indexSet
+	// hooked is the stream offset of the last OnBuild call, replayedTo
+	// the offset up to which an earlier pass already called the hook.
+	hooked, replayedTo int64
+	// routines caches Options.Routine; lastRoutine is the global last asked
+	// about (a memoized global is one object for all its calls).
+	routines      map[[2]string]bool
+	lastRoutine   *Object
+	lastRoutineOK bool
 	// frameEnd is the end of the bytes CPython's unpickler holds in its
 	// buffer after a FRAME (0: none); straddles counts reads that cross it.
 	frameEnd  int64
@@ -160,15 +215,9 @@ func (m *machine) run() error {
 		m.marks = m.marks[:0]
 		// Each load() call gets a fresh unpickler in repeated-load loaders,
 		// so the memo starts empty; the protocol too.
-		if len(m.memo) > 0 && len(m.prevMemo) < m.opts.Limits.MaxMemo {
-			if m.prevMemo == nil {
-				m.prevMemo = make(map[uint64]Value, len(m.memo))
-			}
-			for k, v := range m.memo {
-				m.prevMemo[k] = v
-			}
-		}
-		clear(m.memo)
+		m.keepPrevMemo()
+		m.memo.reset()
+		m.present.reset()
 		m.memoLen = 0
 		m.frameEnd = 0
 		m.proto = 0
@@ -177,7 +226,7 @@ func (m *machine) run() error {
 		case err == nil:
 			m.tr.Complete = m.rd.Remaining() == 0
 			continue
-		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		case err == errReplay, errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 			return err
 		}
 		var ve *vmError
@@ -248,7 +297,9 @@ func (m *machine) popMark() ([]Value, error) {
 		// a panic if that invariant is ever broken.
 		return nil, fail("unpickling stack underflow")
 	}
-	items := append([]Value(nil), m.stack[k:]...)
+	// The items alias the stack until the next push: callers copy what
+	// they keep (containerValue does).
+	items := m.stack[k:]
 	m.stack = m.stack[:k]
 	return items, nil
 }
@@ -270,27 +321,106 @@ func (m *machine) global(mod, name, op string) Value {
 }
 
 func (m *machine) call(op string, callee Value, args Value, kwargs *Value) Value {
-	c := &Call{Callee: callee, Op: op, Offset: m.opOff, Pickle: m.pickle, Kwargs: kwargs, Used: true}
+	// The call and its result are one allocation: a REDUCE per record is
+	// the shape of record caches and pandas object columns.
+	p := &struct {
+		o Object
+		c Call
+	}{c: Call{Callee: callee, Op: op, Offset: m.opOff, Pickle: m.pickle, Kwargs: kwargs, Used: true}}
+	c := &p.c
+	p.o.Call = c
 	if args.Kind == KTuple {
 		c.Args = args.O.Items
 		c.ArgsKnown = true
 	} else if args.Kind != KUnknown {
 		c.Args = []Value{args}
 	}
-	if len(m.tr.Calls) < 100000 {
+	if callee.Kind == KGlobal && m.routine(callee.O) {
+		m.tr.Routine++
+	} else if len(m.tr.Calls) < 100000 {
 		m.tr.Calls = append(m.tr.Calls, c)
 	}
-	return Value{Kind: KCall, O: &Object{Call: c}}
+	return Value{Kind: KCall, O: &p.o}
+}
+
+// keepPrevMemo saves the finished pickle's memo for a later pickle's
+// reads (see prevMemo).
+func (m *machine) keepPrevMemo() {
+	if m.memoLen == 0 {
+		return
+	}
+	if m.live != nil {
+		if m.prevPresent == nil {
+			m.prevPresent = &indexSet{}
+		}
+		m.prevPresent.union(&m.present)
+	}
+	if len(m.prevMemo) >= m.opts.Limits.MaxMemo {
+		return
+	}
+	if m.prevMemo == nil {
+		m.prevMemo = make(map[uint64]Value, m.memo.n)
+	}
+	for i, v := range m.memo.dense {
+		if m.present.has(uint64(i)) && m.kept(uint64(i)) {
+			m.prevMemo[uint64(i)] = v
+		}
+	}
+	for i, v := range m.memo.sparse {
+		m.prevMemo[i] = v
+	}
+}
+
+// kept reports whether the value put at idx is held (every one is unless
+// the pre-scan found no read of it).
+func (m *machine) kept(idx uint64) bool { return m.live == nil || m.live.has(idx) }
+
+// routine asks Options.Routine about a global, once per global object and
+// once per name.
+func (m *machine) routine(g *Object) bool {
+	if m.opts.Routine == nil {
+		return false
+	}
+	if g == m.lastRoutine {
+		return m.lastRoutineOK
+	}
+	key := [2]string{g.Module, g.Name}
+	ok, seen := m.routines[key]
+	if !seen {
+		if m.routines == nil {
+			m.routines = map[[2]string]bool{}
+		}
+		ok = m.opts.Routine(g.Module, g.Name)
+		if len(m.routines) < 10000 {
+			m.routines[key] = ok
+		}
+	}
+	m.lastRoutine, m.lastRoutineOK = g, ok
+	return ok
 }
 
 func (m *machine) memoPut(idx uint64, v Value) error {
-	if _, ok := m.memo[idx]; !ok {
-		if m.memoLen >= m.opts.Limits.MaxMemo {
+	keep := m.kept(idx)
+	if m.present.has(idx) {
+		if keep {
+			m.memo.put(idx, v, true)
+		}
+		return nil
+	}
+	// The limit is on what is held: a dropped entry costs a bit.
+	if keep && m.memo.n >= m.opts.Limits.MaxMemo {
+		return &vmError{msg: fmt.Sprintf("memo larger than max_memo %d", m.opts.Limits.MaxMemo), limit: true}
+	}
+	if _, sparse := m.present.add(idx); sparse && !keep {
+		// An index far outside the dense range costs a map entry.
+		if len(m.present.sparse) > m.opts.Limits.MaxMemo {
 			return &vmError{msg: fmt.Sprintf("memo larger than max_memo %d", m.opts.Limits.MaxMemo), limit: true}
 		}
-		m.memoLen++
 	}
-	m.memo[idx] = v
+	m.memoLen++
+	if keep {
+		m.memo.put(idx, v, false)
+	}
 	return nil
 }
 
@@ -299,8 +429,15 @@ func (m *machine) memoGet(idx uint64) error {
 	if m.gets > 1_000_000 && m.gets > 100*int64(m.memoLen+1) {
 		return &vmError{msg: fmt.Sprintf("%d memo reads of %d entries: exponential expansion", m.gets, m.memoLen), limit: true}
 	}
-	v, ok := m.memo[idx]
+	ok := m.present.has(idx)
+	if ok && !m.kept(idx) {
+		return errReplay
+	}
+	v := m.memo.get(idx)
 	if !ok {
+		if m.prevPresent != nil && m.prevPresent.has(idx) && !m.kept(idx) {
+			return errReplay
+		}
 		if pv, found := m.prevMemo[idx]; found {
 			// Valid only when one Unpickler loads both pickles; follow
 			// it so the value's use is judged, and say so.
@@ -412,7 +549,7 @@ func (m *machine) step(op byte) error {
 		if perr != nil {
 			return fail("could not convert string to float: %q", s)
 		}
-		return m.push(Value{Kind: KFloat, F: f})
+		return m.push(floatValue(f))
 	case 'I': // INT
 		s, err := m.line()
 		if err != nil {
@@ -483,7 +620,7 @@ func (m *machine) step(op byte) error {
 		if err != nil {
 			return err
 		}
-		return m.push(Value{Kind: KFloat, F: math.Float64frombits(binary.BigEndian.Uint64(b))})
+		return m.push(Value{Kind: KFloat, N: int64(binary.BigEndian.Uint64(b))})
 	case 'S': // STRING
 		off := m.rd.Offset()
 		s, err := m.line()
@@ -779,7 +916,8 @@ func (m *machine) step(op byte) error {
 			target.O.Mutated = true
 		}
 		if m.opts.OnBuild != nil {
-			if err := m.opts.OnBuild(target, state, &Stream{r: m.rd}); err != nil {
+			m.hooked = m.rd.Offset()
+			if err := m.opts.OnBuild(target, state, &Stream{r: m.rd, replayed: m.hooked <= m.replayedTo}); err != nil {
 				return fail("%v", err)
 			}
 		}

@@ -1,0 +1,148 @@
+package pickle
+
+import (
+	"io"
+	"strconv"
+	"strings"
+)
+
+// LiveMemo selects whether the VM keeps every memo entry or only those a
+// later GET reads.
+type LiveMemo int
+
+// Memo modes.
+const (
+	// LiveMemoAuto keeps only read entries for inputs of at least
+	// liveMemoMinBytes, where the memo is what costs memory.
+	LiveMemoAuto LiveMemo = iota
+	// LiveMemoAlways keeps only read entries whatever the size (tests use
+	// it to prove both modes trace the same).
+	LiveMemoAlways
+	// LiveMemoNever keeps every entry, as CPython does.
+	LiveMemoNever
+)
+
+// liveMemoMinBytes is the input size from which LiveMemoAuto pre-scans:
+// below it every entry is kept, which costs less than a second pass.
+const liveMemoMinBytes = 1 << 20
+
+// maxLiveSparse bounds the read indices the pre-scan collects outside the
+// dense range; past it the pre-scan gives up and every entry is kept.
+const maxLiveSparse = 1 << 20
+
+// errReplay stops a run whose pre-scan missed a read: a GET reached an
+// entry that was dropped. Run then traces again keeping every entry.
+var errReplay = &vmError{msg: "memo pre-scan missed a read"}
+
+// readIndices walks the opcodes of r[start:size] without executing them and
+// returns every memo index a GET, BINGET or LONG_BINGET names. ok is false
+// when the walk could not reach the end of what the VM will run (an
+// invalid opcode, raw data a hook consumes, truncation): the set is then
+// not trusted and the VM keeps every entry.
+//
+// The walk reads opcodes contiguously, as pickle.loads does. Nothing relies
+// on it being right: the VM checks every read against what it dropped and
+// traces again keeping everything if the walk missed one (a FRAME straddle
+// seen through the buffered view, a hook that skipped bytes and resynced).
+func readIndices(r io.ReaderAt, start, size int64, stopAfter int) (live *indexSet, ok bool) {
+	rd := newReader(r, start, size)
+	live = &indexSet{}
+	pickles := 0
+	sparse := 0
+	mark := func(i uint64) bool {
+		if added, sp := live.add(i); added && sp {
+			sparse++
+		}
+		return sparse <= maxLiveSparse
+	}
+	for {
+		if rd.Remaining() == 0 {
+			return live, pickles > 0
+		}
+		op, err := rd.byte()
+		if err != nil {
+			return live, false
+		}
+		n := 0 // fixed argument bytes
+		switch op {
+		case '(', '0', '1', '2', 'N', 0x88, 0x89, ')', ']', '}', 0x8f, 't', 0x85, 0x86, 0x87,
+			'l', 'd', 0x91, 'a', 'e', 's', 'u', 0x90, 0x93, 'o', 'R', 0x81, 0x92, 'b', 'Q', 0x94, 0x98:
+		case '.':
+			pickles++
+			if stopAfter > 0 && pickles >= stopAfter {
+				return live, true
+			}
+		case 'F', 'I', 'L', 'S', 'V', 'P', 'p':
+			if _, err := rd.line(); err != nil {
+				return live, false
+			}
+		case 'c', 'i':
+			for k := 0; k < 2; k++ {
+				if _, err := rd.line(); err != nil {
+					return live, false
+				}
+			}
+		case 'g':
+			s, err := rd.line()
+			if err != nil {
+				return live, false
+			}
+			idx, perr := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+			if perr != nil || idx < 0 {
+				return live, false
+			}
+			if !mark(uint64(idx)) {
+				return live, false
+			}
+		case 'h':
+			b, err := rd.byte()
+			if err != nil || !mark(uint64(b)) {
+				return live, false
+			}
+		case 'j':
+			b, err := rd.fixed(4)
+			if err != nil || !mark(uint64(le(b))) {
+				return live, false
+			}
+		case 'K', 'q', 0x80, 0x82:
+			n = 1
+		case 'M', 0x83:
+			n = 2
+		case 'J', 'r', 0x84:
+			n = 4
+		case 'G':
+			n = 8
+		case 0x95: // FRAME: its opcodes follow inline
+			n = 8
+		case 0x8a, 'U', 'C', 0x8c, 'T', 'B', 'X', 0x8b, 0x8e, 0x96, 0x8d:
+			w := 1
+			switch op {
+			case 'T', 'B', 'X', 0x8b:
+				w = 4
+			case 0x8e, 0x96, 0x8d:
+				w = 8
+			}
+			b, err := rd.fixed(w)
+			if err != nil {
+				return live, false
+			}
+			l := le(b)
+			if w == 4 && (op == 'T' || op == 0x8b) {
+				l = uint64(int64(int32(l)))
+			}
+			if int64(l) < 0 || int64(l) > rd.Remaining() {
+				return live, false
+			}
+			if err := rd.skip(int64(l)); err != nil {
+				return live, false
+			}
+		default: // NEXT_BUFFER and invalid opcodes stop the VM too
+			return live, false
+		}
+		if n > 0 {
+			if _, err := rd.fixed(n); err != nil {
+				return live, false
+			}
+		}
+	}
+}
