@@ -182,8 +182,11 @@ var errStop = errors.New("stop")
 
 // vmError is an error CPython would raise (or a limit we impose).
 type vmError struct {
-	msg   string
-	limit bool
+	msg string
+	// limit marks a bound that only attack-shaped input reaches (memo
+	// expansion, nesting no pickler writes); budget marks a resource
+	// bound that a large benign pickle may reach too.
+	limit, budget bool
 }
 
 func (e *vmError) Error() string { return e.msg }
@@ -202,7 +205,7 @@ func (m *machine) run() error {
 			return nil
 		}
 		if m.opts.Limits.MaxPickles > 0 && m.tr.Pickles >= m.opts.Limits.MaxPickles {
-			m.event(EvLimit, fmt.Sprintf("more than %d stacked pickles", m.opts.Limits.MaxPickles), unknownValue, unknownValue)
+			m.event(EvBudget, fmt.Sprintf("more than max_pickles %d stacked pickles", m.opts.Limits.MaxPickles), unknownValue, unknownValue)
 			return nil
 		}
 		if m.tr.Pickles > 0 {
@@ -233,6 +236,8 @@ func (m *machine) run() error {
 		kind := EvMalformed
 		if errors.As(err, &ve) && ve.limit {
 			kind = EvLimit
+		} else if errors.As(err, &ve) && ve.budget {
+			kind = EvBudget
 		}
 		m.event(kind, err.Error(), unknownValue, unknownValue)
 		m.tr.Complete = false
@@ -249,7 +254,7 @@ func (m *machine) event(k EventKind, detail string, target, arg Value) {
 
 func (m *machine) push(v Value) error {
 	if len(m.stack) >= m.opts.Limits.MaxStack {
-		return &vmError{msg: fmt.Sprintf("stack deeper than max_stack %d", m.opts.Limits.MaxStack), limit: true}
+		return &vmError{msg: fmt.Sprintf("stack deeper than max_stack %d", m.opts.Limits.MaxStack), budget: true}
 	}
 	m.stack = append(m.stack, v)
 	return nil
@@ -409,12 +414,12 @@ func (m *machine) memoPut(idx uint64, v Value) error {
 	}
 	// The limit is on what is held: a dropped entry costs a bit.
 	if keep && m.memo.n >= m.opts.Limits.MaxMemo {
-		return &vmError{msg: fmt.Sprintf("memo larger than max_memo %d", m.opts.Limits.MaxMemo), limit: true}
+		return &vmError{msg: fmt.Sprintf("memo larger than max_memo %d", m.opts.Limits.MaxMemo), budget: true}
 	}
 	if _, sparse := m.present.add(idx); sparse && !keep {
 		// An index far outside the dense range costs a map entry.
 		if len(m.present.sparse) > m.opts.Limits.MaxMemo {
-			return &vmError{msg: fmt.Sprintf("memo larger than max_memo %d", m.opts.Limits.MaxMemo), limit: true}
+			return &vmError{msg: fmt.Sprintf("memo larger than max_memo %d", m.opts.Limits.MaxMemo), budget: true}
 		}
 	}
 	m.memoLen++
@@ -459,7 +464,7 @@ func (m *machine) one() error {
 			}
 		}
 		if m.tr.Opcodes > m.opts.Limits.MaxOpcodes {
-			return &vmError{msg: fmt.Sprintf("more than max_opcodes %d opcodes", m.opts.Limits.MaxOpcodes), limit: true}
+			return &vmError{msg: fmt.Sprintf("more than max_opcodes %d opcodes", m.opts.Limits.MaxOpcodes), budget: true}
 		}
 		m.opOff = m.rd.Offset()
 		op, err := m.rd.byte()

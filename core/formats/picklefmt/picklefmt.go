@@ -14,6 +14,7 @@ import (
 	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/pickle"
+	"github.com/modelgate/modelgate/core/rules"
 )
 
 // legacyMagic is torch.save's legacy-format magic number pickled with
@@ -138,6 +139,9 @@ func scanAt(ctx context.Context, r io.ReaderAt, env *engine.Env, member string, 
 		f.Member = finding.JoinMember(member, f.Member)
 		env.Report(f)
 	}
+	for _, reason := range verdict.Unscanned {
+		env.NotScanned(rules.NotScannedLimit, member, reason)
+	}
 	for _, n := range verdict.Nested {
 		nested := finding.JoinMember(member, fmt.Sprintf("%s@%d", n.Loader, n.Offset))
 		sev, fix := finding.SeverityNone, "" // the rule's own
@@ -189,8 +193,14 @@ func joblibArray(ctx context.Context, r io.ReaderAt, env *engine.Env, target, st
 		if err != nil {
 			return err
 		}
-		for _, f := range env.Policy.JudgePickle(tr, "joblib").Findings {
-			env.Report(f)
+		if !s.Replayed() {
+			v := env.Policy.JudgePickle(tr, "joblib")
+			for _, f := range v.Findings {
+				env.Report(f)
+			}
+			for _, reason := range v.Unscanned {
+				env.NotScanned(rules.NotScannedLimit, "", reason)
+			}
 		}
 		return s.Skip(tr.End - off)
 	}
