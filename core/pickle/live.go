@@ -1,6 +1,7 @@
 package pickle
 
 import (
+	"bytes"
 	"io"
 	"strconv"
 	"strings"
@@ -56,6 +57,12 @@ func readIndices(r io.ReaderAt, start, size int64, stopAfter int) (live *indexSe
 		return sparse <= maxLiveSparse
 	}
 	for {
+		// Most opcodes are handled in place in the buffer; the loop below
+		// takes the rest (a buffer end, long payloads, text arguments
+		// without a newline in the buffer).
+		if stop, ok := walkBuffered(rd, &pickles, stopAfter, mark); stop && fastWalk {
+			return live, ok
+		}
 		if rd.Remaining() == 0 {
 			return live, pickles > 0
 		}
@@ -145,4 +152,98 @@ func readIndices(r io.ReaderAt, start, size int64, stopAfter int) (live *indexSe
 			}
 		}
 	}
+}
+
+// fastWalk enables walkBuffered (tests compare it with the careful loop).
+var fastWalk = true
+
+// Opcode shapes for walkBuffered.
+const (
+	argNone  = iota + 1
+	argFixed // fixed-size argument of opArg[op] bytes
+	argCount // length prefix of opArg[op] bytes, then the payload
+	argLine  // text argument(s) up to newline (opArg[op] lines)
+	argGet1
+	argGet4
+	argStop
+)
+
+var opShape, opArg = func() (shape, arg [256]uint8) {
+	for _, op := range []byte("(012N\x88\x89)]}\x8ft\x85\x86\x87ldaesu\x90\x93oR\x81\x92bQ\x94\x98") {
+		shape[op] = argNone
+	}
+	for op, n := range map[byte]uint8{'K': 1, 'q': 1, 0x80: 1, 0x82: 1, 'M': 2, 0x83: 2, 'J': 4, 'r': 4, 0x84: 4, 'G': 8, 0x95: 8} {
+		shape[op], arg[op] = argFixed, n
+	}
+	for op, n := range map[byte]uint8{0x8a: 1, 'U': 1, 'C': 1, 0x8c: 1, 'B': 4, 'X': 4, 0x8e: 8, 0x96: 8, 0x8d: 8} {
+		shape[op], arg[op] = argCount, n
+	}
+	for _, op := range []byte("FILSVPp") {
+		shape[op], arg[op] = argLine, 1
+	}
+	shape['c'], arg['c'] = argLine, 2
+	shape['i'], arg['i'] = argLine, 2
+	shape['h'], shape['j'], shape['.'] = argGet1, argGet4, argStop
+	// BINSTRING and LONG4 have signed lengths, GET a text index: the
+	// careful loop handles them.
+	return shape, arg
+}()
+
+// walkBuffered walks opcodes that lie wholly inside rd's buffer. It
+// returns stop when the walk is over (ok as readIndices returns it), and
+// otherwise leaves rd at the first opcode it did not handle.
+func walkBuffered(rd *reader, pickles *int, stopAfter int, mark func(uint64) bool) (stop, ok bool) {
+	if !fastWalk {
+		return false, false
+	}
+	buf := rd.buf[rd.pos:rd.end]
+	i := 0
+	defer func() { rd.pos += i }()
+	for i+17 <= len(buf) {
+		op := buf[i]
+		switch opShape[op] {
+		case argNone:
+			i++
+		case argFixed:
+			i += 1 + int(opArg[op])
+		case argCount:
+			w := int(opArg[op])
+			n := le(buf[i+1 : i+1+w])
+			if n > uint64(len(buf)-i-1-w) {
+				return false, false // a long payload: the careful loop skips it
+			}
+			i += 1 + w + int(n)
+		case argLine:
+			j := i + 1
+			for k := 0; k < int(opArg[op]); k++ {
+				nl := bytes.IndexByte(buf[j:], '\n')
+				if nl < 0 {
+					return false, false
+				}
+				j += nl + 1
+			}
+			i = j
+		case argGet1:
+			if !mark(uint64(buf[i+1])) {
+				i += 2
+				return true, false
+			}
+			i += 2
+		case argGet4:
+			if !mark(le(buf[i+1 : i+5])) {
+				i += 5
+				return true, false
+			}
+			i += 5
+		case argStop:
+			i++
+			*pickles++
+			if stopAfter > 0 && *pickles >= stopAfter {
+				return true, true
+			}
+		default:
+			return false, false
+		}
+	}
+	return false, false
 }

@@ -175,3 +175,18 @@ func set(s *indexSet) string {
 	}
 	return fmt.Sprint(out)
 }
+
+// TestFastWalkFindsWhatCarefulWalkFinds: the in-buffer walk of the
+// pre-scan is an optimisation of the careful loop and must agree with it.
+func TestFastWalkFindsWhatCarefulWalkFinds(t *testing.T) {
+	defer func() { fastWalk = true }()
+	for name, data := range pickleInputs(t) {
+		fastWalk = true
+		fast, fok := readIndices(bytes.NewReader(data), 0, int64(len(data)), 0)
+		fastWalk = false
+		slow, sok := readIndices(bytes.NewReader(data), 0, int64(len(data)), 0)
+		if fok != sok || set(fast) != set(slow) {
+			t.Errorf("%s: fast walk %v %s, careful walk %v %s", name, fok, set(fast), sok, set(slow))
+		}
+	}
+}

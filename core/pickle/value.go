@@ -69,14 +69,26 @@ type Object struct {
 	// Items are tuple/list/set items, or alternating keys and values of a dict.
 	Items []Value
 	Count int64 // total items including dropped ones
-	// Global names, for KGlobal.
-	Module, Name string
+	// Names holds a KGlobal's Module and Name (nil for other kinds). A
+	// pointer, because most objects are strings and containers: it keeps
+	// Object in a smaller size class.
+	*Names
 	// Call is set for KCall.
 	Call *Call
 	// PID is the persistent id, for KPersistent.
 	PID *Value
-	// Mutated is set when APPEND/SETITEM/BUILD targeted this object.
-	Mutated bool
+}
+
+// Names are a global's module and name as the stream gives them.
+type Names struct{ Module, Name string }
+
+func globalValue(module, name string) Value {
+	p := &struct {
+		o Object
+		n Names
+	}{n: Names{Module: module, Name: name}}
+	p.o.Names = &p.n
+	return Value{Kind: KGlobal, O: &p.o}
 }
 
 // Truncated reports whether a string/bytes value is longer than kept.

@@ -322,7 +322,7 @@ func (m *machine) global(mod, name, op string) Value {
 	if len(m.tr.Globals) < 100000 {
 		m.tr.Globals = append(m.tr.Globals, Global{Module: mod, Name: name, Offset: m.opOff, Op: op, Pickle: m.pickle})
 	}
-	return Value{Kind: KGlobal, O: &Object{Module: mod, Name: name}}
+	return globalValue(mod, name)
 }
 
 func (m *machine) call(op string, callee Value, args Value, kwargs *Value) Value {
@@ -812,7 +812,7 @@ func (m *machine) step(op byte) error {
 			return fail("STACK_GLOBAL requires str")
 		}
 		m.event(EvDynamicGlobal, fmt.Sprintf("STACK_GLOBAL(%s, %s)", mod, name), mod, name)
-		g := Value{Kind: KGlobal, O: &Object{Module: symName(mod), Name: symName(name)}}
+		g := globalValue(symName(mod), symName(name))
 		return m.push(g)
 	case 'i': // INST
 		mod, err := m.line()
@@ -916,9 +916,6 @@ func (m *machine) step(op byte) error {
 			m.event(EvBuildGlobal, fmt.Sprintf("BUILD sets state %s on %s", state, target), target, state)
 		case KCall, KPersistent, KUnknown:
 			m.event(EvBuild, "", target, state)
-		}
-		if target.O != nil {
-			target.O.Mutated = true
 		}
 		if m.opts.OnBuild != nil {
 			m.hooked = m.rd.Offset()
@@ -1055,7 +1052,7 @@ func (m *machine) step(op byte) error {
 		m.event(EvExtension, fmt.Sprintf("extension code %d", code), Value{Kind: KInt, N: code}, unknownValue)
 		// The stock copyreg registry is empty: CPython raises here unless
 		// the loading process registered codes.
-		return m.push(Value{Kind: KGlobal, O: &Object{Module: "copyreg", Name: fmt.Sprintf("<extension %d>", code)}})
+		return m.push(globalValue("copyreg", fmt.Sprintf("<extension %d>", code)))
 	case 0x97: // NEXT_BUFFER
 		m.event(EvOutOfBandBuffers, "NEXT_BUFFER", unknownValue, unknownValue)
 		return fail("pickle stream refers to out-of-band data but no *buffers* argument was given")
@@ -1122,9 +1119,6 @@ func (m *machine) setItems(k int, op string) error {
 }
 
 func (m *machine) nonContainer(op string, target Value, items []Value) {
-	if target.O != nil {
-		target.O.Mutated = true
-	}
 	// Instances built by allowlisted classes (OrderedDict, defaultdict,
 	// numpy arrays) legitimately receive items; policy decides.
 	m.event(EvNonContainer, op+" on "+describeKind(target), target, firstOr(items))
