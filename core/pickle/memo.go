@@ -15,11 +15,11 @@ type indexSet struct {
 	sparse map[uint64]struct{}
 }
 
-// denseSlack is how far past the current bitmap an index may lie and still
-// grow the bitmap rather than go to the map: picklers number entries
-// densely from 0, while a hostile LONG_BINPUT 0x7fffffff must not cost
-// 256 MiB of bitmap.
-const denseSlack = 1 << 16
+// denseSlack is how far past the dense range an index may lie and still
+// grow it rather than go to the map: picklers number entries densely from
+// 0, while a hostile (or random: the sniffer runs the VM on any content)
+// LONG_BINPUT 0x7fffffff must not cost a 48 GiB slice.
+const denseSlack = 1 << 10
 
 func (s *indexSet) has(i uint64) bool {
 	if w := i >> 6; w < uint64(len(s.bits)) {
@@ -103,7 +103,7 @@ func (s *memoStore) get(i uint64) Value {
 // caller's indexSet knows).
 func (s *memoStore) put(i uint64, v Value, present bool) {
 	if i >= uint64(len(s.dense)) && i < uint64(2*len(s.dense))+denseSlack {
-		n := max(2*len(s.dense), int(i)+1, 256)
+		n := max(2*len(s.dense), int(i)+1, 32)
 		nd := make([]Value, n)
 		copy(nd, s.dense)
 		s.dense = nd

@@ -29,7 +29,9 @@ func (Pickle) Name() string { return "pickle" }
 
 // Match implements engine.Format.
 func (Pickle) Match(in *engine.Input) bool {
-	return len(in.Head) >= 2 && in.Head[0] == 0x80 && in.Head[1] <= 5
+	// Tensor storages are raw bytes torch never unpickles, whatever
+	// they start with.
+	return len(in.Head) >= 2 && in.Head[0] == 0x80 && in.Head[1] <= 5 && in.Context != engine.ContextTensorData
 }
 
 // Scan implements engine.Format.
@@ -44,7 +46,9 @@ type LegacyTorch struct{}
 func (LegacyTorch) Name() string { return "pytorch-legacy" }
 
 // Match implements engine.Format.
-func (LegacyTorch) Match(in *engine.Input) bool { return bytes.HasPrefix(in.Head, legacyMagic) }
+func (LegacyTorch) Match(in *engine.Input) bool {
+	return bytes.HasPrefix(in.Head, legacyMagic) && in.Context != engine.ContextTensorData
+}
 
 // Scan implements engine.Format. The format is five pickles (magic number,
 // protocol version, sys_info, the object, storage keys) followed by raw
