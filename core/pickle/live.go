@@ -13,8 +13,10 @@ type LiveMemo int
 
 // Memo modes.
 const (
-	// LiveMemoAuto keeps only read entries for inputs of at least
-	// liveMemoMinBytes, where the memo is what costs memory.
+	// LiveMemoAuto keeps every entry until the memo holds
+	// liveMemoMinEntries values, then pre-scans the input and drops the
+	// entries no GET reads: pickles with small memos (nearly all) pay
+	// nothing, large ones stop growing.
 	LiveMemoAuto LiveMemo = iota
 	// LiveMemoAlways keeps only read entries whatever the size (tests use
 	// it to prove both modes trace the same).
@@ -23,9 +25,11 @@ const (
 	LiveMemoNever
 )
 
-// liveMemoMinBytes is the input size from which LiveMemoAuto pre-scans:
-// below it every entry is kept, which costs less than a second pass.
-const liveMemoMinBytes = 1 << 20
+// liveMemoMinEntries is the memo size at which LiveMemoAuto pre-scans: a
+// few MB of values, less than the pre-scan of an input that makes them.
+// A variable so tests can make the switch happen mid-way through small
+// pickles.
+var liveMemoMinEntries = 1 << 16
 
 // maxLiveSparse bounds the read indices the pre-scan collects outside the
 // dense range; past it the pre-scan gives up and every entry is kept.

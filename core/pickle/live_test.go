@@ -85,13 +85,20 @@ func pickleInputs(t *testing.T) map[string][]byte {
 // TestLiveMemoTracesLikeExact: keeping only the memo entries that some GET
 // reads must not change anything the trace says, in any frame view.
 func TestLiveMemoTracesLikeExact(t *testing.T) {
+	// LiveMemoAuto switches once the memo holds this many values: here
+	// mid-way through most fixtures, so entries held before the switch
+	// are pruned.
+	defer func(n int) { liveMemoMinEntries = n }(liveMemoMinEntries)
+	liveMemoMinEntries = 3
 	n := 0
 	for name, data := range pickleInputs(t) {
 		for _, view := range []FrameView{FramesBoth, FramesBuffered} {
 			exact := traceWith(t, data, Options{Frames: view, Memo: LiveMemoNever})
-			live := traceWith(t, data, Options{Frames: view, Memo: LiveMemoAlways})
-			if exact != live {
-				t.Errorf("%s (view %d): traces differ\nexact:\n%s\nlive:\n%s", name, view, exact, live)
+			for _, mode := range []LiveMemo{LiveMemoAlways, LiveMemoAuto} {
+				live := traceWith(t, data, Options{Frames: view, Memo: mode})
+				if exact != live {
+					t.Errorf("%s (view %d, mode %d): traces differ\nexact:\n%s\nlive:\n%s", name, view, mode, exact, live)
+				}
 			}
 			n++
 		}
@@ -138,17 +145,23 @@ func TestLiveMemoDropsUnreadEntries(t *testing.T) {
 	if live != "[1]" {
 		t.Fatalf("pre-scan read indices %s, want [1]", live)
 	}
-	m := &machine{rd: newReader(bytes.NewReader(data), 0, int64(len(data))), tr: &Trace{}, ctx: context.Background(),
-		opts: Options{Limits: Limits{MaxOpcodes: 1 << 40, MaxStack: 1 << 20, MaxMemo: 10}}, replayedTo: -1}
-	m.live, _ = readIndices(bytes.NewReader(data), 0, int64(len(data)), 0)
-	if err := m.run(); err != nil {
-		t.Fatal(err)
-	}
-	if m.memo.n != 1 || m.memoLen != 200002 {
-		t.Errorf("kept %d of %d memo entries, want 1 of 200002", m.memo.n, m.memoLen)
-	}
-	if len(m.tr.Events) != 0 || !m.tr.Complete {
-		t.Errorf("trace: %s", render(m.tr))
+	for _, auto := range []bool{false, true} {
+		m := &machine{rd: newReader(bytes.NewReader(data), 0, int64(len(data))), tr: &Trace{}, ctx: context.Background(),
+			opts: Options{Limits: Limits{MaxOpcodes: 1 << 40, MaxStack: 1 << 20, MaxMemo: 1 << 20}}, replayedTo: -1,
+			src: bytes.NewReader(data), mayGoLive: auto}
+		if !auto {
+			m.live, _ = readIndices(bytes.NewReader(data), 0, int64(len(data)), 0)
+		}
+		if err := m.run(); err != nil {
+			t.Fatal(err)
+		}
+		// Auto mode holds everything until liveMemoMinEntries, then prunes.
+		if m.memo.n != 1 || m.memoLen != 200002 || m.live == nil {
+			t.Errorf("auto=%v: kept %d of %d memo entries, want 1 of 200002", auto, m.memo.n, m.memoLen)
+		}
+		if len(m.tr.Events) != 0 || !m.tr.Complete {
+			t.Errorf("auto=%v: trace: %s", auto, render(m.tr))
+		}
 	}
 }
 

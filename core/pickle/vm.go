@@ -78,7 +78,7 @@ func (s *Stream) Read(n int) ([]byte, error) {
 // returned error is only for cancellation.
 func Run(ctx context.Context, r io.ReaderAt, start, size int64, opts Options) (*Trace, error) {
 	var live *indexSet
-	if opts.Memo == LiveMemoAlways || (opts.Memo == LiveMemoAuto && size-start >= liveMemoMinBytes) {
+	if opts.Memo == LiveMemoAlways {
 		if set, ok := readIndices(r, start, size, opts.StopAfter); ok {
 			live = set
 		}
@@ -87,6 +87,7 @@ func Run(ctx context.Context, r io.ReaderAt, start, size int64, opts Options) (*
 	if err == errReplay {
 		// The pre-scan missed a read (it cannot see bytes a hook consumes,
 		// nor the buffered FRAME view): trace again keeping every entry.
+		opts.Memo = LiveMemoNever
 		tr, _, err = trace(ctx, r, start, size, opts, nil, replayAt)
 	}
 	return tr, err
@@ -100,6 +101,8 @@ func trace(ctx context.Context, r io.ReaderAt, start, size int64, opts Options, 
 		ctx:        ctx,
 		live:       live,
 		replayedTo: replayedTo,
+		src:        r, start: start,
+		mayGoLive: live == nil && opts.Memo == LiveMemoAuto,
 	}
 	if vm.opts.Limits.MaxOpcodes <= 0 {
 		vm.opts.Limits.MaxOpcodes = math.MaxInt64
@@ -155,6 +158,11 @@ type machine struct {
 	// prevPresent is the union of earlier pickles' indices when entries
 	// were dropped (live mode): a read of one must replay.
 	prevPresent *indexSet
+	// mayGoLive is set while the VM may still switch to live mode (see
+	// LiveMemoAuto); src and start are what the pre-scan reads.
+	mayGoLive bool
+	src       io.ReaderAt
+	start     int64
 	// hooked is the stream offset of the last OnBuild call, replayedTo
 	// the offset up to which an earlier pass already called the hook.
 	hooked, replayedTo int64
@@ -425,8 +433,44 @@ func (m *machine) memoPut(idx uint64, v Value) error {
 	m.memoLen++
 	if keep {
 		m.memo.put(idx, v, false)
+		if m.mayGoLive && m.memo.n >= liveMemoMinEntries {
+			m.goLive()
+		}
 	}
 	return nil
+}
+
+// goLive pre-scans the input and drops the held entries that no GET reads
+// (LiveMemoAuto). Entries already read stay; reads still to come are
+// checked against what was dropped, as in a run that started live.
+func (m *machine) goLive() {
+	m.mayGoLive = false
+	live, ok := readIndices(m.src, m.start, m.rd.size, m.opts.StopAfter)
+	if !ok {
+		return
+	}
+	m.live = live
+	for i := range m.memo.dense {
+		if m.present.has(uint64(i)) && !live.has(uint64(i)) {
+			m.memo.dense[i] = Value{}
+			m.memo.n--
+		}
+	}
+	for i := range m.memo.sparse {
+		if !live.has(i) {
+			delete(m.memo.sparse, i)
+			m.memo.n--
+		}
+	}
+	for i := range m.prevMemo {
+		if !live.has(i) {
+			if m.prevPresent == nil {
+				m.prevPresent = &indexSet{}
+			}
+			m.prevPresent.add(i)
+			delete(m.prevMemo, i)
+		}
+	}
 }
 
 func (m *machine) memoGet(idx uint64) error {
