@@ -166,11 +166,14 @@ type machine struct {
 	// hooked is the stream offset of the last OnBuild call, replayedTo
 	// the offset up to which an earlier pass already called the hook.
 	hooked, replayedTo int64
-	// routines caches Options.Routine; lastRoutine is the global last asked
-	// about (a memoized global is one object for all its calls).
-	routines      map[[2]string]bool
-	lastRoutine   *Object
-	lastRoutineOK bool
+	// routines caches Options.Routine by name, routineCache by global
+	// object (a memoized global is one object for all its calls).
+	routines     map[[2]string]bool
+	routineCache [4]struct {
+		g  *Object
+		ok bool
+	}
+	routineNext int
 	// frameEnd is the end of the bytes CPython's unpickler holds in its
 	// buffer after a FRAME (0: none); straddles counts reads that cross it.
 	frameEnd  int64
@@ -394,8 +397,12 @@ func (m *machine) routine(g *Object) bool {
 	if m.opts.Routine == nil {
 		return false
 	}
-	if g == m.lastRoutine {
-		return m.lastRoutineOK
+	// Calls alternate between a few globals (datetime, Decimal): a small
+	// cache by object saves hashing their names per call.
+	for i := range m.routineCache {
+		if m.routineCache[i].g == g {
+			return m.routineCache[i].ok
+		}
 	}
 	key := [2]string{g.Module, g.Name}
 	ok, seen := m.routines[key]
@@ -408,7 +415,9 @@ func (m *machine) routine(g *Object) bool {
 			m.routines[key] = ok
 		}
 	}
-	m.lastRoutine, m.lastRoutineOK = g, ok
+	slot := &m.routineCache[m.routineNext%len(m.routineCache)]
+	m.routineNext++
+	slot.g, slot.ok = g, ok
 	return ok
 }
 
