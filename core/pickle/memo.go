@@ -83,42 +83,78 @@ func (s *indexSet) union(o *indexSet) {
 	}
 }
 
-// memoStore holds the memo values the VM keeps: a slice for dense indices
-// (every entry, in exact mode) and a map for the rest.
+// memoStore holds the memo values the VM keeps: a slice for the first
+// pagedFrom dense indices, fixed pages after that (a memo of a million
+// entries is then allocated once, not grown by copying), and a map for
+// indices far from the rest.
 type memoStore struct {
 	dense  []Value
+	pages  [][]Value // pages[p] holds indices pagedFrom*(p+1) ...
 	sparse map[uint64]Value
 	n      int // values held
 }
+
+const pagedFrom = 4096
 
 // get returns the value at i; whether there is one is the indexSet's to say.
 func (s *memoStore) get(i uint64) Value {
 	if i < uint64(len(s.dense)) {
 		return s.dense[i]
 	}
+	if p := i/pagedFrom - 1; i >= pagedFrom && p < uint64(len(s.pages)) && s.pages[p] != nil {
+		return s.pages[p][i%pagedFrom]
+	}
 	return s.sparse[i]
+}
+
+// slot returns where the value at i lives in the slice or the pages,
+// making room when i is near the indices in use; nil means the map.
+func (s *memoStore) slot(i uint64) *Value {
+	if i < pagedFrom {
+		if i >= uint64(len(s.dense)) {
+			if i >= uint64(2*len(s.dense))+denseSlack {
+				return nil
+			}
+			nd := make([]Value, min(max(2*len(s.dense), int(i)+1, 32), pagedFrom))
+			copy(nd, s.dense)
+			s.dense = nd
+			s.adopt(0, uint64(len(nd)), nd)
+		}
+		return &s.dense[i]
+	}
+	p := i/pagedFrom - 1
+	if p >= uint64(len(s.pages)) {
+		if p > uint64(len(s.pages)) || len(s.dense) < pagedFrom {
+			return nil // not next to the indices in use
+		}
+		s.pages = append(s.pages, nil)
+	}
+	if s.pages[p] == nil {
+		s.pages[p] = make([]Value, pagedFrom)
+		lo := (p + 1) * pagedFrom
+		s.adopt(lo, lo+pagedFrom, s.pages[p])
+	}
+	return &s.pages[p][i%pagedFrom]
+}
+
+// adopt moves map entries in [lo, hi) into dst (indexed from lo).
+func (s *memoStore) adopt(lo, hi uint64, dst []Value) {
+	for j, v := range s.sparse {
+		if j >= lo && j < hi {
+			dst[j-lo] = v
+			delete(s.sparse, j)
+		}
+	}
 }
 
 // put stores v at i; present says whether i already had a value (the
 // caller's indexSet knows).
 func (s *memoStore) put(i uint64, v Value, present bool) {
-	if i >= uint64(len(s.dense)) && i < uint64(2*len(s.dense))+denseSlack {
-		n := max(2*len(s.dense), int(i)+1, 32)
-		nd := make([]Value, n)
-		copy(nd, s.dense)
-		s.dense = nd
-		for j, sv := range s.sparse {
-			if j < uint64(n) {
-				nd[j] = sv
-				delete(s.sparse, j)
-			}
-		}
-	}
 	if !present {
 		s.n++
 	}
-	if i < uint64(len(s.dense)) {
-		s.dense[i] = v
+	if p := s.slot(i); p != nil {
+		*p = v
 		return
 	}
 	if s.sparse == nil {
@@ -127,8 +163,24 @@ func (s *memoStore) put(i uint64, v Value, present bool) {
 	s.sparse[i] = v
 }
 
+// each calls fn for every slot that may hold a value (the caller's indexSet
+// says which do).
+func (s *memoStore) each(fn func(i uint64, v *Value)) {
+	for i := range s.dense {
+		fn(uint64(i), &s.dense[i])
+	}
+	for p, page := range s.pages {
+		for k := range page {
+			fn(uint64(p+1)*pagedFrom+uint64(k), &page[k])
+		}
+	}
+}
+
 func (s *memoStore) reset() {
 	clear(s.dense)
+	for _, page := range s.pages {
+		clear(page)
+	}
 	clear(s.sparse)
 	s.n = 0
 }

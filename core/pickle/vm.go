@@ -377,11 +377,11 @@ func (m *machine) keepPrevMemo() {
 	if m.prevMemo == nil {
 		m.prevMemo = make(map[uint64]Value, m.memo.n)
 	}
-	for i, v := range m.memo.dense {
-		if m.present.has(uint64(i)) && m.kept(uint64(i)) {
-			m.prevMemo[uint64(i)] = v
+	m.memo.each(func(i uint64, v *Value) {
+		if m.present.has(i) && m.kept(i) {
+			m.prevMemo[i] = *v
 		}
-	}
+	})
 	for i, v := range m.memo.sparse {
 		m.prevMemo[i] = v
 	}
@@ -459,12 +459,12 @@ func (m *machine) goLive() {
 		return
 	}
 	m.live = live
-	for i := range m.memo.dense {
-		if m.present.has(uint64(i)) && !live.has(uint64(i)) {
-			m.memo.dense[i] = Value{}
+	m.memo.each(func(i uint64, v *Value) {
+		if m.present.has(i) && !live.has(i) {
+			*v = Value{}
 			m.memo.n--
 		}
-	}
+	})
 	for i := range m.memo.sparse {
 		if !live.has(i) {
 			delete(m.memo.sparse, i)
