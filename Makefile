@@ -7,8 +7,10 @@ build:
 test:
 	.ci/run
 
-# Throughput (MB/s, files/s) and peak RSS on a generated corpus: a 5 GiB
-# PyTorch zip checkpoint, 1 GiB numeric pickles and 2000 small real models.
+# Throughput (MB/s, files/s), CPU seconds and peak RSS on a generated
+# corpus: a 5 GiB PyTorch zip checkpoint, 1 GiB numeric pickles, object-heavy
+# record pickles of 100 MiB and 1 GiB (written by CPython's pickle) and 2000
+# small real models.
 bench: build
 	go test -run '^$$' -bench . -benchtime 5x ./core/pickle/
 	go run -tags benchmark ./test/benchmark -bin bin/modelgate

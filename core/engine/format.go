@@ -38,6 +38,25 @@ type Input struct {
 
 	// resolves is the input this one stands for (see Env.Resolve).
 	resolves *Input
+	// memo holds what Memo computed.
+	memo map[any]any
+}
+
+// Memo returns compute's result for key, calling compute at most once per
+// input. Formats that share costly sniffing use it: every file is matched
+// against every format, and the two zip formats would otherwise each search
+// the end of every file for a zip end record. Matching is sequential, so
+// no locking is needed.
+func (in *Input) Memo(key any, compute func() any) any {
+	if v, ok := in.memo[key]; ok {
+		return v
+	}
+	v := compute()
+	if in.memo == nil {
+		in.memo = map[any]any{}
+	}
+	in.memo[key] = v
+	return v
 }
 
 // topLevel reports whether the input is, or stands for, a top-level file.

@@ -43,6 +43,10 @@ var nestedLoaders = set(
 type PickleVerdict struct {
 	Findings []finding.Finding
 	Nested   []Nested
+	// Unscanned says why the trace stopped early when a resource budget
+	// (max_opcodes, max_memo, max_stack, max_pickles) stopped it: the rest
+	// was not scanned, which is not a finding about the content.
+	Unscanned []string
 }
 
 // resolved describes what a symbolic callable is.
@@ -115,15 +119,16 @@ func (p *Policy) JudgePickle(tr *pickle.Trace, context string) PickleVerdict {
 	for _, ev := range tr.Events {
 		j.judgeEvent(ev, context)
 	}
-	return PickleVerdict{Findings: j.out, Nested: j.nested}
+	return PickleVerdict{Findings: j.out, Nested: j.nested, Unscanned: j.unscanned}
 }
 
 type judge struct {
-	p        *Policy
-	out      []finding.Finding
-	nested   []Nested
-	invoked  map[string]bool
-	reported map[string]bool
+	p         *Policy
+	out       []finding.Finding
+	nested    []Nested
+	invoked   map[string]bool
+	reported  map[string]bool
+	unscanned []string
 	// states maps objects to the BUILD state applied to them: partial's
 	// __setstate__ replaces the wrapped callable and its arguments.
 	states map[*pickle.Object]pickle.Value
@@ -707,6 +712,8 @@ func (j *judge) judgeEvent(ev pickle.Event, context string) {
 			Evidence: ev.Detail})
 	case pickle.EvMalformed:
 		j.add(finding.Finding{RuleID: rules.MalformedPickle, Offset: ev.Offset, Message: "pickle stream is malformed: " + ev.Detail, Evidence: ev.Detail})
+	case pickle.EvBudget:
+		j.unscanned = append(j.unscanned, fmt.Sprintf("pickle analysis stopped at offset %d: %s", ev.Offset, ev.Detail))
 	case pickle.EvLimit:
 		j.add(finding.Finding{RuleID: rules.PickleLimit, Offset: ev.Offset, Message: "analysis stopped at a safety limit: " + ev.Detail, Evidence: ev.Detail})
 	case pickle.EvStacked:

@@ -101,10 +101,10 @@ var builtin = []Rule{
 	},
 	{
 		ID: PickleLimit, Name: "PickleResourceLimit", Severity: finding.SeverityHigh,
-		Title: "Pickle exceeds a safety limit",
-		What:  "The pickle hit a bound on opcodes, stack depth, memo size or nesting before it finished.",
+		Title: "Pickle is shaped like a resource attack",
+		What:  "The pickle reads a few memo entries millions of times or nests deeper than any pickler writes, and the analysis stopped there. Resource budgets a large benign pickle can reach (max_opcodes, max_memo, max_stack) are reported as not scanned (MG902) instead.",
 		Why:   "Hostile pickles exhaust memory or CPU of the loader and of scanners (memo 'billion laughs', deep nesting). Everything before the limit was analysed.",
-		Fix:   "If the file is a genuine, very large model, raise the limit in the policy file after checking its source.",
+		Fix:   "Do not load the file; no library writes this shape.",
 		Tags:  []string{"security", "pickle", "dos"},
 	},
 	{

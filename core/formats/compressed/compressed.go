@@ -303,7 +303,7 @@ func (JoblibZFile) Scan(ctx context.Context, in *engine.Input, env *engine.Env) 
 // by the time they hit the error); the error is then returned so the input
 // is recorded as not completely scanned.
 func scan(ctx context.Context, in *engine.Input, env *engine.Env, name string, open func(io.Reader) (io.ReadCloser, error)) error {
-	src := bufio.NewReaderSize(io.NewSectionReader(in.R, 0, in.Size), 64<<10)
+	src := bufio.NewReaderSize(io.NewSectionReader(in.R, 0, in.Size), int(min(in.Size+64, 64<<10)))
 	zr, err := open(src)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
