@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/modelgate/modelgate/core/report/cyclonedx/cyclonedxtest"
 	"github.com/modelgate/modelgate/core/report/sarif/sariftest"
 )
 
@@ -224,7 +225,7 @@ func (r *componentRepo) read(rel string) []byte {
 	return b
 }
 
-// checkReports validates the four report files the job wrote, and that
+// checkReports validates the five report files the job wrote, and that
 // gitlab-ci-local exported them as the job's artifacts.
 func (r *componentRepo) checkReports(schemaVersion string) (sast sastDoc, jsonRep jsonReport) {
 	r.t.Helper()
@@ -232,10 +233,11 @@ func (r *componentRepo) checkReports(schemaVersion string) (sast sastDoc, jsonRe
 	validateSAST(r.t, sastOut, schemaVersion)
 	validateCodeQuality(r.t, r.read("gl-code-quality-report.json"))
 	sariftest.Validate(r.t, r.read("modelgate.sarif"))
+	cyclonedxtest.Validate(r.t, "1.6", r.read("gl-sbom-modelgate.cdx.json"))
 	if err := json.Unmarshal(r.read("modelgate.json"), &jsonRep); err != nil {
 		r.t.Fatalf("modelgate.json: %v", err)
 	}
-	for _, f := range []string{"gl-sast-report.json", "gl-code-quality-report.json", "modelgate.sarif", "modelgate.json"} {
+	for _, f := range []string{"gl-sast-report.json", "gl-code-quality-report.json", "modelgate.sarif", "modelgate.json", "gl-sbom-modelgate.cdx.json"} {
 		exported := r.read(".gitlab-ci-local/artifacts/modelgate/" + f)
 		if !bytes.Equal(exported, r.read(f)) {
 			r.t.Errorf("artifact %s differs from the job's file", f)

@@ -156,10 +156,11 @@ func TestComponentJobWiring(t *testing.T) {
 	if job.Artifacts.When != "always" {
 		t.Errorf("artifacts when %q, want always (a failed job must still publish its reports)", job.Artifacts.When)
 	}
-	if job.Artifacts.Reports["sast"] != "gl-sast-report.json" || job.Artifacts.Reports["codequality"] != "gl-code-quality-report.json" {
+	if job.Artifacts.Reports["sast"] != "gl-sast-report.json" || job.Artifacts.Reports["codequality"] != "gl-code-quality-report.json" ||
+		job.Artifacts.Reports["cyclonedx"] != "gl-sbom-modelgate.cdx.json" {
 		t.Errorf("reports %v", job.Artifacts.Reports)
 	}
-	for _, f := range []string{"gl-sast-report.json", "gl-code-quality-report.json", "modelgate.sarif", "modelgate.json"} {
+	for _, f := range []string{"gl-sast-report.json", "gl-code-quality-report.json", "modelgate.sarif", "modelgate.json", "gl-sbom-modelgate.cdx.json"} {
 		if !slices.Contains(job.Artifacts.Paths, f) {
 			t.Errorf("%s is not an artifact", f)
 		}
