@@ -144,7 +144,6 @@ func protocolErrorf(format string, a ...any) error {
 	return &protocolError{msg: fmt.Sprintf(format, a...)}
 }
 
-
 // call runs one Scan exchange.
 func (p *Plugin) call(ctx context.Context, proc *process, in *engine.Input, timeout time.Duration) (*pluginpb.ScanResult, error) {
 	cctx, cancel := context.WithTimeout(ctx, timeout)
