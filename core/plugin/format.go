@@ -88,8 +88,16 @@ func (c claim) matches(head []byte, name string) bool {
 // itself is returned.
 func (p *Plugin) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
 	for attempt := 0; ; attempt++ {
+		// A retry runs alone, so an input that crashes the plugin cannot
+		// take an innocent one down with it a second time.
+		lock, unlock := p.solo.RLock, p.solo.RUnlock
+		if attempt > 0 {
+			lock, unlock = p.solo.Lock, p.solo.Unlock
+		}
+		lock()
 		proc, why := p.acquire(ctx)
 		if proc == nil {
+			unlock()
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -99,6 +107,7 @@ func (p *Plugin) Scan(ctx context.Context, in *engine.Input, env *engine.Env) er
 		timeout := min(p.spec.CallTimeout, p.spec.TimeBudget-time.Duration(p.used.Load()))
 		started := time.Now()
 		res, err := p.call(ctx, proc, in, timeout)
+		unlock()
 		p.used.Add(int64(time.Since(started)))
 		if err == nil {
 			p.report(res, in, env)
@@ -122,14 +131,13 @@ func (p *Plugin) Scan(ctx context.Context, in *engine.Input, env *engine.Env) er
 			env.NotScanned(rules.NotScannedError, "", fmt.Sprintf("plugin %s sent a message larger than the %d-byte limit: %v", p.desc.name, sdk.MaxMessageBytes, status.Convert(err).Message()))
 			return nil
 		}
-		// The process went away: it crashed, or another call replaced it.
-		p.mu.Lock()
-		replaced := p.generation != proc.gen
-		p.mu.Unlock()
-		if replaced && attempt == 0 {
+		// The process went away. Calls run concurrently, so any of them may
+		// have killed it (or replaced it after a hang): try this input once
+		// more on a fresh process before blaming it.
+		p.discard(proc)
+		if attempt == 0 {
 			continue
 		}
-		p.discard(proc)
 		env.NotScanned(rules.NotScannedError, "", fmt.Sprintf("plugin %s crashed while scanning this input: %v%s", p.desc.name, grpcMessage(err), proc.stderr.suffix()))
 		return nil
 	}

@@ -38,8 +38,9 @@ const (
 	DefaultMemoryBytes  = 2 << 30
 	DefaultStartTimeout = 10 * time.Second
 	// MaxRestarts bounds how often one plugin is restarted in one scan after
-	// it crashed or hung; after that its remaining inputs are not scanned.
-	MaxRestarts = 3
+	// it crashed or hung (an input that crashes it is tried twice); after
+	// that its remaining inputs are not scanned.
+	MaxRestarts = 6
 )
 
 // Spec says which plugin to run and within which bounds.
@@ -54,8 +55,8 @@ type Spec struct {
 	// TimeBudget bounds the wall time of all calls to the plugin in one scan
 	// (0: DefaultTimeBudget).
 	TimeBudget time.Duration
-	// MemoryBytes is the plugin process's address-space limit (0:
-	// DefaultMemoryBytes; Linux only).
+	// MemoryBytes limits the plugin process's data memory (RLIMIT_DATA;
+	// 0: DefaultMemoryBytes; Linux only).
 	MemoryBytes int64
 }
 

@@ -30,13 +30,13 @@ type Plugin struct {
 	opts Options
 	desc description
 
-	mu         sync.Mutex
-	proc       *process // nil after a crash until the next call restarts it
-	generation int
-	restarts   int
-	dead       string // why the plugin will not run again in this scan
+	mu       sync.Mutex
+	proc     *process // nil after a crash until the next call restarts it
+	restarts int
+	dead     string // why the plugin will not run again in this scan
 
 	used atomic.Int64 // nanoseconds spent in calls
+	solo sync.RWMutex // held for writing by a retry after a crash
 }
 
 // process is one launch of the plugin executable.
@@ -46,7 +46,7 @@ type process struct {
 	pid    int
 	tmp    string
 	stderr *tail
-	gen    int
+	once   sync.Once
 }
 
 // start launches a plugin for the first time.
@@ -212,8 +212,6 @@ func (p *Plugin) acquire(ctx context.Context) (*process, string) {
 		p.dead = fmt.Sprintf("plugin %s could not be restarted: %v", p.desc.name, err)
 		return nil, p.dead
 	}
-	p.generation++
-	proc.gen = p.generation
 	p.proc = proc
 	return proc, ""
 }
@@ -249,11 +247,14 @@ func (p *Plugin) stop() {
 // connection and waits briefly), then anything left in its process group,
 // and removes its temporary directory.
 func (proc *process) kill() {
-	proc.client.Kill()
-	killGroup(proc.pid)
-	if proc.tmp != "" {
-		os.RemoveAll(proc.tmp)
-	}
+	// Once: after the first kill the pid may be reused by someone else.
+	proc.once.Do(func() {
+		proc.client.Kill()
+		killGroup(proc.pid)
+		if proc.tmp != "" {
+			os.RemoveAll(proc.tmp)
+		}
+	})
 }
 
 // Pid is the process id of the plugin's current process (0 if none).
@@ -290,6 +291,17 @@ func (t *tail) suffix() string {
 	lines := bytes.Split(bytes.TrimSpace(t.buf), []byte("\n"))
 	// A Go panic prints "panic: ..." followed by a stack; that line says more
 	// than the last.
+	var kept [][]byte
+	for _, l := range lines {
+		// go-plugin's own log lines (JSON) say nothing about a crash.
+		if !bytes.HasPrefix(l, []byte(`{"@level"`)) {
+			kept = append(kept, l)
+		}
+	}
+	lines = kept
+	if len(lines) == 0 {
+		return ""
+	}
 	for _, l := range lines {
 		if bytes.HasPrefix(l, []byte("panic: ")) || bytes.HasPrefix(l, []byte("fatal error: ")) {
 			return "; plugin stderr: " + clipString(string(l), 300)

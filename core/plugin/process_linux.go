@@ -41,10 +41,13 @@ func checkRunning(pid int, want string) error {
 	return nil
 }
 
-// limitProcess sets the memory (address space) and CPU-time limits.
+// limitProcess sets the memory and CPU-time limits. Memory is bounded by
+// RLIMIT_DATA (private writable memory, which is where heaps live) rather
+// than RLIMIT_AS: Go and other runtimes reserve far more address space than
+// they ever use and fail to start under a tight address-space limit.
 func limitProcess(pid int, spec Spec) error {
 	mem := uint64(spec.MemoryBytes)
-	if err := unix.Prlimit(pid, unix.RLIMIT_AS, &unix.Rlimit{Cur: mem, Max: mem}, nil); err != nil {
+	if err := unix.Prlimit(pid, unix.RLIMIT_DATA, &unix.Rlimit{Cur: mem, Max: mem}, nil); err != nil {
 		return err
 	}
 	// CPU time can only be bounded per process; the wall-time budget is
