@@ -33,6 +33,9 @@ type Config struct {
 	FailOnUnscanned string `yaml:"fail_on_unscanned"`
 	// Limits override the built-in scan limits.
 	Limits limits.Limits `yaml:"limits"`
+	// Plugins are detector plugins to run, each pinned by SHA-256 (see
+	// plugins.go).
+	Plugins []PluginSpec `yaml:"plugins"`
 }
 
 // Suppression accepts findings of a rule on matching paths.
@@ -138,6 +141,9 @@ func New(cfg Config, now time.Time) (*Policy, error) {
 			exp = t.Add(24 * time.Hour)
 		}
 		p.expiries = append(p.expiries, exp)
+	}
+	if err := validatePlugins(cfg.Plugins); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

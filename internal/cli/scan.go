@@ -36,6 +36,8 @@ type scanFlags struct {
 	gitDiff string
 	// hook shortens text output for commit hooks (see hookOutput).
 	hook bool
+	// plugins are --plugin values (see plugins.go).
+	plugins []string
 }
 
 func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -76,6 +78,7 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 	f.BoolVar(&fl.staged, "staged", false, "scan the staged content (git index) that the next commit adds")
 	f.StringVar(&fl.gitDiff, "git-diff", "", "scan files added or modified in a revision range: BASE, BASE..HEAD or BASE...HEAD")
 	f.BoolVar(&fl.hook, "hook", false, "commit-hook output: a short block message on failure, one line when clean")
+	addPluginFlag(f, &fl.plugins)
 	return cmd
 }
 
@@ -127,6 +130,14 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 	}
 	if layoutErr == nil {
 		opts.LFSStore = lfs.DirStore(layout.LFSObjectsDir())
+	}
+	plugins, err := loadPlugins(ctx, fl.plugins, pol, fl.policyFile, nil)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	defer plugins.Close()
+	if err := usePlugins(plugins, &opts); err != nil {
+		return usageErr("%v", err)
 	}
 
 	root := fl.root
