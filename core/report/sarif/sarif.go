@@ -19,6 +19,12 @@
 //   - Content that could not be scanned is not a result but a
 //     toolExecutionNotification of invocations[0], with the MG9xx rule as
 //     its descriptor (the MG9xx rules are tool.driver.notifications).
+//   - Each detector plugin (report.Detectors entries with Plugin set) is a
+//     tool.extensions entry with its name, version and the descriptors of
+//     its rules (the catalogue rules whose Plugin names it). Its rules stay
+//     in tool.driver.rules too, where GitHub looks them up, so ruleIndex
+//     keeps pointing into the driver; results of plugin rules carry the
+//     plugin's name in properties.detector.
 //   - partialFingerprints.primaryLocationLineHash is a hash of rule id,
 //     path, member and the finding's key (global, else call, else evidence,
 //     else offset) plus ":1"; the same hash is also under "modelgate/v1".
@@ -160,7 +166,7 @@ func Build(r *report.Report, opts Options) *gosarif.Report {
 		seen:      map[string]int{},
 	}
 	b.driver()
-	b.run = gosarif.NewRun(gosarif.Tool{Driver: b.drv})
+	b.run = gosarif.NewRun(gosarif.Tool{Driver: b.drv, Extensions: b.extensions()})
 	b.run.OriginalUriBaseIDs = map[string]*gosarif.ArtifactLocation{SrcRoot: rootLocation(r.Root)}
 	if opts.Category != "" {
 		b.run.AutomationDetails = gosarif.NewRunAutomationDetails().WithID(strings.TrimSuffix(opts.Category, "/") + "/")
@@ -245,6 +251,31 @@ func (b *builder) driver() {
 			}
 		}
 	}
+}
+
+// extensions describes the detector plugins that took part, each with its
+// rules.
+func (b *builder) extensions() []*gosarif.ToolComponent {
+	var out []*gosarif.ToolComponent
+	for _, d := range b.r.Detectors {
+		if !d.Plugin {
+			continue
+		}
+		ext := gosarif.NewDriver(d.Name)
+		if d.Version != "" {
+			ext.WithVersion(d.Version)
+			if v := strings.TrimPrefix(d.Version, "v"); semverRE.MatchString(v) {
+				ext.WithSemanticVersion(v)
+			}
+		}
+		for _, rule := range b.cat.All() {
+			if rule.Plugin == d.Name {
+				ext.Rules = append(ext.Rules, descriptor(rule, !rule.Unscanned))
+			}
+		}
+		out = append(out, ext)
+	}
+	return out
 }
 
 func unknownRule(id string, sev finding.Severity) rules.Rule {
@@ -376,6 +407,9 @@ func (b *builder) result(fd finding.Finding) *gosarif.Result {
 	})
 
 	props := gosarif.Properties{"severity": fd.Severity.String()}
+	if known && rule.Plugin != "" {
+		props["detector"] = rule.Plugin
+	}
 	if fd.Member != "" {
 		props["member"] = fd.Member
 	}
