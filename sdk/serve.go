@@ -28,6 +28,10 @@ const PluginName = "detector"
 // MaxMessageBytes bounds every gRPC message in either direction.
 const MaxMessageBytes = 4 << 20
 
+// WindowBytes is the HTTP/2 flow-control window of both sides, large
+// enough that a 1 MiB read reply never waits for a window update.
+const WindowBytes = 4 << 20
+
 // maxHead is the most content the host sends with ScanStart.
 const maxHead = 64 << 10
 
@@ -58,7 +62,8 @@ func Serve(d Detector) {
 		HandshakeConfig: Handshake,
 		Plugins:         plugin.PluginSet{PluginName: &GRPCPlugin{Impl: d}},
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			opts = append(opts, grpc.MaxRecvMsgSize(MaxMessageBytes), grpc.MaxSendMsgSize(MaxMessageBytes))
+			opts = append(opts, grpc.MaxRecvMsgSize(MaxMessageBytes), grpc.MaxSendMsgSize(MaxMessageBytes),
+				grpc.InitialWindowSize(WindowBytes), grpc.InitialConnWindowSize(WindowBytes))
 			return grpc.NewServer(opts...)
 		},
 	})
@@ -135,13 +140,17 @@ func (s *server) safeScan(ctx context.Context, in *Input) (res *Result, err erro
 }
 
 // remoteReader reads content from the host over the scan stream. One
-// request is in flight at a time.
+// request is in flight at a time; each fetches a whole window (up to the
+// host's max_read) so that a parser reading a few bytes at a time costs a
+// round trip per window, not per read.
 type remoteReader struct {
 	mu      sync.Mutex
 	stream  pluginpb.Detector_ScanServer
 	head    []byte
 	size    int64
 	maxRead int
+	win     []byte
+	winOff  int64
 }
 
 func (r *remoteReader) ReadAt(p []byte, off int64) (int, error) {
@@ -154,9 +163,6 @@ func (r *remoteReader) ReadAt(p []byte, off int64) (int, error) {
 	n := 0
 	if off < int64(len(r.head)) {
 		n = copy(p, r.head[off:])
-		if n == len(p) {
-			return n, nil
-		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -165,31 +171,36 @@ func (r *remoteReader) ReadAt(p []byte, off int64) (int, error) {
 		if at >= r.size {
 			return n, io.EOF
 		}
-		want := min(len(p)-n, r.maxRead)
-		if err := r.stream.Send(&pluginpb.PluginMessage{Msg: &pluginpb.PluginMessage_Read{
-			Read: &pluginpb.ReadRequest{Offset: at, Length: uint32(want)}}}); err != nil {
-			return n, fmt.Errorf("read from host: %w", err)
-		}
-		msg, err := r.stream.Recv()
-		if err != nil {
-			return n, fmt.Errorf("read from host: %w", err)
-		}
-		rep := msg.GetRead()
-		if rep == nil {
-			return n, errors.New("read from host: unexpected message")
-		}
-		if len(rep.Data) > want {
-			return n, errors.New("read from host: reply longer than asked")
-		}
-		n += copy(p[n:], rep.Data)
-		if len(rep.Data) < want {
-			if rep.Eof {
-				return n, io.EOF
-			}
-			if len(rep.Data) == 0 {
-				return n, io.ErrUnexpectedEOF
+		if at < r.winOff || at >= r.winOff+int64(len(r.win)) {
+			if err := r.fetch(at); err != nil {
+				return n, err
 			}
 		}
+		n += copy(p[n:], r.win[at-r.winOff:])
 	}
 	return n, nil
+}
+
+// fetch replaces the window with the bytes at off.
+func (r *remoteReader) fetch(off int64) error {
+	want := int(min(int64(r.maxRead), r.size-off))
+	if err := r.stream.Send(&pluginpb.PluginMessage{Msg: &pluginpb.PluginMessage_Read{
+		Read: &pluginpb.ReadRequest{Offset: off, Length: uint32(want)}}}); err != nil {
+		return fmt.Errorf("read from host: %w", err)
+	}
+	msg, err := r.stream.Recv()
+	if err != nil {
+		return fmt.Errorf("read from host: %w", err)
+	}
+	rep := msg.GetRead()
+	switch {
+	case rep == nil:
+		return errors.New("read from host: unexpected message")
+	case len(rep.Data) > want:
+		return errors.New("read from host: reply longer than asked")
+	case len(rep.Data) == 0:
+		return io.ErrUnexpectedEOF
+	}
+	r.win, r.winOff = rep.Data, off
+	return nil
 }

@@ -56,15 +56,17 @@ func start(ctx context.Context, spec Spec, opts Options) (*Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
-	got, err := fileSHA256(path)
+	// Unpinned plugins are held to what the file holds now; hashing a
+	// plugin is the bulk of its start-up cost, so pinned ones are hashed
+	// only by go-plugin.
+	var sum string
+	if spec.SHA256 != "" {
+		sum, err = ParsePin(spec.SHA256)
+	} else {
+		sum, err = fileSHA256(path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s: %w", spec.Path, err)
-	}
-	sum := got
-	if spec.SHA256 != "" {
-		if sum, err = ParsePin(spec.SHA256); err != nil {
-			return nil, fmt.Errorf("plugin %s: %w", spec.Path, err)
-		}
 	}
 	spec.Path = path
 	p := &Plugin{spec: spec, sum: sum, opts: opts}
@@ -121,9 +123,18 @@ func (p *Plugin) launch(ctx context.Context) (*process, error) {
 		Logger: hclog.New(&hclog.LoggerOptions{Name: "plugin", Output: logOut,
 			Level: map[bool]hclog.Level{true: hclog.Off, false: hclog.Info}[p.opts.Log == nil]}),
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
-			grpc.MaxCallRecvMsgSize(sdk.MaxMessageBytes), grpc.MaxCallSendMsgSize(sdk.MaxMessageBytes))},
+			grpc.MaxCallRecvMsgSize(sdk.MaxMessageBytes), grpc.MaxCallSendMsgSize(sdk.MaxMessageBytes)),
+			grpc.WithInitialWindowSize(sdk.WindowBytes), grpc.WithInitialConnWindowSize(sdk.WindowBytes)},
 	})
 	proc := &process{client: client, tmp: tmp, stderr: stderr}
+	// go-plugin hashes the file and then executes it by path; the file's
+	// identity before and the running executable's after show that what
+	// runs is what was hashed.
+	before, err := fileIdentity(p.spec.Path)
+	if err != nil {
+		proc.kill()
+		return nil, fmt.Errorf("plugin %s: %w", p.spec.Path, err)
+	}
 	rpc, err := client.Client()
 	if err != nil {
 		proc.kill()
@@ -136,9 +147,7 @@ func (p *Plugin) launch(ctx context.Context) (*process, error) {
 	if rc := client.ReattachConfig(); rc != nil {
 		proc.pid = rc.Pid
 	}
-	// The checksum was taken from the file before exec; hold the process
-	// that actually runs to it too, and bound it.
-	if err := checkRunning(proc.pid, p.sum); err != nil {
+	if err := checkRunning(proc.pid, before); err != nil {
 		proc.kill()
 		return nil, fmt.Errorf("plugin %s: %w", p.spec.Path, err)
 	}

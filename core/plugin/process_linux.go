@@ -1,10 +1,7 @@
 package plugin
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"syscall"
@@ -20,23 +17,47 @@ func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
 
-// checkRunning hashes the executable the process actually runs, which
-// closes the window between go-plugin's hash of the file and exec.
-func checkRunning(pid int, want string) error {
+// identity is what tells one version of a file from another without
+// reading it: any write changes the inode's ctime, which only root can set.
+type identity struct {
+	dev, ino, size uint64
+	ctimeSec       int64
+	ctimeNsec      int64
+}
+
+func identityOf(st os.FileInfo) (identity, error) {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return identity{}, fmt.Errorf("no inode information")
+	}
+	return identity{dev: sys.Dev, ino: sys.Ino, size: uint64(sys.Size), ctimeSec: sys.Ctim.Sec, ctimeNsec: sys.Ctim.Nsec}, nil
+}
+
+func fileIdentity(path string) (identity, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return identity{}, err
+	}
+	return identityOf(st)
+}
+
+// checkRunning makes sure the process runs the very file whose identity
+// was taken before go-plugin hashed it: not a file swapped in or rewritten
+// between the hash and exec.
+func checkRunning(pid int, want identity) error {
 	if pid <= 0 {
 		return fmt.Errorf("no process id to verify")
 	}
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/exe")
+	st, err := os.Stat("/proc/" + strconv.Itoa(pid) + "/exe")
 	if err != nil {
 		return fmt.Errorf("verifying the running executable: %w", err)
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	got, err := identityOf(st)
+	if err != nil {
 		return fmt.Errorf("verifying the running executable: %w", err)
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != want {
-		return fmt.Errorf("the running executable has sha256 %s, not the pinned %s", got, want)
+	if got != want {
+		return fmt.Errorf("the executable changed while it was started (checksum and running file differ); refusing to use it")
 	}
 	return nil
 }
