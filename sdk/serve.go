@@ -32,9 +32,6 @@ const MaxMessageBytes = 4 << 20
 // enough that a 1 MiB read reply never waits for a window update.
 const WindowBytes = 4 << 20
 
-// maxHead is the most content the host sends with ScanStart.
-const maxHead = 64 << 10
-
 // GRPCPlugin adapts a Detector to go-plugin. Plugin authors never use it;
 // the host uses it with a nil Impl to get a client.
 type GRPCPlugin struct {

@@ -114,6 +114,11 @@ func (p *Plugin) Scan(ctx context.Context, in *engine.Input, env *engine.Env) er
 			return nil
 		}
 		if cerr := ctx.Err(); cerr != nil {
+			if errors.Is(cerr, context.DeadlineExceeded) {
+				// The engine's file_timeout ran out mid-call: the plugin may
+				// still be busy with the input, so replace it.
+				p.discard(proc)
+			}
 			return cerr
 		}
 		var perr *protocolError

@@ -15,9 +15,6 @@ const (
 	opCodeBuiltin           = 3
 
 	builtinCustom = 32
-	// placeholderForGreaterOpCodes is what deprecated_builtin_code holds
-	// for builtin codes above 127.
-	placeholderForGreaterOpCodes = 127
 )
 
 // Bounds: a real model has tens to a few hundred operator codes.
