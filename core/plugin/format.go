@@ -132,6 +132,12 @@ func (p *Plugin) Scan(ctx context.Context, in *engine.Input, env *engine.Env) er
 			p.discard(proc)
 			env.NotScanned(rules.NotScannedError, "", fmt.Sprintf("plugin %s broke the protocol: %v; it was restarted", p.desc.name, perr.msg))
 			return nil
+		case status.Code(err) == codes.Internal || status.Code(err) == codes.Unknown:
+			// The plugin answered with an error status (its handler failed,
+			// or a message did not marshal): it is alive, the input is not
+			// scanned.
+			env.NotScanned(rules.NotScannedError, "", fmt.Sprintf("plugin %s failed on this input: %s", p.desc.name, clipString(grpcMessage(err), 1000)))
+			return nil
 		case status.Code(err) == codes.ResourceExhausted:
 			env.NotScanned(rules.NotScannedError, "", fmt.Sprintf("plugin %s sent a message larger than the %d-byte limit: %v", p.desc.name, sdk.MaxMessageBytes, status.Convert(err).Message()))
 			return nil

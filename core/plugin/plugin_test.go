@@ -21,7 +21,7 @@ import (
 	"github.com/modelgate/modelgate/core/scan"
 )
 
-var testDetector string
+var testDetector, rawDetector string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "plugintest")
@@ -29,9 +29,12 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	testDetector = filepath.Join(dir, "testdetector")
-	out, err := exec.Command("go", "build", "-o", testDetector, "./internal/testdetector").CombinedOutput()
-	if err != nil {
-		panic("building testdetector: " + err.Error() + "\n" + string(out))
+	rawDetector = filepath.Join(dir, "rawdetector")
+	for bin, pkg := range map[string]string{testDetector: "./internal/testdetector", rawDetector: "./internal/rawdetector"} {
+		out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
+		if err != nil {
+			panic("building " + pkg + ": " + err.Error() + "\n" + string(out))
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -177,6 +180,30 @@ func TestMisbehavingPlugin(t *testing.T) {
 				t.Errorf("outcome pass: a misbehaving plugin must not pass silently")
 			}
 		})
+	}
+}
+
+// TestProtocolViolations: a plugin that skips the SDK and breaks the
+// protocol gets a not-scanned item per input and is restarted.
+func TestProtocolViolations(t *testing.T) {
+	set := load(t, plugin.Spec{Path: rawDetector, CallTimeout: 5 * time.Second})
+	rep := scanFiles(t, set, nil, map[string]string{
+		"badread.bin": "MGRAW:badread", "hugeread.bin": "MGRAW:hugeread", "noresult.bin": "MGRAW:noresult",
+		"badutf8.bin": "MGRAW:badutf8", "fine.bin": "MGRAW:fine",
+	})
+	for name, want := range map[string]string{
+		"badread.bin":  "asked to read 16 bytes at offset 1099511627776 of a 13-byte input",
+		"hugeread.bin": "asked to read 67108864 bytes",
+		"noresult.bin": "without a result",
+		"badutf8.bin":  "invalid UTF-8",
+	} {
+		u := fileResult(t, rep, name).Unscanned
+		if len(u) != 1 || u[0].RuleID != rules.NotScannedError || !strings.Contains(u[0].Reason, want) {
+			t.Errorf("%s: %+v, want %q", name, u, want)
+		}
+	}
+	if f := fileResult(t, rep, "fine.bin"); f.Status != finding.StatusScanned {
+		t.Errorf("fine.bin: %+v", f)
 	}
 }
 
