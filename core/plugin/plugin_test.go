@@ -1,6 +1,8 @@
 package plugin_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -325,4 +327,23 @@ func alive(pid int) bool {
 	}
 	fields := strings.Fields(string(b))
 	return len(fields) > 2 && fields[2] != "Z"
+}
+
+// TestPluginScansContainerMembers: a claimed member inside an archive is
+// streamed to the plugin and reported under its member path.
+func TestPluginScansContainerMembers(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create("models/inner.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("MGTEST:ok"))
+	zw.Close()
+	set := load(t, plugin.Spec{Path: testDetector})
+	rep := scanFiles(t, set, nil, map[string]string{"bundle.zip": buf.String()})
+	f := fileResult(t, rep, "bundle.zip").Findings
+	if len(f) != 1 || f[0].RuleID != "TST001" || f[0].Member != "models/inner.bin" || f[0].Path != "bundle.zip" {
+		t.Fatalf("findings %+v", f)
+	}
 }
