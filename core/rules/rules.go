@@ -24,6 +24,9 @@ type Rule struct {
 	// Unscanned marks rules that describe content that could not be scanned
 	// rather than something found in it.
 	Unscanned bool
+	// Plugin names the out-of-process detector that registered the rule
+	// ("" for built-in rules).
+	Plugin string
 }
 
 // Rule ids. They are stable: never renumber, only add.

@@ -20,6 +20,12 @@
 //   - Content that could not be scanned is not a result but a
 //     toolExecutionNotification of invocations[0], with the MG9xx rule as
 //     its descriptor (the MG9xx rules are tool.driver.notifications).
+//   - Each detector plugin (report.Detectors entries with Plugin set) is a
+//     tool.extensions entry with its name, version and the descriptors of
+//     its rules (the catalogue rules whose Plugin names it). Its rules stay
+//     in tool.driver.rules too, where GitHub looks them up, so ruleIndex
+//     keeps pointing into the driver; results of plugin rules carry the
+//     plugin's name in properties.detector.
 //   - partialFingerprints.primaryLocationLineHash is a hash of rule id,
 //     path, member and the finding's key (global, else call, else evidence,
 //     else offset) plus ":1"; the same hash is also under "modelgate/v1".
@@ -161,7 +167,7 @@ func Build(r *report.Report, opts Options) *gosarif.Report {
 		seen:      map[string]int{},
 	}
 	b.driver()
-	b.run = gosarif.NewRun(gosarif.Tool{Driver: b.drv, Extensions: extensions(r.Detectors)})
+	b.run = gosarif.NewRun(gosarif.Tool{Driver: b.drv, Extensions: b.extensions()})
 	b.run.OriginalUriBaseIDs = map[string]*gosarif.ArtifactLocation{SrcRoot: rootLocation(r.Root)}
 	if opts.Category != "" {
 		b.run.AutomationDetails = gosarif.NewRunAutomationDetails().WithID(strings.TrimSuffix(opts.Category, "/") + "/")
@@ -184,23 +190,6 @@ type builder struct {
 	noteIndex map[string]int // into drv.Notifications
 	seen      map[string]int // fingerprint occurrences
 	dropped   int
-}
-
-// extensions lists the detectors that took part, so a result can be traced
-// to the parser version that produced it. Their rules live in the driver.
-func extensions(ds []report.Detector) []*gosarif.ToolComponent {
-	var out []*gosarif.ToolComponent
-	for _, d := range ds {
-		c := gosarif.NewDriver(d.Name)
-		if d.Version != "" {
-			c.WithVersion(d.Version)
-			if v := strings.TrimPrefix(d.Version, "v"); semverRE.MatchString(v) {
-				c.WithSemanticVersion(v)
-			}
-		}
-		out = append(out, c)
-	}
-	return out
 }
 
 var semverRE = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
@@ -263,6 +252,29 @@ func (b *builder) driver() {
 			}
 		}
 	}
+}
+
+// extensions names every detector (format or plugin) that took part, with its
+// version, so a result can be traced to the parser that produced it; plugins
+// also carry their rules.
+func (b *builder) extensions() []*gosarif.ToolComponent {
+	var out []*gosarif.ToolComponent
+	for _, d := range b.r.Detectors {
+		ext := gosarif.NewDriver(d.Name)
+		if d.Version != "" {
+			ext.WithVersion(d.Version)
+			if v := strings.TrimPrefix(d.Version, "v"); semverRE.MatchString(v) {
+				ext.WithSemanticVersion(v)
+			}
+		}
+		for _, rule := range b.cat.All() {
+			if d.Plugin && rule.Plugin == d.Name {
+				ext.Rules = append(ext.Rules, descriptor(rule, !rule.Unscanned))
+			}
+		}
+		out = append(out, ext)
+	}
+	return out
 }
 
 func unknownRule(id string, sev finding.Severity) rules.Rule {
@@ -394,6 +406,9 @@ func (b *builder) result(fd finding.Finding) *gosarif.Result {
 	})
 
 	props := gosarif.Properties{"severity": fd.Severity.String()}
+	if known && rule.Plugin != "" {
+		props["detector"] = rule.Plugin
+	}
 	if fd.Member != "" {
 		props["member"] = fd.Member
 	}
