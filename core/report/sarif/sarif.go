@@ -45,7 +45,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	gosarif "github.com/owenrumney/go-sarif/v2/sarif"
 
@@ -302,8 +301,8 @@ func (b *builder) addNotificationDescriptor(rule rules.Rule) {
 // descriptor renders a rule. Finding rules get the GitHub properties
 // (security-severity, tags with "security", precision, problem.severity).
 func descriptor(rule rules.Rule, security bool) *gosarif.ReportingDescriptor {
-	title := limit(firstNonEmpty(rule.Title, rule.ID), 1024)
-	full := limit(firstNonEmpty(rule.What, rule.Title, rule.ID), 1024)
+	title := report.Limit(firstNonEmpty(rule.Title, rule.ID), 1024)
+	full := report.Limit(firstNonEmpty(rule.What, rule.Title, rule.ID), 1024)
 	text, md := help(rule)
 	d := gosarif.NewRule(rule.ID).
 		WithShortDescription(gosarif.NewMultiformatMessageString(title)).
@@ -311,7 +310,7 @@ func descriptor(rule rules.Rule, security bool) *gosarif.ReportingDescriptor {
 		WithHelp(&gosarif.MultiformatMessageString{Text: &text, Markdown: &md}).
 		WithDefaultConfiguration(gosarif.NewReportingConfiguration().WithLevel(Level(rule.Severity)))
 	if rule.Name != "" {
-		d.WithName(limit(rule.Name, 255))
+		d.WithName(report.Limit(rule.Name, 255))
 	}
 	tags := append([]string(nil), rule.Tags...)
 	props := gosarif.Properties{}
@@ -478,25 +477,25 @@ func resultMessage(fd finding.Finding, rule rules.Rule, known bool) string {
 	}
 	first := strings.TrimSuffix(title, ".")
 	if fd.Global != "" {
-		first += ": " + clip(fd.Global, 200)
+		first += ": " + report.Clip(fd.Global, 200)
 	}
 	parts := []string{sentence(first)}
 	switch {
 	case fd.Member != "" && fd.Offset >= 0:
-		parts = append(parts, fmt.Sprintf("In member %s of the file, at byte offset %d.", clip(fd.Member, 300), fd.Offset))
+		parts = append(parts, fmt.Sprintf("In member %s of the file, at byte offset %d.", report.Clip(fd.Member, 300), fd.Offset))
 	case fd.Member != "":
-		parts = append(parts, fmt.Sprintf("In member %s of the file.", clip(fd.Member, 300)))
+		parts = append(parts, fmt.Sprintf("In member %s of the file.", report.Clip(fd.Member, 300)))
 	case fd.Offset >= 0:
 		parts = append(parts, fmt.Sprintf("At byte offset %d.", fd.Offset))
 	}
 	if fd.Message != "" && fd.Message != title {
-		parts = append(parts, sentence(clip(fd.Message, maxValue)))
+		parts = append(parts, sentence(report.Clip(fd.Message, maxValue)))
 	}
 	if fd.Call != "" {
-		parts = append(parts, "Call: "+clip(fd.Call, maxValue)+".")
+		parts = append(parts, "Call: "+report.Clip(fd.Call, maxValue)+".")
 	}
 	if fd.Evidence != "" {
-		parts = append(parts, "Evidence: "+clip(fd.Evidence, maxValue)+".")
+		parts = append(parts, "Evidence: "+report.Clip(fd.Evidence, maxValue)+".")
 	}
 	if fix := firstNonEmpty(fd.Fix, rule.Fix); fix != "" {
 		parts = append(parts, "Fix: "+sentence(fix))
@@ -536,7 +535,7 @@ func (b *builder) invocation() {
 	for _, w := range r.Warnings {
 		n := gosarif.NewNotification().
 			WithLevel("warning").
-			WithTextMessage(sentence(clip(w.Message, maxValue)))
+			WithTextMessage(sentence(report.Clip(w.Message, maxValue)))
 		n.Properties = gosarif.Properties{"kind": w.Kind}
 		inv.AddToolConfigurationNotification(n)
 	}
@@ -558,9 +557,9 @@ func (b *builder) notification(p string, u finding.Unscanned) *gosarif.Notificat
 	if u.Member != "" {
 		where += ", member " + u.Member + ","
 	}
-	msg := fmt.Sprintf("%s was not scanned: %s", clip(where, 500), sentence(clip(u.Reason, maxValue)))
+	msg := fmt.Sprintf("%s was not scanned: %s", report.Clip(where, 500), sentence(report.Clip(u.Reason, maxValue)))
 	if u.Suppression != nil {
-		msg += " Accepted by a policy suppression: " + sentence(clip(u.Suppression.Reason, maxValue))
+		msg += " Accepted by a policy suppression: " + sentence(report.Clip(u.Suppression.Reason, maxValue))
 	}
 	if rule, ok := b.cat.Get(u.RuleID); ok {
 		msg += fmt.Sprintf(" %s (%s).", strings.TrimSuffix(rule.Title, "."), u.RuleID)
@@ -681,27 +680,6 @@ func sentence(s string) string {
 		return s
 	}
 	return s + "."
-}
-
-// clip makes a value from a scanned file fit in a one-line message:
-// control characters are escaped and the value is shortened to n runes.
-func clip(s string, n int) string {
-	s = report.Printable(s)
-	if utf8.RuneCountInString(s) > n {
-		r := []rune(s)
-		s = string(r[:n-1]) + "…"
-	}
-	return s
-}
-
-func limit(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 func firstNonEmpty(ss ...string) string {
