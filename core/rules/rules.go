@@ -55,6 +55,9 @@ const (
 	ZipNameMismatch = "MG206"
 	NumpyDataSize   = "MG207"
 	TorchTarLayout  = "MG208"
+	// ImpossibleSize is a header size no file of its size could hold, in
+	// formats with no malformed-header rule of their own (HDF5, ONNX, zip).
+	ImpossibleSize = "MG209"
 
 	// Could not be scanned.
 	NotScannedUnknown   = "MG901"
