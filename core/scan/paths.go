@@ -81,11 +81,11 @@ func (d *diskSource) rootDir() string {
 }
 
 type diskWalk struct {
-	root  string
+	root string
 	// cwd and absRoot are the working directory and root made absolute
 	// ("" when the working directory is unknown).
 	cwd, absRoot string
-	visit func(Entry) error
+	visit        func(Entry) error
 	// dirs holds the resolved directories already walked, which cuts
 	// symlink cycles and never walks one directory twice.
 	dirs map[string]bool
