@@ -70,6 +70,18 @@ func (m *machine) data(n int64, into bool) (string, int64, error) {
 	return m.rd.data(n)
 }
 
+// dataObject is data for payloads that become values.
+func (m *machine) dataObject(n int64, into bool) (*Object, error) {
+	if into {
+		if cur := m.rd.Offset(); m.frameEnd > cur && cur+n > m.frameEnd {
+			m.frameEnd = 0
+		}
+	} else if err := m.straddle(n); err != nil {
+		return nil, errTruncated
+	}
+	return m.rd.dataObject(n)
+}
+
 // line reads a text argument. CPython's readline looks for the newline in
 // its buffer; when the frame holds none, it reads a whole new line after
 // the frame.

@@ -130,6 +130,22 @@ func (r *reader) data(n int64) (s string, off int64, err error) {
 	return string(out), off, nil
 }
 
+// dataObject is data returning the payload as a string or bytes object
+// (Len and Off filled in); short buffered payloads cost one allocation.
+func (r *reader) dataObject(n int64) (*Object, error) {
+	if n >= 0 && n <= 40 && int64(r.end-r.pos) >= n {
+		o := inlineObject(r.buf[r.pos : r.pos+int(n)])
+		o.Len, o.Off = n, r.Offset()
+		r.pos += int(n)
+		return o, nil
+	}
+	s, off, err := r.data(n)
+	if err != nil {
+		return nil, err
+	}
+	return &Object{S: s, Len: n, Off: off}, nil
+}
+
 // skip discards n bytes; large skips only move the offset.
 func (r *reader) skip(n int64) error {
 	if n <= 0 {
