@@ -193,6 +193,23 @@ func containerValue(k Kind, items []Value) Value {
 	return Value{Kind: k, O: o}
 }
 
+// emptyDict is EMPTY_DICT's value: the object and room for dictRoom keys
+// and values in one allocation, since the SETITEMS that follows almost
+// always fills it and the dicts of records and instance state are small.
+func emptyDict() Value {
+	p := &struct {
+		o Object
+		a [dictRoom]Value
+	}{}
+	p.o.Items = p.a[:0]
+	return Value{Kind: KDict, O: &p.o}
+}
+
+// dictRoom is how many keys and values an empty dict holds before its
+// items move to a slice of their own: 12 keeps the object and its items at
+// 368 bytes (the 384-byte size class).
+const dictRoom = 12
+
 func (o *Object) add(vs ...Value) {
 	o.Len += int64(len(vs))
 	room := maxItems - len(o.Items)

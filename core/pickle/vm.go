@@ -757,7 +757,7 @@ func (m *machine) step(op byte) error {
 	case ']':
 		return m.push(containerValue(KList, nil))
 	case '}':
-		return m.push(containerValue(KDict, nil))
+		return m.push(emptyDict())
 	case 0x8f:
 		return m.push(containerValue(KSet, nil))
 	case 't': // TUPLE
