@@ -18,9 +18,17 @@ type reader struct {
 	base int64 // stream offset of buf[0]
 	pos  int   // read position in buf
 	end  int   // valid bytes in buf
+	// inPlace is set when buf is the content itself (see newReader),
+	// which must never be written.
+	inPlace bool
 }
 
 func newReader(r io.ReaderAt, start, size int64) *reader {
+	if m, ok := r.(interface{ Bytes() []byte }); ok && start >= 0 && start <= size && int64(len(m.Bytes())) == size {
+		// Content already in memory (engine.Memory) is read in place:
+		// no buffer to allocate and fill.
+		return &reader{r: r, size: size, buf: m.Bytes(), pos: int(start), end: int(size), inPlace: true}
+	}
 	// Most pickles (joblib members, numpy object arrays, nested payloads)
 	// are small; a full-size buffer for each would dominate allocation.
 	n := int64(256 << 10)
@@ -37,6 +45,9 @@ func (r *reader) Offset() int64 { return r.base + int64(r.pos) }
 func (r *reader) Remaining() int64 { return r.size - r.Offset() }
 
 func (r *reader) fill() error {
+	if r.inPlace {
+		return io.EOF // everything up to size is in buf already
+	}
 	if r.pos > 0 {
 		copy(r.buf, r.buf[r.pos:r.end])
 		r.base += int64(r.pos)

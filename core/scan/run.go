@@ -10,7 +10,6 @@
 package scan
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -315,7 +314,7 @@ func scanEntry(ctx context.Context, eng *engine.Engine, e Entry) finding.FileRes
 			if err != nil && !(errors.Is(err, io.EOF) && int64(n) == size) {
 				return unreadable(e.Path, err)
 			}
-			return eng.ScanReaderAt(ctx, e.Path, bytes.NewReader(buf), size)
+			return eng.ScanReaderAt(ctx, e.Path, engine.Memory(buf), size)
 		}
 		return eng.ScanReaderAt(ctx, e.Path, r, st.Size())
 	}

@@ -394,9 +394,16 @@ func locate(r io.ReaderAt, size int64) (*Archive, error) {
 		return nil, ErrNotZip
 	}
 	tailLen := min(size, int64(maxEOCDSearch))
-	tail := make([]byte, tailLen)
-	if n, err := r.ReadAt(tail, size-tailLen); int64(n) != tailLen {
-		return nil, fmt.Errorf("zip: read end of file: %w", err)
+	var tail []byte
+	if m, ok := r.(interface{ Bytes() []byte }); ok && int64(len(m.Bytes())) == size {
+		// Content in memory (engine.Memory) is searched in place: every
+		// file that reaches the zip formats is searched.
+		tail = m.Bytes()[size-tailLen:]
+	} else {
+		tail = make([]byte, tailLen)
+		if n, err := r.ReadAt(tail, size-tailLen); int64(n) != tailLen {
+			return nil, fmt.Errorf("zip: read end of file: %w", err)
+		}
 	}
 	sig := []byte{'P', 'K', 5, 6}
 	end := len(tail)
