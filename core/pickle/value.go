@@ -142,10 +142,6 @@ func strValue(s string, off int64, n int64) Value {
 	return Value{Kind: KStr, O: &Object{S: s, Len: n, Off: off}}
 }
 
-func bytesValue(s string, off int64, n int64) Value {
-	return Value{Kind: KBytes, O: &Object{S: s, Len: n, Off: off}}
-}
-
 // containerValue copies items into a new container. Small ones (call
 // argument tuples, pairs) take one allocation for the object and its items;
 // the items' capacity is their length, so adding to one copies first.
