@@ -42,6 +42,18 @@ func TestInPlaceReaderSameTrace(t *testing.T) {
 	if len(files) == 0 {
 		t.Skip("no fixtures")
 	}
+	// A low threshold makes the memo pre-scan (which reads the content
+	// through its own reader) run on the fixtures too.
+	defer func(n int) { liveMemoMinEntries = n }(liveMemoMinEntries)
+	for _, threshold := range []int{liveMemoMinEntries, 3} {
+		liveMemoMinEntries = threshold
+		compareInPlace(t, files)
+	}
+	t.Logf("%d pickles compared", len(files))
+}
+
+func compareInPlace(t *testing.T, files []string) {
+	t.Helper()
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -67,5 +79,4 @@ func TestInPlaceReaderSameTrace(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d pickles compared", len(files))
 }
