@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"math"
+	"os"
 	"testing"
 )
 
@@ -82,4 +83,20 @@ func BenchmarkBigBytes(b *testing.B) {
 	p.Write(blob)
 	p.WriteString(".")
 	benchRun(b, p.Bytes())
+}
+
+// BenchmarkRecordsPickle measures the object-heavy shape (a list of dicts
+// with datetime, Decimal and tuples, as pandas object columns and record
+// caches pickle) on a file written by CPython's pickle; point
+// MODELGATE_BENCH_RECORDS at one (the benchmark command writes them).
+func BenchmarkRecordsPickle(b *testing.B) {
+	p := os.Getenv("MODELGATE_BENCH_RECORDS")
+	if p == "" {
+		b.Skip("MODELGATE_BENCH_RECORDS is not set")
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchRun(b, data)
 }

@@ -50,6 +50,20 @@ func (m *machine) straddle(n int64) error {
 func (m *machine) frameRead(n int64) error { return m.straddle(n) }
 
 func (m *machine) fixed(n int) ([]byte, error) {
+	// The fast path is the common case of numeric pickles (a BINFLOAT per
+	// element): the bytes are buffered and the read does not cross a
+	// frame end, so straddle would do nothing.
+	if r := m.rd; r.end-r.pos >= n {
+		if cur := r.base + int64(r.pos); m.frameEnd <= cur || cur+int64(n) <= m.frameEnd {
+			b := r.buf[r.pos : r.pos+n]
+			r.pos += n
+			return b, nil
+		}
+	}
+	return m.fixedSlow(n)
+}
+
+func (m *machine) fixedSlow(n int) ([]byte, error) {
 	if err := m.straddle(int64(n)); err != nil {
 		return nil, errTruncated
 	}
@@ -68,6 +82,18 @@ func (m *machine) data(n int64, into bool) (string, int64, error) {
 		return "", m.rd.Offset(), errTruncated
 	}
 	return m.rd.data(n)
+}
+
+// dataObject is data for payloads that become values.
+func (m *machine) dataObject(n int64, into bool) (*Object, error) {
+	if into {
+		if cur := m.rd.Offset(); m.frameEnd > cur && cur+n > m.frameEnd {
+			m.frameEnd = 0
+		}
+	} else if err := m.straddle(n); err != nil {
+		return nil, errTruncated
+	}
+	return m.rd.dataObject(n)
 }
 
 // line reads a text argument. CPython's readline looks for the newline in

@@ -18,9 +18,17 @@ type reader struct {
 	base int64 // stream offset of buf[0]
 	pos  int   // read position in buf
 	end  int   // valid bytes in buf
+	// inPlace is set when buf is the content itself (see newReader),
+	// which must never be written.
+	inPlace bool
 }
 
 func newReader(r io.ReaderAt, start, size int64) *reader {
+	if m, ok := r.(interface{ Bytes() []byte }); ok && start >= 0 && start <= size && int64(len(m.Bytes())) == size {
+		// Content already in memory (engine.Memory) is read in place:
+		// no buffer to allocate and fill.
+		return &reader{r: r, size: size, buf: m.Bytes(), pos: int(start), end: int(size), inPlace: true}
+	}
 	// Most pickles (joblib members, numpy object arrays, nested payloads)
 	// are small; a full-size buffer for each would dominate allocation.
 	n := int64(256 << 10)
@@ -37,6 +45,9 @@ func (r *reader) Offset() int64 { return r.base + int64(r.pos) }
 func (r *reader) Remaining() int64 { return r.size - r.Offset() }
 
 func (r *reader) fill() error {
+	if r.inPlace {
+		return io.EOF // everything up to size is in buf already
+	}
 	if r.pos > 0 {
 		copy(r.buf, r.buf[r.pos:r.end])
 		r.base += int64(r.pos)
@@ -128,6 +139,22 @@ func (r *reader) data(n int64) (s string, off int64, err error) {
 		return "", off, err
 	}
 	return string(out), off, nil
+}
+
+// dataObject is data returning the payload as a string or bytes object
+// (Len and Off filled in); short buffered payloads cost one allocation.
+func (r *reader) dataObject(n int64) (*Object, error) {
+	if n >= 0 && n <= 40 && int64(r.end-r.pos) >= n {
+		o := inlineObject(r.buf[r.pos : r.pos+int(n)])
+		o.Len, o.Off = n, r.Offset()
+		r.pos += int(n)
+		return o, nil
+	}
+	s, off, err := r.data(n)
+	if err != nil {
+		return nil, err
+	}
+	return &Object{S: s, Len: n, Off: off}, nil
 }
 
 // skip discards n bytes; large skips only move the offset.

@@ -14,15 +14,16 @@ type Global struct {
 type Call struct {
 	Callee Value
 	Args   []Value // positional arguments when known
+	Kwargs *Value
+	Op     string // REDUCE, INST, OBJ, NEWOBJ, NEWOBJ_EX
+	Offset int64
+	Pickle int
 	// ArgsKnown is false when the argument tuple is itself symbolic (the
 	// result of another call).
 	ArgsKnown bool
-	Kwargs    *Value
-	Op        string // REDUCE, INST, OBJ, NEWOBJ, NEWOBJ_EX
-	Offset    int64
-	Pickle    int
 	// Used is false when the result was discarded without being stored or
-	// passed on (OBJ+POP): the call still ran.
+	// passed on (OBJ+POP): the call still ran. (The two flags sit together
+	// so a call and its result fit the 176-byte size class.)
 	Used bool
 }
 

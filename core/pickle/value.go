@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // Kind tags a symbolic value.
@@ -62,13 +63,15 @@ func floatValue(f float64) Value { return Value{Kind: KFloat, N: int64(math.Floa
 // Object carries the payload of non-scalar values.
 type Object struct {
 	S string // KStr, KBytes (possibly a prefix, see Len)
-	// Len is the full length of a string or bytes value; Off is the stream
-	// offset of its first byte (for re-reading values longer than maxInline).
+	// Len is the full length of a string or bytes value, or a
+	// container's number of items including dropped ones (one field for
+	// both keeps an Object in the 80-byte size class); Off is the stream
+	// offset of a string's first byte (for re-reading values longer than
+	// maxInline).
 	Len int64
 	Off int64
 	// Items are tuple/list/set items, or alternating keys and values of a dict.
 	Items []Value
-	Count int64 // total items including dropped ones
 	// Names holds a KGlobal's Module and Name (nil for other kinds). A
 	// pointer, because most objects are strings and containers: it keeps
 	// Object in a smaller size class.
@@ -99,12 +102,44 @@ var (
 	unknownValue = Value{Kind: KUnknown}
 )
 
-func strValue(s string, off int64, n int64) Value {
-	return Value{Kind: KStr, O: &Object{S: s, Len: n, Off: off}}
+// inlineObject returns a string or bytes object holding a copy of b. Short
+// payloads (dict keys, names, decimal digits, datetime state: several per
+// record of an object-heavy pickle) share one allocation with their object,
+// the string pointing into it; it is never written again.
+func inlineObject(b []byte) *Object {
+	var o *Object
+	switch n := len(b); {
+	case n == 0:
+		return &Object{}
+	case n <= 8:
+		p := &struct {
+			o Object
+			b [8]byte
+		}{}
+		copy(p.b[:], b)
+		p.o.S, o = unsafe.String(&p.b[0], n), &p.o
+	case n <= 24:
+		p := &struct {
+			o Object
+			b [24]byte
+		}{}
+		copy(p.b[:], b)
+		p.o.S, o = unsafe.String(&p.b[0], n), &p.o
+	case n <= 40:
+		p := &struct {
+			o Object
+			b [40]byte
+		}{}
+		copy(p.b[:], b)
+		p.o.S, o = unsafe.String(&p.b[0], n), &p.o
+	default:
+		o = &Object{S: string(b)}
+	}
+	return o
 }
 
-func bytesValue(s string, off int64, n int64) Value {
-	return Value{Kind: KBytes, O: &Object{S: s, Len: n, Off: off}}
+func strValue(s string, off int64, n int64) Value {
+	return Value{Kind: KStr, O: &Object{S: s, Len: n, Off: off}}
 }
 
 // containerValue copies items into a new container. Small ones (call
@@ -150,12 +185,29 @@ func containerValue(k Kind, items []Value) Value {
 	default:
 		o = &Object{Items: append([]Value(nil), items...)}
 	}
-	o.Count = count
+	o.Len = count
 	return Value{Kind: k, O: o}
 }
 
+// emptyDict is EMPTY_DICT's value: the object and room for dictRoom keys
+// and values in one allocation, since the SETITEMS that follows almost
+// always fills it and the dicts of records and instance state are small.
+func emptyDict() Value {
+	p := &struct {
+		o Object
+		a [dictRoom]Value
+	}{}
+	p.o.Items = p.a[:0]
+	return Value{Kind: KDict, O: &p.o}
+}
+
+// dictRoom is how many keys and values an empty dict holds before its
+// items move to a slice of their own: 12 keeps the object and its items at
+// 368 bytes (the 384-byte size class).
+const dictRoom = 12
+
 func (o *Object) add(vs ...Value) {
-	o.Count += int64(len(vs))
+	o.Len += int64(len(vs))
 	room := maxItems - len(o.Items)
 	if room <= 0 {
 		return
@@ -238,8 +290,8 @@ func (v Value) render(b *strings.Builder, depth int) {
 			}
 			it.render(b, depth+1)
 		}
-		if v.O.Count > int64(len(v.O.Items)) {
-			fmt.Fprintf(b, ", ...%d more", v.O.Count-int64(len(v.O.Items)))
+		if v.O.Len > int64(len(v.O.Items)) {
+			fmt.Fprintf(b, ", ...%d more", v.O.Len-int64(len(v.O.Items)))
 		}
 		if v.Kind == KTuple && len(v.O.Items) == 1 {
 			b.WriteString(",")

@@ -712,16 +712,16 @@ func (m *machine) step(op byte) error {
 		if err != nil {
 			return err
 		}
-		s, off, err := m.data(n, op == 'B' || op == 'C' || op == 0x8e || op == 0x96)
+		o, err := m.dataObject(n, op == 'B' || op == 'C' || op == 0x8e || op == 0x96)
 		if err != nil {
 			return err
 		}
 		if op == 'T' || op == 'U' {
 			// Python 3 decodes str8 with the unpickler's encoding (ASCII by
 			// default); the scanner keeps the text either way.
-			return m.push(strValue(s, off, n))
+			return m.push(Value{Kind: KStr, O: o})
 		}
-		return m.push(bytesValue(s, off, n))
+		return m.push(Value{Kind: KBytes, O: o})
 	case 'V': // UNICODE (raw-unicode-escape)
 		off := m.rd.Offset()
 		s, err := m.line()
@@ -744,20 +744,20 @@ func (m *machine) step(op byte) error {
 		if err != nil {
 			return err
 		}
-		s, off, err := m.data(n, false)
+		o, err := m.dataObject(n, false)
 		if err != nil {
 			return err
 		}
-		if int64(len(s)) == n && !utf8.ValidString(s) && !validSurrogatePass(s) {
+		if s := o.S; int64(len(s)) == n && !utf8.ValidString(s) && !validSurrogatePass(s) {
 			return fail("'utf-8' codec can't decode BINUNICODE data")
 		}
-		return m.push(strValue(s, off, n))
+		return m.push(Value{Kind: KStr, O: o})
 	case ')':
 		return m.push(containerValue(KTuple, nil))
 	case ']':
 		return m.push(containerValue(KList, nil))
 	case '}':
-		return m.push(containerValue(KDict, nil))
+		return m.push(emptyDict())
 	case 0x8f:
 		return m.push(containerValue(KSet, nil))
 	case 't': // TUPLE
@@ -1185,7 +1185,7 @@ func buildOnValue(target, state Value) error {
 		return nil
 	}
 	slot := noneValue
-	if state.Kind == KTuple && state.O.Count == 2 && len(state.O.Items) == 2 {
+	if state.Kind == KTuple && state.O.Len == 2 && len(state.O.Items) == 2 {
 		state, slot = state.O.Items[0], state.O.Items[1]
 	}
 	switch {
@@ -1193,7 +1193,7 @@ func buildOnValue(target, state Value) error {
 		return fail("'%s' object has no attribute '__dict__'", pyType(target))
 	case isConcrete(state) && state.Kind != KNone:
 		return fail("state is not a dictionary")
-	case slot.Kind == KDict && slot.O.Count > 0:
+	case slot.Kind == KDict && slot.O.Len > 0:
 		return fail("'%s' object attribute is read-only", pyType(target))
 	case isConcrete(slot) && slot.Kind != KNone && slot.Kind != KDict:
 		return fail("slot state is not a dictionary")

@@ -2,7 +2,9 @@ package policy
 
 import (
 	_ "embed"
+	"maps"
 	"strings"
+	"sync"
 )
 
 // Class is the verdict on one global.
@@ -300,9 +302,21 @@ func set(items ...string) map[string]bool {
 	return m
 }
 
-// builtinLists parses the embedded harvest into safe and needs-call sets.
+// builtinLists returns the built-in safe and needs-call sets, the caller's
+// to modify. The embedded harvest is parsed once per process (a process
+// that builds several policies, or a CLI run, pays for it once); each
+// policy gets its own copy, which costs far less than a parse.
 func builtinLists() (safe, call map[string]bool) {
-	safe = make(map[string]bool, 1024)
+	s, c := parsedBuiltinLists()
+	return maps.Clone(s), maps.Clone(c)
+}
+
+// parsedBuiltinLists holds parseBuiltinLists' result, never modified.
+var parsedBuiltinLists = sync.OnceValues(parseBuiltinLists)
+
+// parseBuiltinLists parses the embedded harvest into safe and needs-call sets.
+func parseBuiltinLists() (safe, call map[string]bool) {
+	safe = make(map[string]bool, 4096)
 	call = make(map[string]bool, 64)
 	for k := range extraSafe {
 		safe[k] = true
@@ -310,20 +324,21 @@ func builtinLists() (safe, call map[string]bool) {
 	for k := range needsCall {
 		call[k] = true
 	}
-	for _, line := range strings.Split(harvested, "\n") {
-		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "=") || strings.HasPrefix(line, "&") {
+	for line := range strings.SplitSeq(harvested, "\n") {
+		if line == "" || line[0] == '#' || line[0] == '=' || line[0] == '&' {
 			continue
 		}
 		target := safe
-		if strings.HasPrefix(line, "?") {
+		if line[0] == '?' {
 			target = call
 			line = line[1:]
 		}
-		f := strings.Split(line, "\t")
-		if len(f) < 2 {
+		module, rest, ok := strings.Cut(line, "\t")
+		if !ok {
 			continue
 		}
-		target[Canonical(f[0], f[1])] = true
+		name, _, _ := strings.Cut(rest, "\t")
+		target[Canonical(module, name)] = true
 	}
 	for b := range safeBuiltins {
 		safe["builtins."+b] = true
@@ -351,19 +366,25 @@ var aliases, refOnly = harvestTables()
 // harvestTables parses the "=" (alias) and "&" (reference-only) lines of
 // the embedded harvest.
 func harvestTables() (map[string]string, map[string]bool) {
-	al := map[string]string{}
-	ref := map[string]bool{}
-	for _, line := range strings.Split(harvested, "\n") {
-		switch {
-		case strings.HasPrefix(line, "="):
-			f := strings.Split(line[1:], "\t")
-			if len(f) == 2 && f[0] != f[1] {
-				al[f[0]] = f[1]
+	// Sized for the harvest (a few hundred aliases, several thousand
+	// references) so that start-up does not rehash them as they grow.
+	al := make(map[string]string, 512)
+	ref := make(map[string]bool, 8192)
+	for line := range strings.SplitSeq(harvested, "\n") {
+		if line == "" {
+			continue
+		}
+		switch line[0] {
+		case '=':
+			from, to, ok := strings.Cut(line[1:], "\t")
+			if ok && !strings.Contains(to, "\t") && from != to {
+				al[from] = to
 			}
-		case strings.HasPrefix(line, "&"):
-			f := strings.Split(line[1:], "\t")
-			if len(f) >= 2 {
-				ref[Canonical(f[0], f[1])] = true
+		case '&':
+			module, rest, ok := strings.Cut(line[1:], "\t")
+			if ok {
+				name, _, _ := strings.Cut(rest, "\t")
+				ref[Canonical(module, name)] = true
 			}
 		}
 	}

@@ -29,6 +29,15 @@ type diskSource struct {
 
 func (d *diskSource) Walk(ctx context.Context, visit func(Entry) error) error {
 	w := &diskWalk{root: d.root, visit: visit, dirs: map[string]bool{}}
+	// The working directory and the absolute root are looked up once per
+	// walk: filepath.Abs asks the kernel for the working directory on
+	// every call, twice per file otherwise.
+	if cwd, err := os.Getwd(); err == nil {
+		w.cwd = cwd
+		if d.root != "" {
+			w.absRoot = w.abs(d.root)
+		}
+	}
 	for _, p := range d.paths {
 		st, err := os.Stat(p)
 		if err != nil {
@@ -72,8 +81,11 @@ func (d *diskSource) rootDir() string {
 }
 
 type diskWalk struct {
-	root  string
-	visit func(Entry) error
+	root string
+	// cwd and absRoot are the working directory and root made absolute
+	// ("" when the working directory is unknown).
+	cwd, absRoot string
+	visit        func(Entry) error
 	// dirs holds the resolved directories already walked, which cuts
 	// symlink cycles and never walks one directory twice.
 	dirs map[string]bool
@@ -87,8 +99,8 @@ func (w *diskWalk) dir(ctx context.Context, dir string) error {
 	if err != nil {
 		return w.visit(w.broken(dir, err))
 	}
-	if real, err = filepath.Abs(real); err != nil {
-		return w.visit(w.broken(dir, err))
+	if real = w.abs(real); real == "" {
+		return w.visit(w.broken(dir, errors.New("cannot make the path absolute")))
 	}
 	if w.dirs[real] {
 		return nil
@@ -147,16 +159,39 @@ func (w *diskWalk) dir(ctx context.Context, dir string) error {
 func (w *diskWalk) file(p string, st fs.FileInfo, ident string) error {
 	if ident == "" {
 		if real, err := filepath.EvalSymlinks(p); err == nil {
-			if abs, err := filepath.Abs(real); err == nil {
-				ident = abs
-			}
+			ident = w.abs(real)
 		}
 	}
-	return w.visit(diskEntry(displayPath(w.root, p), p, st, ident))
+	return w.visit(diskEntry(w.display(p), p, st, ident))
 }
 
 func (w *diskWalk) broken(p string, err error) Entry {
-	return Entry{Path: displayPath(w.root, p), Size: -1, Err: err}
+	return Entry{Path: w.display(p), Size: -1, Err: err}
+}
+
+// abs is filepath.Abs against the walk's working directory ("" when it is
+// unknown and p is relative).
+func (w *diskWalk) abs(p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	if w.cwd == "" {
+		return ""
+	}
+	return filepath.Join(w.cwd, p)
+}
+
+// display makes p relative to the root, '/'-separated; paths outside the
+// root stay as given.
+func (w *diskWalk) display(p string) string {
+	if w.absRoot != "" {
+		if absP := w.abs(p); absP != "" {
+			if rel, err := filepath.Rel(w.absRoot, absP); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				return filepath.ToSlash(rel)
+			}
+		}
+	}
+	return filepath.ToSlash(filepath.Clean(p))
 }
 
 func diskEntry(display, full string, st fs.FileInfo, ident string) Entry {
@@ -171,19 +206,4 @@ func diskEntry(display, full string, st fs.FileInfo, ident string) Entry {
 		}
 		return f, nil
 	}}
-}
-
-// displayPath makes p relative to root, '/'-separated; paths outside root
-// stay as given.
-func displayPath(root, p string) string {
-	if root != "" {
-		absRoot, err1 := filepath.Abs(root)
-		absP, err2 := filepath.Abs(p)
-		if err1 == nil && err2 == nil {
-			if rel, err := filepath.Rel(absRoot, absP); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-				return filepath.ToSlash(rel)
-			}
-		}
-	}
-	return filepath.ToSlash(filepath.Clean(p))
 }

@@ -283,6 +283,10 @@ func retarget(r finding.FileResult, path string) finding.FileResult {
 	return r
 }
 
+// wholeReadBytes is the size up to which a file on disk is read into
+// memory in one call before it is scanned.
+const wholeReadBytes = 1 << 20
+
 type sizedReaderAt interface {
 	io.ReaderAt
 	Size() int64
@@ -308,6 +312,17 @@ func scanEntry(ctx context.Context, eng *engine.Engine, e Entry) finding.FileRes
 		st, err := r.Stat()
 		if err != nil {
 			return unreadable(e.Path, err)
+		}
+		if size := st.Size(); size > 0 && size <= wholeReadBytes {
+			// Sniffing and parsing read a small file in many small
+			// pieces (head, zip end record, central directory, member
+			// headers, hash); one read and then memory is cheaper.
+			buf := make([]byte, size)
+			n, err := r.ReadAt(buf, 0)
+			if err != nil && !(errors.Is(err, io.EOF) && int64(n) == size) {
+				return unreadable(e.Path, err)
+			}
+			return eng.ScanReaderAt(ctx, e.Path, engine.Memory(buf), size)
 		}
 		return eng.ScanReaderAt(ctx, e.Path, r, st.Size())
 	}

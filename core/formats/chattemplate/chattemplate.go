@@ -129,12 +129,17 @@ func hasTopLevelKey(r io.ReaderAt, size int64, key string) bool {
 
 // containsAny streams r looking for any needle.
 func containsAny(r io.ReaderAt, size int64, needles [][]byte) bool {
-	const chunk = 256 << 10
+	// Every JSON-like file is matched: a buffer no larger than the file
+	// keeps small ones from allocating the whole chunk.
+	chunk := int64(256 << 10)
+	if size < chunk {
+		chunk = max(size, 0)
+	}
 	overlap := 16
-	buf := make([]byte, chunk+overlap)
+	buf := make([]byte, int(chunk)+overlap)
 	carry := 0
 	for off := int64(0); off < size; off += chunk {
-		n, err := r.ReadAt(buf[carry:carry+chunk], off)
+		n, err := r.ReadAt(buf[carry:carry+int(chunk)], off)
 		if n == 0 && err != nil {
 			return false
 		}

@@ -396,18 +396,34 @@ func locate(r io.ReaderAt, size int64) (*Archive, error) {
 		return nil, ErrNotZip
 	}
 	tailLen := min(size, int64(maxEOCDSearch))
-	tail := make([]byte, tailLen)
-	if n, err := r.ReadAt(tail, size-tailLen); int64(n) != tailLen {
-		return nil, fmt.Errorf("zip: read end of file: %w", err)
-	}
-	sig := []byte{'P', 'K', 5, 6}
-	end := len(tail)
-	for {
-		i := bytes.LastIndex(tail[:end], sig)
-		if i < 0 {
-			return nil, ErrNotZip
+	var tail []byte
+	if m, ok := r.(interface{ Bytes() []byte }); ok && int64(len(m.Bytes())) == size {
+		// Content in memory (engine.Memory) is searched in place: every
+		// file that reaches the zip formats is searched.
+		tail = m.Bytes()[size-tailLen:]
+	} else {
+		tail = make([]byte, tailLen)
+		if n, err := r.ReadAt(tail, size-tailLen); int64(n) != tailLen {
+			return nil, fmt.Errorf("zip: read end of file: %w", err)
 		}
-		end = i + 3 // next search ends before this candidate's last byte
+	}
+	// Candidates are tried from the end backwards. They are found with a
+	// forward search, which is vectorised where bytes.LastIndex is not:
+	// most files that reach this search are no zip and hold no candidate
+	// at all. The signature cannot overlap itself, so the forward search
+	// sees every occurrence.
+	sig := []byte{'P', 'K', 5, 6}
+	var found []int
+	for off := 0; ; {
+		i := bytes.Index(tail[off:], sig)
+		if i < 0 {
+			break
+		}
+		found = append(found, off+i)
+		off += i + len(sig)
+	}
+	for k := len(found) - 1; k >= 0; k-- {
+		i := found[k]
 		if len(tail)-i < eocdLen {
 			continue
 		}
@@ -415,6 +431,7 @@ func locate(r io.ReaderAt, size int64) (*Archive, error) {
 			return a, nil
 		}
 	}
+	return nil, ErrNotZip
 }
 
 // tryEOCD validates one candidate end record: it is accepted only if a
