@@ -50,6 +50,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newScanCmd(stdin, stdout, stderr), newRulesCmd(stdout), newVersionCmd(stdout), newHookCmd(stdout))
+	root.AddCommand(newMLflowCmd(stdout, stderr))
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0

@@ -579,3 +579,11 @@ func (s *Server) artifacts(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	_, _ = w.Write(b)
 }
+
+// DeliveryStatuses returns the HTTP status of every delivery attempt so
+// far (0: no answer).
+func (s *Server) DeliveryStatuses() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]int(nil), s.deliveryStatus...)
+}
