@@ -74,7 +74,7 @@ type rig struct {
 	recv *httptest.Server
 }
 
-func newRig(t *testing.T, edit func(*mlflowplugin.Options)) *rig {
+func newRig(t testing.TB, edit func(*mlflowplugin.Options)) *rig {
 	t.Helper()
 	fake := fakemlflow.New()
 	t.Cleanup(fake.Close)

@@ -2,7 +2,6 @@ package mlflowplugin_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -155,10 +154,4 @@ func listJobs(t *testing.T, db string) []store.Job {
 		t.Fatalf("mlflow jobs output: %v\n%s", err, out)
 	}
 	return jobs
-}
-
-func ctxTimeout(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
 }

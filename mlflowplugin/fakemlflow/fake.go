@@ -525,10 +525,20 @@ func (s *Server) search(w http.ResponseWriter, q map[string][]string) {
 // artifacts is the mlflow-artifacts proxy: list (basenames) and download.
 func (s *Server) artifacts(w http.ResponseWriter, r *http.Request) {
 	const base = "/api/2.0/mlflow-artifacts/artifacts"
+	rel := strings.Trim(r.URL.Query().Get("path"), "/")
+	if r.URL.Path != base {
+		rel = strings.TrimPrefix(r.URL.Path, base+"/")
+	}
+	// rel is models/<name>/<version>[/<path>]; names here hold no '/'.
+	parts := strings.SplitN(rel, "/", 4)
+	if len(parts) < 3 || parts[0] != "models" || strings.Contains(rel, "..") {
+		apiError(w, 400, "INVALID_PARAMETER_VALUE", "invalid path "+rel)
+		return
+	}
 	s.mu.Lock()
 	files := map[string][]byte{}
-	for _, m := range s.models {
-		for _, v := range m.versions {
+	if m := s.models[parts[1]]; m != nil {
+		if v := m.versions[parts[2]]; v != nil {
 			for p, b := range v.Files {
 				files[artifactRoot(v.Name, v.Version)+"/"+p] = b
 			}

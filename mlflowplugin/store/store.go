@@ -256,6 +256,11 @@ func (s *Store) Enqueue(ctx context.Context, deliveryID, source, event string, j
 		return out, fmt.Errorf("store: enqueue: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after commit it is a no-op
+	if s.dialect == postgresDialect {
+		if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit TO on`); err != nil {
+			return out, fmt.Errorf("store: enqueue: %w", err)
+		}
+	}
 	if deliveryID != "" {
 		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO deliveries (id, source, event, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`),
 			deliveryID, source, event, now)

@@ -1,119 +1,47 @@
 package webhook
 
 import (
-	"bufio"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/modelgate/modelgate/mlflowplugin/internal/captured"
 )
 
-// capturedSecret is the secret of the captured deliveries (given in the file).
-const capturedSecret = "s3cr3t-for-test"
+const capturedSecret = captured.Secret
 
-type captured struct {
-	name   string
-	header http.Header
-	body   []byte
-}
+type capturedDelivery = captured.Delivery
 
-// sharedFile finds ../shared/<rel> beside the repository (or any ancestor).
-func sharedFile(t *testing.T, rel string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("shared/%s not found beside the repository", rel)
-		}
-		dir = parent
-	}
-}
-
-// loadCaptured parses the real MLflow 3.6 deliveries.
-func loadCaptured(t *testing.T) []captured {
-	t.Helper()
-	f, err := os.Open(sharedFile(t, "reference/mlflow-deliveries.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []captured
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	var cur *captured
-	state := 0 // 0 outside, 1 request line, 2 headers, 3 body line
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "===== delivery"):
-			out = append(out, captured{name: line, header: http.Header{}})
-			cur = &out[len(out)-1]
-			state = 1
-		case state == 1 && strings.HasPrefix(line, "POST "):
-			state = 2
-		case state == 2 && line == "":
-			state = 3
-		case state == 2:
-			k, v, ok := strings.Cut(line, ": ")
-			if ok {
-				cur.header.Add(k, v)
-			}
-		case state == 3:
-			cur.body = []byte(line)
-			state = 0
-		}
-	}
-	if len(out) != 5 {
-		t.Fatalf("parsed %d captured deliveries, want 5", len(out))
-	}
-	return out
-}
+func loadCaptured(t *testing.T) []capturedDelivery { return captured.Load(t) }
 
 func clockAt(unix int64) func() time.Time {
 	return func() time.Time { return time.Unix(unix, 0) }
-}
-
-// redacted says whether the capture file edited a body after it was signed:
-// delivery 2's source path was shortened to "$SCRATCH/...", so its body no
-// longer matches its Content-Length, and its signature must no longer verify.
-func redacted(c captured) bool {
-	n, _ := strconv.Atoi(c.header.Get("Content-Length"))
-	return n != len(c.body)
 }
 
 func TestVerifyMLflow_RealDeliveries(t *testing.T) {
 	wantEvents := []string{"registered_model.created", ModelVersionCreated, TagSet, AliasCreated, ModelVersionCreated}
 	verified := 0
 	for i, c := range loadCaptured(t) {
-		ts, _ := strconv.ParseInt(c.header.Get(HeaderTimestamp), 10, 64)
+		ts, _ := strconv.ParseInt(c.Header.Get(HeaderTimestamp), 10, 64)
 		v, err := NewVerifier([]byte(capturedSecret), 0, clockAt(ts+30))
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := v.VerifyMLflow(c.header, c.body)
-		if redacted(c) {
+		d, err := v.VerifyMLflow(c.Header, c.Body)
+		if c.Redacted() {
 			if StatusOf(err) != http.StatusUnauthorized {
-				t.Errorf("%s: body edited after signing, got %v, want 401", c.name, err)
+				t.Errorf("%s: body edited after signing, got %v, want 401", c.Name, err)
 			}
 			continue
 		}
 		verified++
 		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
+			t.Fatalf("%s: %v", c.Name, err)
 		}
-		if d.ID != c.header.Get(HeaderDeliveryID) || d.Event.Name() != wantEvents[i] {
-			t.Errorf("%s: got id %q event %q", c.name, d.ID, d.Event.Name())
+		if d.ID != c.Header.Get(HeaderDeliveryID) || d.Event.Name() != wantEvents[i] {
+			t.Errorf("%s: got id %q event %q", c.Name, d.ID, d.Event.Name())
 		}
 	}
 	if verified != 4 {
@@ -124,15 +52,15 @@ func TestVerifyMLflow_RealDeliveries(t *testing.T) {
 func TestVerifyMLflow_Rejections(t *testing.T) {
 	dels := loadCaptured(t)
 	mv := dels[4] // model_version.created, unedited
-	ts, _ := strconv.ParseInt(mv.header.Get(HeaderTimestamp), 10, 64)
-	tamperedBody := []byte(strings.Replace(string(mv.body), `"version": "1"`, `"version": "9"`, 1))
+	ts, _ := strconv.ParseInt(mv.Header.Get(HeaderTimestamp), 10, 64)
+	tamperedBody := []byte(strings.Replace(string(mv.Body), `"version": "1"`, `"version": "9"`, 1))
 	without := func(key string) http.Header {
-		h := mv.header.Clone()
+		h := mv.Header.Clone()
 		h.Del(key)
 		return h
 	}
 	with := func(key, val string) http.Header {
-		h := mv.header.Clone()
+		h := mv.Header.Clone()
 		h.Set(key, val)
 		return h
 	}
@@ -143,17 +71,17 @@ func TestVerifyMLflow_Rejections(t *testing.T) {
 		now    int64
 		status int
 	}{
-		{"fresh", mv.header, mv.body, ts + 1, 0},
-		{"stale", mv.header, mv.body, ts + 301, http.StatusBadRequest},
-		{"future", mv.header, mv.body, ts - 301, http.StatusBadRequest},
-		{"wrong secret signature", with(HeaderSignature, SignMLflow([]byte("other"), mv.header.Get(HeaderDeliveryID), mv.header.Get(HeaderTimestamp), mv.body)), mv.body, ts, http.StatusUnauthorized},
-		{"tampered body", mv.header, tamperedBody, ts, http.StatusUnauthorized},
-		{"timestamp moved forward", with(HeaderTimestamp, strconv.FormatInt(ts+100, 10)), mv.body, ts + 100, http.StatusUnauthorized},
-		{"other delivery id", with(HeaderDeliveryID, "cc2183c1-6258-4405-bd84-3895c78e76d1"), mv.body, ts, http.StatusUnauthorized},
-		{"missing signature", without(HeaderSignature), mv.body, ts, http.StatusUnauthorized},
-		{"missing delivery id", without(HeaderDeliveryID), mv.body, ts, http.StatusBadRequest},
-		{"missing timestamp", without(HeaderTimestamp), mv.body, ts, http.StatusBadRequest},
-		{"hex instead of base64", with(HeaderSignature, "v1,"+SignDatabricks([]byte(capturedSecret), mv.body)), mv.body, ts, http.StatusUnauthorized},
+		{"fresh", mv.Header, mv.Body, ts + 1, 0},
+		{"stale", mv.Header, mv.Body, ts + 301, http.StatusBadRequest},
+		{"future", mv.Header, mv.Body, ts - 301, http.StatusBadRequest},
+		{"wrong secret signature", with(HeaderSignature, SignMLflow([]byte("other"), mv.Header.Get(HeaderDeliveryID), mv.Header.Get(HeaderTimestamp), mv.Body)), mv.Body, ts, http.StatusUnauthorized},
+		{"tampered body", mv.Header, tamperedBody, ts, http.StatusUnauthorized},
+		{"timestamp moved forward", with(HeaderTimestamp, strconv.FormatInt(ts+100, 10)), mv.Body, ts + 100, http.StatusUnauthorized},
+		{"other delivery id", with(HeaderDeliveryID, "cc2183c1-6258-4405-bd84-3895c78e76d1"), mv.Body, ts, http.StatusUnauthorized},
+		{"missing signature", without(HeaderSignature), mv.Body, ts, http.StatusUnauthorized},
+		{"missing delivery id", without(HeaderDeliveryID), mv.Body, ts, http.StatusBadRequest},
+		{"missing timestamp", without(HeaderTimestamp), mv.Body, ts, http.StatusBadRequest},
+		{"hex instead of base64", with(HeaderSignature, "v1,"+SignDatabricks([]byte(capturedSecret), mv.Body)), mv.Body, ts, http.StatusUnauthorized},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -177,9 +105,9 @@ func TestVerifyMLflow_Rejections(t *testing.T) {
 
 func TestVerifyMLflow_WindowIsConfigurable(t *testing.T) {
 	mv := loadCaptured(t)[4]
-	ts, _ := strconv.ParseInt(mv.header.Get(HeaderTimestamp), 10, 64)
+	ts, _ := strconv.ParseInt(mv.Header.Get(HeaderTimestamp), 10, 64)
 	v, _ := NewVerifier([]byte(capturedSecret), time.Hour, clockAt(ts+3000))
-	if _, err := v.VerifyMLflow(mv.header, mv.body); err != nil {
+	if _, err := v.VerifyMLflow(mv.Header, mv.Body); err != nil {
 		t.Fatalf("50 min old delivery with a 1 h window: %v", err)
 	}
 }
