@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelgate/modelgate/core/report/cyclonedx/cyclonedxtest"
 	"github.com/modelgate/modelgate/core/report/sarif/sariftest"
 )
 
@@ -332,4 +333,98 @@ func unescapeURI(s string) string {
 		return u
 	}
 	return s
+}
+
+// TestCLIInventoryValidBOM: the BOM of every fixture validates against the
+// official CycloneDX 1.6 and 1.7 schemas, names each malicious fixture as
+// failing, and exits 0 unless --gate is given.
+func TestCLIInventoryValidBOM(t *testing.T) {
+	for _, v := range []string{"1.6", "1.7"} {
+		r := runModelgate(t, nil, "inventory", "--cyclonedx-version", v, "--deterministic", "fixtures/benign", "fixtures/malicious")
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", v, r.code, r.stderr)
+		}
+		cyclonedxtest.Validate(t, v, []byte(r.stdout))
+		var bom struct {
+			Components []struct {
+				BOMRef     string                         `json:"bom-ref"`
+				Properties []struct{ Name, Value string } `json:"properties"`
+			} `json:"components"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &bom); err != nil {
+			t.Fatal(err)
+		}
+		verdicts := map[string]string{}
+		for _, c := range bom.Components {
+			for _, p := range c.Properties {
+				if p.Name == "modelgate:verdict" {
+					verdicts[c.BOMRef] = p.Value
+				}
+			}
+		}
+		if got := verdicts["model:fixtures/malicious/posix_system_reduce_p2.pkl"]; got != "fail" {
+			t.Errorf("%s: malicious pickle verdict %q", v, got)
+		}
+		if got := verdicts["model:fixtures/benign/sklearn_logreg.pkl"]; got != "pass" {
+			t.Errorf("%s: benign pickle verdict %q", v, got)
+		}
+		if len(bom.Components) < 100 {
+			t.Errorf("%s: only %d components", v, len(bom.Components))
+		}
+	}
+	if r := runModelgate(t, nil, "inventory", "--gate", "fixtures/malicious/posix_system_reduce_p2.pkl"); r.code != 1 {
+		t.Errorf("inventory --gate on a malicious file: exit %d", r.code)
+	}
+}
+
+// TestCLIVerifySignature pins verify-signature's exit codes on the
+// reference signer's vectors: 0 holds, 1 does not, 2 usage.
+func TestCLIVerifySignature(t *testing.T) {
+	v := filepath.Join("..", "..", "shared", "reference", "model-signing-vectors")
+	if _, err := os.Stat(v); err != nil {
+		t.Fatalf("model-signing vectors missing: %v", err)
+	}
+	key := filepath.Join(v, "keys", "signing-key-pub.pem")
+	changed := t.TempDir()
+	for _, name := range []string{"model.sig", "signme-1", "signme-2", "ignore-me"} {
+		b, err := os.ReadFile(filepath.Join(v, "v1.1.0-elliptic-key", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "signme-2" {
+			b = append(b, '!')
+		}
+		if err := os.WriteFile(filepath.Join(changed, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name string
+		args []string
+		want int
+		out  string
+	}{
+		{"public key", []string{"--public-key", key, filepath.Join(v, "v1.1.0-elliptic-key")}, 0, "verified"},
+		{"single-file model", []string{"--public-key", key, filepath.Join(v, "v0.3.1-elliptic-key", "signme-1")}, 0, "verified"},
+		{"certificate chain", []string{"--certificate-chain", filepath.Join(v, "keys", "ca-cert.pem"), filepath.Join(v, "v1.1.0-certificate")}, 0, "verified"},
+		{"sigstore keyless", []string{"--identity", "stefanb@us.ibm.com", "--oidc-issuer", "https://sigstore.verify.ibm.com/oauth2",
+			"--trusted-root", filepath.Join(v, "trusted-root-public-good.json"), filepath.Join(v, "v1.1.0-sigstore")}, 0, "stefanb@us.ibm.com"},
+		{"unrecorded ignore without --ignore-paths", []string{"--public-key", key, filepath.Join(v, "v1.0.1-elliptic-key")}, 1, "ignore-me"},
+		{"unrecorded ignore with --ignore-paths", []string{"--public-key", key, "--ignore-paths", "ignore-me", filepath.Join(v, "v1.0.1-elliptic-key")}, 0, "verified"},
+		{"changed file", []string{"--public-key", key, changed}, 1, "changed"},
+		{"no trust", []string{filepath.Join(v, "v1.1.0-elliptic-key")}, 2, ""},
+		{"two trusts", []string{"--public-key", key, "--certificate-chain", key, filepath.Join(v, "v1.1.0-elliptic-key")}, 2, ""},
+		{"no model", []string{"--public-key", key, filepath.Join(v, "nosuch")}, 2, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runModelgate(t, nil, append([]string{"verify-signature"}, tt.args...)...)
+			if r.code != tt.want {
+				t.Fatalf("exit %d, want %d\n%s%s", r.code, tt.want, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stdout, tt.out) {
+				t.Errorf("output lacks %q:\n%s", tt.out, r.stdout)
+			}
+		})
+	}
 }

@@ -4,21 +4,10 @@ package main
 
 import (
 	"os"
-	"runtime/debug"
 
 	"github.com/modelgate/modelgate/internal/cli"
 )
 
-// softMemoryLimit keeps the garbage collector ahead of the short-lived
-// buffers (decompression dictionaries, spools, reader buffers) that a scan
-// allocates per file, so peak memory tracks what is live rather than twice
-// that. It is a target, not a cap: a scan that needs more still gets it.
-// GOMEMLIMIT overrides it.
-const softMemoryLimit = 80 << 20
-
 func main() {
-	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
-		debug.SetMemoryLimit(softMemoryLimit)
-	}
 	os.Exit(cli.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

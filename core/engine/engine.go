@@ -40,6 +40,9 @@ type Options struct {
 	// Limits, when set, replace the policy's limits for this engine, so
 	// one embedding process can scan with different bounds per caller.
 	Limits *limits.Limits
+	// HashAll computes every file's SHA-256, not only those with
+	// something to report (inventories and signature checks need them).
+	HashAll bool
 }
 
 // Engine scans files. It holds no per-scan state and is safe for
@@ -51,6 +54,7 @@ type Engine struct {
 	jobs    int
 	tempDir string
 	rules   *rules.Catalogue
+	hashAll bool
 }
 
 // New builds an engine.
@@ -81,6 +85,7 @@ func New(opts Options) (*Engine, error) {
 		jobs:    jobs,
 		tempDir: opts.TempDir,
 		rules:   cat,
+		hashAll: opts.HashAll,
 	}, nil
 }
 
@@ -162,6 +167,7 @@ func (e *Engine) ScanReaderAt(ctx context.Context, display string, r io.ReaderAt
 		fsState.unscanned = append(fsState.unscanned, finding.Unscanned{RuleID: rule, Reason: err.Error(), ModelLike: true})
 	}
 	res.Findings = fsState.findings
+	res.Properties = fsState.props
 	res.Unscanned = append(fsState.unscanned, fsState.droppedFindings()...)
 	for f := range fsState.formats {
 		res.Formats = append(res.Formats, f)
@@ -175,7 +181,7 @@ func (e *Engine) ScanReaderAt(ctx context.Context, display string, r io.ReaderAt
 	default:
 		res.Status = finding.StatusScanned
 	}
-	if len(res.Findings) > 0 || len(res.Unscanned) > 0 {
+	if len(res.Findings) > 0 || len(res.Unscanned) > 0 || e.hashAll {
 		// Hashing is deferred to here so clean multi-GB checkpoints are
 		// never read in full.
 		res.SHA256 = hashReaderAt(r, size)

@@ -34,6 +34,7 @@ type fileState struct {
 	findings  []finding.Finding
 	unscanned []finding.Unscanned
 	formats   map[string]bool
+	props     map[string]string
 	// perRule counts findings by rule; past MaxFindingsPerRule they are
 	// counted in dropped instead of kept.
 	perRule, dropped map[string]int
@@ -86,6 +87,34 @@ func (e *Env) Report(f finding.Finding) {
 	}
 	e.file.perRule[f.RuleID]++
 	e.file.findings = append(e.file.findings, f)
+}
+
+// MaxProperties bounds the header properties one file keeps.
+const MaxProperties = 64
+
+// SetProperty records what a header says about the top-level file (keys
+// "<format>:<name>", e.g. "gguf:architecture"), for inventories. Values are
+// clipped to 256 bytes and the count is bounded; only the outermost value
+// of a key is kept when members repeat it, unless the input is the file.
+func (e *Env) SetProperty(key, value string) {
+	if len(value) > 256 {
+		value = value[:256]
+	}
+	if e.in.Member != "" {
+		key = key + "@" + e.in.Member
+		if len(key) > 256 {
+			return
+		}
+	}
+	e.file.mu.Lock()
+	defer e.file.mu.Unlock()
+	if e.file.props == nil {
+		e.file.props = map[string]string{}
+	}
+	if _, ok := e.file.props[key]; !ok && len(e.file.props) >= MaxProperties {
+		return
+	}
+	e.file.props[key] = value
 }
 
 // NotScanned records content that could not be scanned completely. member

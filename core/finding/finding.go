@@ -152,4 +152,8 @@ type FileResult struct {
 	Unscanned []Unscanned `json:"unscanned,omitempty"`
 	// Error is set when the file could not be read at all.
 	Error string `json:"error,omitempty"`
+	// Properties are what the headers say without loading weights (GGUF
+	// architecture, safetensors tensor count, ONNX opset ...), keyed
+	// "<format>:<name>", for inventories.
+	Properties map[string]string `json:"properties,omitempty"`
 }

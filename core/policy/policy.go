@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -33,6 +34,9 @@ type Config struct {
 	FailOnUnscanned string `yaml:"fail_on_unscanned"`
 	// Limits override the built-in scan limits.
 	Limits limits.Limits `yaml:"limits"`
+	// Signatures require OpenSSF model signatures for chosen model
+	// directories (see signatures.go).
+	Signatures []SignatureRequirement `yaml:"signatures"`
 }
 
 // Suppression accepts findings of a rule on matching paths.
@@ -52,13 +56,14 @@ type Suppression struct {
 
 // Policy is immutable once built and safe for concurrent use.
 type Policy struct {
-	cfg      Config
-	limits   limits.Limits
-	safe     map[string]bool
-	call     map[string]bool
-	deny     map[string]bool
-	now      time.Time
-	expiries []time.Time
+	cfg        Config
+	signatures []Signatures
+	limits     limits.Limits
+	safe       map[string]bool
+	call       map[string]bool
+	deny       map[string]bool
+	now        time.Time
+	expiries   []time.Time
 }
 
 // Default returns the built-in policy.
@@ -79,6 +84,15 @@ func Load(file string, now time.Time) (*Policy, error) {
 	return Parse(data, file, now)
 }
 
+// baseDir is the directory a policy's relative file names are read from:
+// the policy file's own directory, or the current one for bytes.
+func baseDir(file string) string {
+	if file == "" {
+		return "."
+	}
+	return filepath.Dir(file)
+}
+
 // Parse builds a policy from YAML bytes; file names them in errors.
 func Parse(data []byte, file string, now time.Time) (*Policy, error) {
 	var cfg Config
@@ -87,7 +101,7 @@ func Parse(data []byte, file string, now time.Time) (*Policy, error) {
 	if err := dec.Decode(&cfg); err != nil && err.Error() != "EOF" {
 		return nil, fmt.Errorf("parse policy %s: %w", file, err)
 	}
-	p, err := New(cfg, now)
+	p, err := newPolicy(cfg, now, baseDir(file))
 	if err != nil {
 		return nil, fmt.Errorf("policy %s: %w", file, err)
 	}
@@ -97,6 +111,12 @@ func Parse(data []byte, file string, now time.Time) (*Policy, error) {
 // New validates a config and builds a policy. now decides which
 // suppressions have expired.
 func New(cfg Config, now time.Time) (*Policy, error) {
+	return newPolicy(cfg, now, ".")
+}
+
+// newPolicy is New with relative file names (signature trust material)
+// read from base.
+func newPolicy(cfg Config, now time.Time, base string) (*Policy, error) {
 	p := &Policy{cfg: cfg, limits: cfg.Limits.WithDefaults(), now: now, deny: map[string]bool{}}
 	p.safe, p.call = builtinLists()
 	for _, g := range cfg.AllowGlobals {
@@ -138,6 +158,9 @@ func New(cfg Config, now time.Time) (*Policy, error) {
 			exp = t.Add(24 * time.Hour)
 		}
 		p.expiries = append(p.expiries, exp)
+	}
+	if err := p.loadSignatureTrust(base); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -281,6 +304,10 @@ func (p *Policy) suppression(rule, global, file string) *finding.Suppression {
 	}
 	return nil
 }
+
+// MatchPath reports whether a report path matches a policy glob
+// ('/'-separated, path.Match syntax, a "**/" prefix matches any depth).
+func MatchPath(glob, p string) bool { return matchPath(glob, p) }
 
 func matchPath(glob, p string) bool {
 	if ok, _ := path.Match(glob, p); ok {

@@ -109,7 +109,7 @@ func (c *Catalogue) With(extra ...Rule) (*Catalogue, error) {
 func Default() *Catalogue {
 	// Each format family keeps its rules in its own file (and id range) so
 	// detectors can be added without touching one another's entries.
-	sets := [][]Rule{builtin, kerasRules, tensorflowRules, onnxRules, ggufRules, safetensorsRules, torchscriptRules}
+	sets := [][]Rule{builtin, kerasRules, tensorflowRules, onnxRules, ggufRules, safetensorsRules, torchscriptRules, signingRules}
 	c := &Catalogue{byID: map[string]Rule{}}
 	for _, set := range sets {
 		for _, r := range set {

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 )
 
@@ -44,7 +43,7 @@ func (d *diskSource) Walk(ctx context.Context, visit func(Entry) error) error {
 			return &PathError{Path: p, Err: err}
 		}
 		if !st.IsDir() {
-			if err := w.file(p, st); err != nil {
+			if err := w.file(p, st, ""); err != nil {
 				return err
 			}
 			continue
@@ -88,17 +87,17 @@ func (w *diskWalk) dir(ctx context.Context, dir string) error {
 	if err != nil {
 		return w.visit(w.broken(dir, err))
 	}
-	if real, err = filepath.Abs(real); err == nil {
-		if w.dirs[real] {
-			return nil
-		}
-		w.dirs[real] = true
+	if real, err = filepath.Abs(real); err != nil {
+		return w.visit(w.broken(dir, err))
 	}
-	ents, err := os.ReadDir(dir)
+	if w.dirs[real] {
+		return nil
+	}
+	w.dirs[real] = true
+	ents, err := os.ReadDir(dir) // sorted by name
 	if err != nil {
 		return w.visit(w.broken(dir, err))
 	}
-	sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
 	for _, de := range ents {
 		p := filepath.Join(dir, de.Name())
 		switch {
@@ -121,7 +120,7 @@ func (w *diskWalk) dir(ctx context.Context, dir string) error {
 					return err
 				}
 			case st.Mode().IsRegular():
-				if err := w.file(p, st); err != nil {
+				if err := w.file(p, st, ""); err != nil {
 					return err
 				}
 			}
@@ -133,7 +132,9 @@ func (w *diskWalk) dir(ctx context.Context, dir string) error {
 				}
 				continue
 			}
-			if err := w.file(p, st); err != nil {
+			// Inside a resolved directory a regular file's identity is
+			// its real path without another walk up the tree.
+			if err := w.file(p, st, filepath.Join(real, de.Name())); err != nil {
 				return err
 			}
 		}
@@ -141,11 +142,14 @@ func (w *diskWalk) dir(ctx context.Context, dir string) error {
 	return nil
 }
 
-func (w *diskWalk) file(p string, st fs.FileInfo) error {
-	ident := ""
-	if real, err := filepath.EvalSymlinks(p); err == nil {
-		if abs, err := filepath.Abs(real); err == nil {
-			ident = abs
+// file visits a regular file; ident is its resolved path when the caller
+// knows it, else it is resolved here (symlinks, path arguments).
+func (w *diskWalk) file(p string, st fs.FileInfo, ident string) error {
+	if ident == "" {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			if abs, err := filepath.Abs(real); err == nil {
+				ident = abs
+			}
 		}
 	}
 	return w.visit(diskEntry(displayPath(w.root, p), p, st, ident))

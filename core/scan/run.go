@@ -72,6 +72,10 @@ type Options struct {
 	Tool report.Tool
 	// Progress, when set, is called after each file.
 	Progress func(done, total int, bytes int64)
+	// HashAll computes every file's SHA-256 (inventories need them); by
+	// default only files with something to report are hashed, so clean
+	// multi-GB checkpoints are never read whole.
+	HashAll bool
 	// NoModelDirs turns off model-directory recognition.
 	NoModelDirs bool
 	// Now is the clock for the report's times (nil: time.Now).
@@ -121,7 +125,7 @@ func Run(ctx context.Context, src Source, opts Options) (*report.Report, error) 
 		cat = rules.Default()
 	}
 	eng, err := engine.New(engine.Options{Formats: formats, Policy: pol, Jobs: opts.Jobs,
-		TempDir: opts.TempDir, Rules: cat, Limits: opts.Limits})
+		TempDir: opts.TempDir, Rules: cat, Limits: opts.Limits, HashAll: opts.HashAll})
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +145,7 @@ func Run(ctx context.Context, src Source, opts Options) (*report.Report, error) 
 	if !opts.NoModelDirs {
 		models, results = analyzeModels(ctx, eng, src, entries, results)
 	}
+	results, models = checkSignatures(ctx, pol.Signatures(), src, entries, results, models, cat)
 	pol.Apply(results)
 	code, verdict := pol.Decide(results, failOn)
 	tool := opts.Tool

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -252,5 +253,27 @@ func TestPathsSkipsGitAndReportsProgress(t *testing.T) {
 	}
 	if calls != 2 {
 		t.Errorf("progress called %d times for 2 files", calls)
+	}
+}
+
+// TestMemoryLimitIsPerScan: an embedding server gets the soft ceiling for
+// the scan's duration and its own setting back afterwards.
+func TestMemoryLimitIsPerScan(t *testing.T) {
+	if _, set := os.LookupEnv("GOMEMLIMIT"); set {
+		t.Skip("SKIPPED: GOMEMLIMIT set in the environment wins by design")
+	}
+	before := debug.SetMemoryLimit(-1)
+	var during int64
+	src := scan.FS(fstest.MapFS{"a.pkl": {Data: fixture(t, "benign/torch_state_dict.bin")}}, "")
+	_, err := scan.Run(context.Background(), src, scan.Options{MemoryLimit: 64 << 20,
+		Progress: func(int, int, int64) { during = debug.SetMemoryLimit(-1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if during != 64<<20 {
+		t.Errorf("limit during the scan %d, want %d", during, 64<<20)
+	}
+	if after := debug.SetMemoryLimit(-1); after != before {
+		t.Errorf("limit after the scan %d, want %d restored", after, before)
 	}
 }

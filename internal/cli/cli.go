@@ -49,7 +49,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newScanCmd(stdin, stdout, stderr), newRulesCmd(stdout), newVersionCmd(stdout), newHookCmd(stdout))
+	root.AddCommand(newScanCmd(stdin, stdout, stderr), newRulesCmd(stdout), newVersionCmd(stdout), newHookCmd(stdout), newInventoryCmd(stdin, stdout, stderr), newVerifySignatureCmd(stdout))
 	root.AddCommand(newMLflowCmd(stdout, stderr))
 	err := root.ExecuteContext(ctx)
 	if err == nil {

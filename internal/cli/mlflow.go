@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -144,6 +145,10 @@ MLFLOW_TRACKING_SERVER_CERT_PATH and MLFLOW_TRACKING_CLIENT_CERT_PATH.`,
 	return cmd
 }
 
+// serveMemoryLimit is the receiver's soft heap target: artifacts stream
+// through spool files, so what stays live is small.
+const serveMemoryLimit = 120 << 20
+
 func newMLflowServeCmd(stderr io.Writer) *cobra.Command {
 	var f mlflowFlags
 	var listen, tlsCert, tlsKey string
@@ -175,6 +180,11 @@ once their job is committed to the store; jobs survive restarts.`,
 				return usageErr("--tls-cert and --tls-key go together")
 			}
 			opts.MaxAge, opts.MaxBody = maxAge, maxBody
+			// Scans run concurrently for the process's life, so the soft
+			// heap target is set once here rather than per scan.
+			if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+				debug.SetMemoryLimit(serveMemoryLimit)
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			svc, err := mlflowplugin.Open(ctx, opts)

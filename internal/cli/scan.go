@@ -16,6 +16,7 @@ import (
 	"github.com/modelgate/modelgate/core/formats/lfs"
 	"github.com/modelgate/modelgate/core/policy"
 	"github.com/modelgate/modelgate/core/report"
+	"github.com/modelgate/modelgate/core/report/cyclonedx"
 	"github.com/modelgate/modelgate/core/report/jsonreport"
 	"github.com/modelgate/modelgate/core/report/sarif"
 	"github.com/modelgate/modelgate/core/report/text"
@@ -28,9 +29,13 @@ type scanFlags struct {
 	format, output, failOn, policyFile, root string
 	sarifCategory                            string
 	stdinName                                string
-	jobs                                     int
-	jobsSet                                  bool
-	verbose                                  bool
+	cyclonedxVersion                         string
+	deterministic                            bool
+	// noGate reports without failing (inventory).
+	noGate  bool
+	jobs    int
+	jobsSet bool
+	verbose bool
 	// Git sources: the index, or the files a revision range changes.
 	staged  bool
 	gitDiff string
@@ -64,7 +69,7 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&fl.format, "format", "text", "output format: text, json or sarif")
+	f.StringVar(&fl.format, "format", "text", "output format: text, json, sarif or cyclonedx")
 	f.StringVarP(&fl.output, "output", "o", "", "write the report to FILE instead of stdout")
 	f.StringVar(&fl.failOn, "fail-on", "high", "fail on findings at or above: critical, high, medium, low or never")
 	f.StringVar(&fl.policyFile, "policy", "", "YAML policy file (default: built-in policy)")
@@ -76,6 +81,7 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 	f.BoolVar(&fl.staged, "staged", false, "scan the staged content (git index) that the next commit adds")
 	f.StringVar(&fl.gitDiff, "git-diff", "", "scan files added or modified in a revision range: BASE, BASE..HEAD or BASE...HEAD")
 	f.BoolVar(&fl.hook, "hook", false, "commit-hook output: a short block message on failure, one line when clean")
+	addInventoryFlags(f, &fl)
 	return cmd
 }
 
@@ -87,8 +93,10 @@ func writerFor(fl scanFlags, color bool) (report.Writer, error) {
 		return jsonreport.New(), nil
 	case "sarif":
 		return sarif.New(sarif.Options{Category: fl.sarifCategory}), nil
+	case "cyclonedx":
+		return cyclonedx.New(cyclonedx.Options{SpecVersion: fl.cyclonedxVersion, Deterministic: fl.deterministic})
 	}
-	return nil, fmt.Errorf("unknown --format %q (want text, json or sarif)", fl.format)
+	return nil, fmt.Errorf("unknown --format %q (want text, json, sarif or cyclonedx)", fl.format)
 }
 
 func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -122,12 +130,14 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 	// failure to find one only means pointers are reported as not scanned.
 	layout, layoutErr := gitsource.Locate(".")
 	opts := scan.Options{
-		Policy: pol, PolicySource: polSource, FailOn: fl.failOn, Jobs: fl.jobs,
+		Policy: pol, PolicySource: polSource, FailOn: fl.failOn, Jobs: fl.jobs, MemoryLimit: softMemoryLimit,
 		Tool: report.Tool{Name: "modelgate", Version: Version, URI: "https://github.com/modelgate/modelgate"},
 	}
 	if layoutErr == nil {
 		opts.LFSStore = lfs.DirStore(layout.LFSObjectsDir())
 	}
+	// An inventory records every file's digest, not only the reported ones.
+	opts.HashAll = fl.format == "cyclonedx"
 
 	root := fl.root
 	var src scan.Source
@@ -193,11 +203,18 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 			}
 		}
 	}
-	if code != 0 {
+	if code != 0 && !fl.noGate {
 		return &exitError{code: code}
 	}
 	return nil
 }
+
+// softMemoryLimit keeps the garbage collector ahead of the short-lived
+// buffers (decompression dictionaries, spools, reader buffers) that a scan
+// allocates per file, so peak memory tracks what is live rather than twice
+// that. It is a target, not a cap: a scan that needs more still gets it.
+// GOMEMLIMIT overrides it.
+const softMemoryLimit = 80 << 20
 
 func emptyWhat(fl scanFlags) string {
 	switch {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/modelgate/modelgate/core/engine"
@@ -36,6 +37,9 @@ func (Format) Match(in *engine.Input) bool {
 // Scan implements engine.Format.
 func (Format) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
 	f, err := Parse(ctx, in.R, in.Size, DefaultLimits())
+	if f != nil {
+		properties(env, f)
+	}
 	for _, t := range f.Templates {
 		if strings.HasPrefix(t.Key, "tokenizer.chat_template") {
 			chattemplate.Check(ctx, env, chattemplate.Where(t.Key), t.Offset, t.Text, t.Truncated)
@@ -60,6 +64,18 @@ func (Format) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error
 		return nil
 	}
 	return trailing(ctx, in, env, f)
+}
+
+// properties records what the header says, for inventories.
+func properties(env *engine.Env, f *File) {
+	env.SetProperty("gguf:version", strconv.FormatUint(uint64(f.Version), 10))
+	env.SetProperty("gguf:tensors", strconv.FormatUint(f.TensorCount, 10))
+	if f.Parameters > 0 {
+		env.SetProperty("gguf:parameters", strconv.FormatUint(f.Parameters, 10))
+	}
+	for k, v := range f.Info {
+		env.SetProperty("gguf:"+k, v)
+	}
 }
 
 // trailing reports and scans bytes after the last tensor's padded data:

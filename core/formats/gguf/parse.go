@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
+	"strings"
 )
 
 // Magic is the first four bytes of every GGUF file.
@@ -72,6 +74,11 @@ type Problem struct {
 
 // File is what Parse learned.
 type File struct {
+	// Info holds the few metadata values inventories show (architecture,
+	// name, file type, context length), as text.
+	Info map[string]string
+	// Parameters is the element count over all tensors (0 when unknown).
+	Parameters  uint64
 	Version     uint32
 	BigEndian   bool
 	TensorCount uint64
@@ -204,11 +211,70 @@ func (p *parser) parse() error {
 			}
 			continue
 		}
+		if infoKey(key) && (t == typeString || t == typeUint32 || t == typeUint64) {
+			if err := p.info(key, t); err != nil {
+				return fmt.Errorf("metadata %q: %w", key, err)
+			}
+			continue
+		}
 		if err := p.value(key, t, 0); err != nil {
 			return fmt.Errorf("metadata %q: %w", key, err)
 		}
 	}
 	return p.tensors()
+}
+
+// infoKey names the metadata an inventory shows.
+func infoKey(key string) bool {
+	switch key {
+	case "general.architecture", "general.name", "general.file_type", "general.quantization_version", "general.size_label":
+		return true
+	}
+	return strings.HasSuffix(key, ".context_length") && strings.Count(key, ".") == 1
+}
+
+// info reads a short string or an unsigned integer into File.Info.
+func (p *parser) info(key string, t uint32) error {
+	var v string
+	switch t {
+	case typeUint32:
+		n, err := p.rd.u32()
+		if err != nil {
+			return err
+		}
+		v = strconv.FormatUint(uint64(n), 10)
+	case typeUint64:
+		n, err := p.rd.u64()
+		if err != nil {
+			return err
+		}
+		v = strconv.FormatUint(n, 10)
+	default:
+		n, err := p.count()
+		if err != nil {
+			return err
+		}
+		if n > 256 {
+			// Too long for an inventory value: read it as any string
+			// (templates are checked there).
+			return p.strBody(key, n)
+		}
+		b, err := p.rd.bytes(int(n))
+		if err != nil {
+			return err
+		}
+		v = string(b)
+	}
+	if p.f.Info == nil {
+		p.f.Info = map[string]string{}
+	}
+	if strings.HasSuffix(key, ".context_length") {
+		key = "context_length"
+	} else {
+		key = strings.TrimPrefix(key, "general.")
+	}
+	p.f.Info[key] = v
+	return nil
 }
 
 func (p *parser) key() (string, error) {
@@ -271,6 +337,11 @@ func (p *parser) str(key string) error {
 	if err != nil {
 		return err
 	}
+	return p.strBody(key, n)
+}
+
+// strBody reads a string of n bytes whose length was just read.
+func (p *parser) strBody(key string, n uint64) error {
 	if n > p.lim.MaxStringBytes {
 		return fmt.Errorf("string of %d bytes exceeds the limit %d", n, p.lim.MaxStringBytes)
 	}
@@ -408,6 +479,9 @@ func (p *parser) tensors() error {
 			} else {
 				elems *= v
 			}
+		}
+		if !overflow && p.f.Parameters <= math.MaxInt64-elems {
+			p.f.Parameters += elems
 		}
 		typ, err := p.rd.u32()
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -177,10 +178,23 @@ type scanner struct {
 
 func (s *scanner) model(ctx context.Context) error {
 	return s.p.Walk(ctx, 0, s.p.Size(), 0, func(f protoscan.Field) error {
+		if f.Num == modelIRVersion && f.Type == protowire.VarintType {
+			s.env.SetProperty("onnx:ir_version", strconv.FormatUint(f.Value, 10))
+		}
 		if !f.IsBytes() {
 			return nil
 		}
 		switch f.Num {
+		case modelProducerName, modelProducerVer:
+			key := "onnx:producer_name"
+			if f.Num == modelProducerVer {
+				key = "onnx:producer_version"
+			}
+			if v, err := s.p.String(f, 128); err == nil {
+				s.env.SetProperty(key, v)
+			}
+		case modelOpsetImport:
+			return s.opset(ctx, f)
 		case modelGraph:
 			return s.graph(ctx, f, "graph")
 		case modelTrainingInfo:
@@ -198,6 +212,33 @@ func (s *scanner) model(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// opset records an OperatorSetIdProto (domain 1, version 2) for
+// inventories: "onnx:opset" for the default domain, "onnx:opset:<domain>"
+// for the others.
+func (s *scanner) opset(ctx context.Context, f protoscan.Field) error {
+	domain, version := "", uint64(0)
+	err := s.p.Sub(ctx, f, func(g protoscan.Field) error {
+		switch {
+		case g.Num == 1 && g.IsBytes():
+			d, err := s.p.String(g, 128)
+			domain = d
+			return err
+		case g.Num == 2 && g.Type == protowire.VarintType:
+			version = g.Value
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	key := "onnx:opset"
+	if domain != "" && domain != "ai.onnx" {
+		key += ":" + domain
+	}
+	s.env.SetProperty(key, strconv.FormatUint(version, 10))
+	return nil
 }
 
 func (s *scanner) graph(ctx context.Context, f protoscan.Field, where string) error {

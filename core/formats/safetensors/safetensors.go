@@ -18,6 +18,8 @@ import (
 	"math"
 	"math/big"
 	"sort"
+	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/modelgate/modelgate/core/engine"
@@ -469,6 +471,9 @@ func (Format) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error
 		}
 		env.Report(finding.Finding{RuleID: p.Rule, Offset: off, Message: "safetensors " + p.Msg})
 	}
+	if !h.NoHeader {
+		properties(env, h)
+	}
 	if h.NoHeader {
 		// Sixteen bytes are all this format claimed on; let the other
 		// formats look at the content too, so a pickle or archive that
@@ -490,6 +495,41 @@ func (Format) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error
 	env.Report(finding.Finding{RuleID: RuleTrailing, Offset: h.DataEnd,
 		Message: fmt.Sprintf("%d bytes follow the last tensor's data; the safetensors library refuses such files, other loaders may read them. Scanned them as member %s", extra, member)})
 	return env.Recurse(ctx, member, io.NewSectionReader(in.R, h.DataEnd, extra), extra, "")
+}
+
+// properties records what the header says, for inventories: the tensor
+// count, the dtypes and the parameter count (elements over all tensors).
+func properties(env *engine.Env, h *Header) {
+	env.SetProperty("safetensors:tensors", strconv.Itoa(len(h.Tensors)))
+	dtypes := map[string]bool{}
+	var params uint64
+	overflow := false
+	for _, t := range h.Tensors {
+		dtypes[t.DType] = true
+		n := uint64(1)
+		for _, d := range t.Shape {
+			if d != 0 && n > math.MaxUint64/d {
+				overflow = true
+			}
+			n *= d
+		}
+		if params > math.MaxUint64-n {
+			overflow = true
+		}
+		params += n
+	}
+	names := make([]string, 0, len(dtypes))
+	for d := range dtypes {
+		names = append(names, d)
+	}
+	sort.Strings(names)
+	env.SetProperty("safetensors:dtypes", strings.Join(names, ","))
+	if !overflow {
+		env.SetProperty("safetensors:parameters", strconv.FormatUint(params, 10))
+	}
+	if v, ok := h.Metadata["format"]; ok {
+		env.SetProperty("safetensors:metadata_format", v)
+	}
 }
 
 // FormatVersion changes whenever this package reports differently for the

@@ -28,7 +28,7 @@ func Sample(t testing.TB, version, root string) *report.Report {
 		t.Fatal(err)
 	}
 	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	return report.Build(files, report.Options{
+	rep := report.Build(files, report.Options{
 		Tool:       report.Tool{Name: "modelgate", Version: version, URI: "https://github.com/modelgate/modelgate"},
 		Root:       root,
 		FailOn:     finding.SeverityHigh,
@@ -37,4 +37,7 @@ func Sample(t testing.TB, version, root string) *report.Report {
 		StartedAt:  start,
 		FinishedAt: start.Add(1500 * time.Millisecond),
 	})
+	rep.Policy = report.PolicyInfo{Source: "built-in"}
+	rep.Detectors = []report.Detector{{Name: "pickle", Version: "1.0.0"}, {Name: "pytorch-zip", Version: "1.0.0"}}
+	return rep
 }

@@ -4,7 +4,8 @@
 // Mapping:
 //
 //   - One run. tool.driver is modelgate with version, semanticVersion (when
-//     the version is semver) and informationUri.
+//     the version is semver) and informationUri; tool.extensions names every
+//     detector (format or plugin) the scan ran, with its version.
 //   - tool.driver.rules holds every finding rule of the catalogue (all
 //     rules except the MG9xx "not scanned" ones), sorted by id, so that
 //     ruleIndex values are the same in every log of one modelgate version.
@@ -160,7 +161,7 @@ func Build(r *report.Report, opts Options) *gosarif.Report {
 		seen:      map[string]int{},
 	}
 	b.driver()
-	b.run = gosarif.NewRun(gosarif.Tool{Driver: b.drv})
+	b.run = gosarif.NewRun(gosarif.Tool{Driver: b.drv, Extensions: extensions(r.Detectors)})
 	b.run.OriginalUriBaseIDs = map[string]*gosarif.ArtifactLocation{SrcRoot: rootLocation(r.Root)}
 	if opts.Category != "" {
 		b.run.AutomationDetails = gosarif.NewRunAutomationDetails().WithID(strings.TrimSuffix(opts.Category, "/") + "/")
@@ -183,6 +184,23 @@ type builder struct {
 	noteIndex map[string]int // into drv.Notifications
 	seen      map[string]int // fingerprint occurrences
 	dropped   int
+}
+
+// extensions lists the detectors that took part, so a result can be traced
+// to the parser version that produced it. Their rules live in the driver.
+func extensions(ds []report.Detector) []*gosarif.ToolComponent {
+	var out []*gosarif.ToolComponent
+	for _, d := range ds {
+		c := gosarif.NewDriver(d.Name)
+		if d.Version != "" {
+			c.WithVersion(d.Version)
+			if v := strings.TrimPrefix(d.Version, "v"); semverRE.MatchString(v) {
+				c.WithSemanticVersion(v)
+			}
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 var semverRE = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
