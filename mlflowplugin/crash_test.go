@@ -40,7 +40,8 @@ func TestFakeMLflowAPI_CrashSafety_SIGKILL(t *testing.T) {
 			t.Fatalf("delivery answered %d, want 202 (all %v)", st, fake.DeliveryStatuses())
 		}
 	}
-	// Kill once some scans finished and others are still to do.
+	// Kill once some scans finished while another is downloading (so it
+	// is running: downloads happen between claim and completion).
 	waitFor(t, "the first scans", func() bool {
 		done := 0
 		for v := range want {
@@ -48,7 +49,7 @@ func TestFakeMLflowAPI_CrashSafety_SIGKILL(t *testing.T) {
 				done++
 			}
 		}
-		return done >= 2
+		return done >= 2 && fake.InFlightDownloads() > 0
 	})
 	r1.kill(t)
 	before := listJobs(t, db)
@@ -67,7 +68,16 @@ func TestFakeMLflowAPI_CrashSafety_SIGKILL(t *testing.T) {
 
 	r2 := startReceiver(t, fake.URL, db, "--workers", "2", "--lease", "2s")
 	fake.SendWebhooks("http://"+r2.addr+"/webhooks/mlflow", []byte(testSecret))
+	waitFor(t, "every version tagged", func() bool {
+		for v := range want {
+			if tags, _, _ := fake.Get("crash", v); tags[worker.TagStatus] == "" {
+				return false
+			}
+		}
+		return true
+	})
 	waitFor(t, "every job done", func() bool {
+		time.Sleep(200 * time.Millisecond)
 		for _, j := range listJobs(t, db) {
 			if j.State != store.StateDone {
 				return false

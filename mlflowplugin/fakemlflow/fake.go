@@ -60,6 +60,7 @@ type Server struct {
 	rejections    []Rejection
 	transitions   []string
 	failNext      int
+	inflight      int
 	webhooks      []map[string]any
 	deliveries    sync.WaitGroup
 	// DeliveryResults records the status of every delivery attempt.
@@ -582,7 +583,13 @@ func (s *Server) artifacts(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.downloads[p]++
+	s.inflight++
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.inflight--
+		s.mu.Unlock()
+	}()
 	if delay > 0 {
 		time.Sleep(delay)
 	}
@@ -596,4 +603,11 @@ func (s *Server) DeliveryStatuses() []int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]int(nil), s.deliveryStatus...)
+}
+
+// InFlightDownloads is the number of artifact downloads being served now.
+func (s *Server) InFlightDownloads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inflight
 }
