@@ -47,7 +47,7 @@ func (d delivery) post(client *http.Client, url string) (int, error) {
 func versionCreated(name, version string) []byte {
 	b, _ := json.Marshal(map[string]any{"entity": "model_version", "action": "created",
 		"timestamp": time.Now().UTC().Format("2006-01-02T15:04:05.000000+00:00"),
-		"data": map[string]any{"name": name, "version": version, "source": "runs:/r/model", "run_id": "r", "tags": map[string]string{}, "description": nil}})
+		"data":      map[string]any{"name": name, "version": version, "source": "runs:/r/model", "run_id": "r", "tags": map[string]string{}, "description": nil}})
 	return b
 }
 
