@@ -13,16 +13,20 @@ func openPostgres(dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: postgres dsn: %w", err)
 	}
-	// Only an enqueue must be on disk before its answer (it sets
-	// synchronous_commit back on for its own transaction). Everything a
-	// worker writes is redone by an idempotent job if a server crash loses
-	// it, so those commits do not wait for the WAL flush; this keeps the
-	// workers' fsyncs out of the webhook's answer time.
-	if _, set := cfg.RuntimeParams["synchronous_commit"]; !set {
-		cfg.RuntimeParams["synchronous_commit"] = "off"
+	// Only an enqueue must be on disk before its answer: accept keeps the
+	// server's synchronous_commit. Everything a worker writes is redone by
+	// an idempotent job if a database crash loses it, so those commits do
+	// not wait for the WAL flush; this keeps the workers' fsyncs out of the
+	// webhook's answer time.
+	accept := stdlib.OpenDB(*cfg)
+	accept.SetMaxOpenConns(16)
+	accept.SetMaxIdleConns(16)
+	wcfg := cfg.Copy()
+	if _, set := wcfg.RuntimeParams["synchronous_commit"]; !set {
+		wcfg.RuntimeParams["synchronous_commit"] = "off"
 	}
-	db := stdlib.OpenDB(*cfg)
-	db.SetMaxOpenConns(16)
-	db.SetMaxIdleConns(16)
-	return &Store{db: db, dialect: postgresDialect}, nil
+	db := stdlib.OpenDB(*wcfg)
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	return &Store{db: db, accept: accept, dialect: postgresDialect}, nil
 }

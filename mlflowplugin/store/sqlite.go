@@ -32,5 +32,5 @@ func openSQLite(path string) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
-	return &Store{db: db, dialect: sqliteDialect}, nil
+	return &Store{db: db, accept: db, dialect: sqliteDialect}, nil
 }
