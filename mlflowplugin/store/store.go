@@ -270,6 +270,11 @@ type Enqueued struct {
 // one transaction. A delivery id seen before creates nothing.
 func (s *Store) Enqueue(ctx context.Context, deliveryID, source, event string, j NewJob) (Enqueued, error) {
 	req := &enqueueReq{deliveryID: deliveryID, source: source, event: event, job: j, done: make(chan struct{})}
+	if s.dialect == postgresDialect && deliveryID != "" {
+		// One autocommitted statement on its own connection: PostgreSQL
+		// groups concurrent commits into one WAL flush itself.
+		return s.enqueuePostgres(ctx, s.accept, req)
+	}
 	select {
 	case s.enq <- req:
 	case <-s.quit:
@@ -292,7 +297,7 @@ type enqueueReq struct {
 // maxBatch bounds one group commit.
 const maxBatch = 128
 
-// batcher is group commit: the enqueues waiting when a commit ends go into
+// batcher is SQLite's group commit: the enqueues waiting when a commit ends go into
 // the next transaction together, so concurrent deliveries share one WAL
 // flush and are served in arrival order (database/sql hands a contended
 // connection to a random waiter, which is what made the tail slow).
@@ -393,9 +398,13 @@ func (s *Store) enqueueTx(ctx context.Context, tx *sql.Tx, r *enqueueReq) (Enque
 	return out, nil
 }
 
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 // enqueuePostgres records the delivery and queues its job in one
 // statement (one round trip).
-func (s *Store) enqueuePostgres(ctx context.Context, tx *sql.Tx, r *enqueueReq) (Enqueued, error) {
+func (s *Store) enqueuePostgres(ctx context.Context, tx queryer, r *enqueueReq) (Enqueued, error) {
 	var out Enqueued
 	now := ms(s.now())
 	j := r.job
