@@ -30,6 +30,7 @@ type Version struct {
 	Name, Version, Source, RunID, Stage string
 	Tags                                map[string]string
 	Files                               map[string][]byte
+	artifactURI                         string
 	readyAt                             time.Time
 	failed                              bool
 	created                             time.Time
@@ -92,6 +93,10 @@ type CreateOptions struct {
 	Silent bool
 	// Stage sets the initial stage (Databricks-style registries).
 	Stage string
+	// ArtifactURI overrides what get-download-uri answers (default: the
+	// version's tree under the mlflow-artifacts proxy). "runs:" makes it
+	// runs:/<run_id>/model, served by the run-artifact API.
+	ArtifactURI string
 }
 
 // CreateVersion registers a new version of name holding files and returns
@@ -115,7 +120,10 @@ func (s *Server) CreateVersion(name string, files map[string][]byte, o CreateOpt
 	}
 	runID := fmt.Sprintf("run%04d", m.next)
 	m.versions[v] = &Version{Name: name, Version: v, Source: "runs:/" + runID + "/model", RunID: runID, Stage: stage,
-		Tags: map[string]string{}, Files: cp, readyAt: time.Now().Add(o.Pending), created: time.Now()}
+		Tags: map[string]string{}, Files: cp, readyAt: time.Now().Add(o.Pending), created: time.Now(), artifactURI: o.ArtifactURI}
+	if o.ArtifactURI == "runs:" {
+		m.versions[v].artifactURI = "runs:/" + runID + "/model"
+	}
 	s.mu.Unlock()
 	if !o.Silent {
 		s.emit("model_version", "created", map[string]any{"name": name, "version": v, "source": "runs:/" + runID + "/model",
@@ -350,6 +358,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.artifacts(w, r)
 		return
 	}
+	if p == "/api/2.0/mlflow/artifacts/list" || p == "/get-artifact" {
+		s.runArtifacts(w, r)
+		return
+	}
 	var in body
 	if r.Method == http.MethodPost || r.Method == http.MethodDelete || r.Method == http.MethodPatch {
 		if err := json.NewDecoder(r.Body).Decode(&in); err != nil && err != io.EOF {
@@ -382,7 +394,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	case "GET /model-versions/get-download-uri":
 		if _, v, ok := lookup(q.Get("name"), q.Get("version")); ok {
-			reply(w, map[string]string{"artifact_uri": "mlflow-artifacts:/" + artifactRoot(v.Name, v.Version)})
+			uri := "mlflow-artifacts:/" + artifactRoot(v.Name, v.Version)
+			if v.artifactURI != "" {
+				uri = v.artifactURI
+			}
+			reply(w, map[string]string{"artifact_uri": uri})
 		}
 	case "POST /model-versions/set-tag":
 		if _, v, ok := lookup(in.str("name"), in.str("version")); ok {
@@ -610,4 +626,65 @@ func (s *Server) InFlightDownloads() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.inflight
+}
+
+// runArtifacts serves a run's artifacts (the tracking API's list, whose
+// paths are relative to the run root, and the get-artifact download route)
+// for versions whose source is runs:/<run_id>/model.
+func (s *Server) runArtifacts(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	runID, rel := q.Get("run_id"), strings.Trim(q.Get("path"), "/")
+	s.mu.Lock()
+	var v *Version
+	for _, m := range s.models {
+		for _, ver := range m.versions {
+			if ver.RunID == runID && ver.artifactURI == "runs:/"+runID+"/model" {
+				v = ver
+			}
+		}
+	}
+	var files map[string][]byte
+	if v != nil {
+		files = map[string][]byte{}
+		for p, b := range v.Files {
+			files["model/"+p] = b
+		}
+	}
+	s.mu.Unlock()
+	if v == nil {
+		apiError(w, 404, "RESOURCE_DOES_NOT_EXIST", "no run "+runID)
+		return
+	}
+	if r.URL.Path == "/get-artifact" {
+		b, ok := files[rel]
+		if !ok {
+			apiError(w, 404, "RESOURCE_DOES_NOT_EXIST", "no artifact "+rel)
+			return
+		}
+		s.mu.Lock()
+		s.downloads[artifactRoot(v.Name, v.Version)+"/"+strings.TrimPrefix(rel, "model/")]++
+		s.mu.Unlock()
+		_, _ = w.Write(b)
+		return
+	}
+	seen := map[string]bool{}
+	var out []map[string]any
+	for p, b := range files {
+		rest, ok := strings.CutPrefix(p, rel+"/")
+		if !ok {
+			continue
+		}
+		first, _, sub := strings.Cut(rest, "/")
+		if seen[first] {
+			continue
+		}
+		seen[first] = true
+		if sub {
+			out = append(out, map[string]any{"path": rel + "/" + first, "is_dir": true})
+		} else {
+			out = append(out, map[string]any{"path": rel + "/" + first, "is_dir": false, "file_size": strconv.Itoa(len(b))})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i]["path"].(string) < out[j]["path"].(string) })
+	reply(w, map[string]any{"root_uri": "mlflow-artifacts:/0/" + runID + "/artifacts", "files": out})
 }
