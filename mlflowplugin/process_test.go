@@ -2,6 +2,7 @@ package mlflowplugin_test
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -85,9 +86,16 @@ func startReceiver(t *testing.T, trackingURI, db string, extra ...string) *recei
 			t.Logf("receiver %s log:\n%s", addr, lastBytes(stderr.String(), 4000))
 		}
 	})
+	scheme, client := "http", http.DefaultClient
+	for _, a := range extra {
+		if a == "--tls-cert" {
+			scheme = "https"
+			client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+		}
+	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
+		resp, err := client.Get(scheme + "://" + addr + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
