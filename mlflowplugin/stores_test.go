@@ -37,6 +37,7 @@ func TestFakeMLflowAPI_ArtifactStores(t *testing.T) {
 		files             map[string][]byte
 	}{
 		{"run artifact API", "runs:", "failed", evilModel(t)},
+		{"logged model", "models:", "failed", evilModel(t)},
 		{"s3", "s3://mlartifacts/7/abc/artifacts/model", "failed", nil},
 		{"file uri", "file://" + local, "passed", nil},
 		{"unsupported store", "gs://bucket/model", "error", cleanModel(t)},

@@ -72,6 +72,14 @@ func storeFor(ctx context.Context, c *registry.Client, uri string, s3 S3Opener) 
 			return nil, fmt.Errorf("artifact uri %q names no run", uri)
 		}
 		return &runStore{c: c, runID: runID, root: strings.Trim(rel, "/")}, nil
+	case strings.HasPrefix(uri, "models:/"):
+		id := strings.Trim(strings.TrimPrefix(uri, "models:/"), "/")
+		if id == "" || strings.ContainsAny(id, "/@") {
+			// models:/NAME/VERSION and NAME@ALIAS are registry references,
+			// not logged models; get-download-uri resolves those.
+			return nil, fmt.Errorf("artifact uri %q is not models:/<logged model id>", uri)
+		}
+		return &loggedModelStore{c: c, id: id}, nil
 	case strings.HasPrefix(uri, "s3://"):
 		if s3 == nil {
 			return nil, fmt.Errorf("artifacts at %s need S3 access, which is not configured", uri)
@@ -150,6 +158,29 @@ func (s *runStore) List(ctx context.Context, dir string) ([]Entry, error) {
 
 func (s *runStore) Open(ctx context.Context, p string) (io.ReadCloser, error) {
 	return s.c.OpenRunArtifact(ctx, s.runID, join(s.root, p))
+}
+
+// loggedModelStore reads an MLflow 3 logged model through the tracking
+// server's logged-model artifact routes.
+type loggedModelStore struct {
+	c  *registry.Client
+	id string
+}
+
+func (s *loggedModelStore) List(ctx context.Context, dir string) ([]Entry, error) {
+	rel := dir
+	if rel == "." {
+		rel = ""
+	}
+	infos, err := s.c.ListLoggedModelArtifacts(ctx, s.id, rel)
+	if err != nil {
+		return nil, err
+	}
+	return entries(infos), nil
+}
+
+func (s *loggedModelStore) Open(ctx context.Context, p string) (io.ReadCloser, error) {
+	return s.c.OpenLoggedModelArtifact(ctx, s.id, p)
 }
 
 func entries(infos []registry.ArtifactInfo) []Entry {

@@ -121,8 +121,14 @@ func (s *Server) CreateVersion(name string, files map[string][]byte, o CreateOpt
 	runID := fmt.Sprintf("run%04d", m.next)
 	m.versions[v] = &Version{Name: name, Version: v, Source: "runs:/" + runID + "/model", RunID: runID, Stage: stage,
 		Tags: map[string]string{}, Files: cp, readyAt: time.Now().Add(o.Pending), created: time.Now(), artifactURI: o.ArtifactURI}
-	if o.ArtifactURI == "runs:" {
+	switch o.ArtifactURI {
+	case "runs:":
 		m.versions[v].artifactURI = "runs:/" + runID + "/model"
+	case "models:":
+		// An MLflow 3 logged model: get-download-uri is not answered and
+		// the source names the logged model.
+		m.versions[v].artifactURI = "models:"
+		m.versions[v].Source = "models:/m-" + runID
 	}
 	s.mu.Unlock()
 	if !o.Silent {
@@ -362,6 +368,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.runArtifacts(w, r)
 		return
 	}
+	if strings.HasPrefix(p, "/api/2.0/mlflow/logged-models/") || strings.HasPrefix(p, "/ajax-api/2.0/mlflow/logged-models/") {
+		s.loggedModelArtifacts(w, r)
+		return
+	}
 	var in body
 	if r.Method == http.MethodPost || r.Method == http.MethodDelete || r.Method == http.MethodPatch {
 		if err := json.NewDecoder(r.Body).Decode(&in); err != nil && err != io.EOF {
@@ -395,6 +405,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case "GET /model-versions/get-download-uri":
 		if _, v, ok := lookup(q.Get("name"), q.Get("version")); ok {
 			uri := "mlflow-artifacts:/" + artifactRoot(v.Name, v.Version)
+			if v.artifactURI == "models:" {
+				apiError(w, 404, "RESOURCE_DOES_NOT_EXIST", "no download uri for a logged model version")
+				return
+			}
 			if v.artifactURI != "" {
 				uri = v.artifactURI
 			}
@@ -687,4 +701,75 @@ func (s *Server) runArtifacts(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i]["path"].(string) < out[j]["path"].(string) })
 	reply(w, map[string]any{"root_uri": "mlflow-artifacts:/0/" + runID + "/artifacts", "files": out})
+}
+
+// loggedModelArtifacts serves MLflow 3 logged models: list through
+// /api/2.0/mlflow/logged-models/{id}/artifacts/directories, download
+// through /ajax-api/2.0/mlflow/logged-models/{id}/artifacts/files.
+func (s *Server) loggedModelArtifacts(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	rest := p[strings.Index(p, "/logged-models/")+len("/logged-models/"):]
+	id, route, _ := strings.Cut(rest, "/")
+	s.mu.Lock()
+	var v *Version
+	for _, m := range s.models {
+		for _, ver := range m.versions {
+			if ver.Source == "models:/"+id {
+				v = ver
+			}
+		}
+	}
+	files := map[string][]byte{}
+	if v != nil {
+		for k, b := range v.Files {
+			files[k] = b
+		}
+	}
+	s.mu.Unlock()
+	if v == nil {
+		apiError(w, 404, "RESOURCE_DOES_NOT_EXIST", "no logged model "+id)
+		return
+	}
+	q := r.URL.Query()
+	switch {
+	case route == "artifacts/files" && strings.HasPrefix(p, "/ajax-api/"):
+		rel := q.Get("artifact_file_path")
+		b, ok := files[rel]
+		if !ok {
+			apiError(w, 404, "RESOURCE_DOES_NOT_EXIST", "no artifact "+rel)
+			return
+		}
+		s.mu.Lock()
+		s.downloads[artifactRoot(v.Name, v.Version)+"/"+rel]++
+		s.mu.Unlock()
+		_, _ = w.Write(b)
+	case route == "artifacts/directories" && strings.HasPrefix(p, "/api/"):
+		dir := strings.Trim(q.Get("artifact_directory_path"), "/")
+		seen := map[string]bool{}
+		var out []map[string]any
+		for k, b := range files {
+			rel := k
+			if dir != "" {
+				var ok bool
+				if rel, ok = strings.CutPrefix(k, dir+"/"); !ok {
+					continue
+				}
+			}
+			first, _, sub := strings.Cut(rel, "/")
+			if seen[first] {
+				continue
+			}
+			seen[first] = true
+			full := strings.TrimPrefix(dir+"/"+first, "/")
+			if sub {
+				out = append(out, map[string]any{"path": full, "is_dir": true})
+			} else {
+				out = append(out, map[string]any{"path": full, "is_dir": false, "file_size": strconv.Itoa(len(b))})
+			}
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i]["path"].(string) < out[j]["path"].(string) })
+		reply(w, map[string]any{"files": out})
+	default:
+		apiError(w, 404, "ENDPOINT_NOT_FOUND", "no route "+p)
+	}
 }

@@ -607,3 +607,41 @@ func escapePath(p string) string {
 	}
 	return strings.Join(parts, "/")
 }
+
+// ListLoggedModelArtifacts lists a directory of an MLflow 3 logged model
+// (source models:/<model_id>).
+func (c *Client) ListLoggedModelArtifacts(ctx context.Context, modelID, rel string) ([]ArtifactInfo, error) {
+	var infos []ArtifactInfo
+	token := ""
+	for {
+		q := url.Values{"artifact_directory_path": {rel}}
+		if token != "" {
+			q.Set("page_token", token)
+		}
+		var out struct {
+			Files []rawArtifactInfo `json:"files"`
+			Next  string            `json:"next_page_token"`
+		}
+		if err := c.call(ctx, "list logged model artifacts", http.MethodGet, api+"/logged-models/"+url.PathEscape(modelID)+"/artifacts/directories", q, nil, &out); err != nil {
+			return nil, err
+		}
+		for _, f := range out.Files {
+			infos = append(infos, f.info())
+		}
+		if out.Next == "" {
+			return infos, nil
+		}
+		token = out.Next
+	}
+}
+
+// OpenLoggedModelArtifact streams a logged model's file (MLflow serves
+// this route under /ajax-api only).
+func (c *Client) OpenLoggedModelArtifact(ctx context.Context, modelID, rel string) (io.ReadCloser, error) {
+	resp, err := c.send(ctx, "download logged model artifact "+rel, http.MethodGet,
+		"/ajax-api/2.0/mlflow/logged-models/"+url.PathEscape(modelID)+"/artifacts/files", url.Values{"artifact_file_path": {rel}}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
