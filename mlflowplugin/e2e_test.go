@@ -262,8 +262,15 @@ func TestFakeMLflowAPI_ProtectedAliasOnFailedVersionRemovedAndRepointed(t *testi
 		t.Fatalf("champion moved off the passing version after the re-point")
 	}
 	hist, err := r.svc.Store.AliasHistory(context.Background(), "churn", "champion")
-	if err != nil || len(hist) < 3 || hist[1].Action != "repointed" {
-		t.Fatalf("alias history %+v %v", hist, err)
+	if err != nil || len(hist) < 3 || hist[0].Version != good || hist[0].Action != "kept" {
+		t.Fatalf("alias history %+v %v, want version %s kept last", hist, err, good)
+	}
+	repointed := false
+	for _, e := range hist {
+		repointed = repointed || (e.Version == bad && e.Action == "repointed")
+	}
+	if !repointed {
+		t.Fatalf("alias history %+v has no re-point away from version %s", hist, bad)
 	}
 }
 
