@@ -7,11 +7,13 @@ build:
 test:
 	.ci/run
 
-# Throughput (MB/s, files/s) and peak RSS on a generated corpus: a 5 GiB
-# PyTorch zip checkpoint, 1 GiB numeric pickles and 2000 small real models.
+# Throughput (MB/s, files/s), CPU seconds and peak RSS on a generated
+# corpus: a 5 GiB PyTorch zip checkpoint, 1 GiB numeric pickles, object-heavy
+# record pickles of 100 MiB and 1 GiB (written by CPython's pickle) and 2000
+# small real models.
 bench: build
 	go test -run '^$$' -bench . -benchtime 5x ./core/pickle/
-	go run ./test/benchmark -bin bin/modelgate
+	go run -tags benchmark ./test/benchmark -bin bin/modelgate
 
 # Short fuzzing session over every fuzz target (FUZZTIME per target).
 FUZZTIME ?= 60s

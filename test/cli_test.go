@@ -174,13 +174,14 @@ func TestCLIJSONReport(t *testing.T) {
 
 // TestCLIPolicySuppression shows a reviewed finding suppressed by a policy
 // file (reason mandatory) no longer fails the gate, and a suppression
-// without a reason is a usage error.
+// without a reason is a usage error. Suppression paths are relative to the
+// policy file's directory (a temporary one here), so they start with **/.
 func TestCLIPolicySuppression(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "ok.yaml")
 	bad := filepath.Join(dir, "bad.yaml")
 	if err := os.WriteFile(good, []byte(`suppressions:
-  - path: "malicious/builtins_eval.pkl"
+  - path: "**/malicious/builtins_eval.pkl"
     rule: MG101
     reason: "test: reviewed"
 `), 0o644); err != nil {
@@ -198,7 +199,7 @@ func TestCLIPolicySuppression(t *testing.T) {
 	}
 	unscanned := filepath.Join(dir, "unscanned.yaml")
 	if err := os.WriteFile(unscanned, []byte(`suppressions:
-  - path: "malicious/zip_encrypted_pickle.zip"
+  - path: "**/malicious/zip_encrypted_pickle.zip"
     rule: MG903
     reason: "test: vendor archive reviewed offline"
 `), 0o644); err != nil {

@@ -51,7 +51,7 @@ func oracle(t *testing.T, files []string) map[string]oracleResult {
 	return res
 }
 
-func vmGlobals(t *testing.T, file string) []string {
+func vmGlobals(t *testing.T, file string, memo pickle.LiveMemo) []string {
 	t.Helper()
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -59,7 +59,7 @@ func vmGlobals(t *testing.T, file string) []string {
 	}
 	// The oracle reads through io.BytesIO, which has no peek: CPython's
 	// buffered FRAME semantics.
-	tr, err := pickle.Run(context.Background(), bytes.NewReader(data), 0, int64(len(data)), pickle.Options{Frames: pickle.FramesBuffered})
+	tr, err := pickle.Run(context.Background(), bytes.NewReader(data), 0, int64(len(data)), pickle.Options{Frames: pickle.FramesBuffered, Memo: memo})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,14 @@ func TestDifferentialCPython(t *testing.T) {
 			og = append(og, g[0]+" "+g[1])
 		}
 		og = uniqSorted(og)
-		got := vmGlobals(t, f)
+		got := vmGlobals(t, f, pickle.LiveMemoNever)
+		// Keeping only the memo entries a GET reads (what large pickles
+		// get) must resolve exactly the same globals.
+		if live := vmGlobals(t, f, pickle.LiveMemoAlways); strings.Join(live, "|") != strings.Join(got, "|") {
+			differ++
+			t.Errorf("%s: VM resolved %v keeping every memo entry but %v keeping only read ones", f, got, live)
+			continue
+		}
 		if o.Error != nil && strings.Contains(*o.Error, "'ascii' codec") && subset(og, got) {
 			// By design: STRING/BINSTRING are decoded with the loader's
 			// encoding (ASCII for pickle.load, UTF-8 for torch.load, latin1

@@ -25,3 +25,7 @@ fx = 'test/fixtures'
 write('core/formats/list/testdata/fuzz/FuzzScan', [f for f in glob.glob(fx+'/**/*', recursive=True) if os.path.isfile(f)], 6000)
 write('core/formats/zipfmt/testdata/fuzz/FuzzWalk', [f for f in glob.glob(fx+'/**/*', recursive=True) if os.path.isfile(f) and open(f,'rb').read(2) == b'PK' or f.endswith(('.pt','.npz','.zip'))], 12000)
 write('core/pickle/testdata/fuzz/FuzzRun', [f for f in glob.glob(fx+'/**/*.pkl', recursive=True)], 4000)
+compressed_ext = ('.gz', '.bz2', '.xz', '.lzma', '.zst', '.lz4', '.z', '.zlib')
+write('core/formats/compressed/testdata/fuzz/FuzzDecompress', [f for f in glob.glob(fx+'/**/*', recursive=True) if os.path.isfile(f) and f.endswith(compressed_ext)], 8000)
+write('core/formats/chattemplate/testdata/fuzz/FuzzTokenizerConfig', [f for f in glob.glob(fx+'/**/*tokenizer_config*.json', recursive=True)], 16000)
+write('core/formats/picklefmt/testdata/fuzz/FuzzScan', [f for f in glob.glob(fx+'/**/*', recursive=True) if os.path.isfile(f) and f.endswith(('.pkl', '.pickle', '.joblib', '.p'))], 4000)

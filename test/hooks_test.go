@@ -250,7 +250,7 @@ func TestNativeHook(t *testing.T) {
 	if code == 0 || r.commits() != 1 {
 		t.Fatalf("malicious commit went through (exit %d):\n%s", code, out)
 	}
-	for _, want := range []string{"models/evil.pkl", "MG101", "fix:", "suppressions:", "reason:"} {
+	for _, want := range []string{"blocked this commit", "models/evil.pkl", "MG101", "call: posix.system(", "fix:", "suppressions:", "reason:"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("block message lacks %q:\n%s", want, out)
 		}
@@ -442,10 +442,14 @@ func TestPreCommitFramework(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("pre-commit try-repo exit %d, want 1 (hook failed):\n%s", code, out)
 	}
-	for _, want := range []string{"modelgate", "Failed", "models/evil.pkl", "MG101"} {
+	for _, want := range []string{"modelgate", "Failed", "models/evil.pkl", "MG101", "modelgate check failed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("pre-commit output lacks %q:\n%s", want, out)
 		}
+	}
+	// No commit ran the hook here, so the message must not claim one was blocked.
+	if strings.Contains(out, "blocked this commit") {
+		t.Errorf("pre-commit try-repo output claims a commit was blocked:\n%s", out)
 	}
 }
 

@@ -101,6 +101,9 @@ func (e *Engine) Jobs() int { return e.jobs }
 // TempDir is where spool files go ("" for the system default).
 func (e *Engine) TempDir() string { return e.tempDir }
 
+// Rules returns the rule catalogue findings refer to.
+func (e *Engine) Rules() *rules.Catalogue { return e.rules }
+
 // Formats returns the formats the engine tries, in order.
 func (e *Engine) Formats() []Format { return e.formats }
 
@@ -266,10 +269,20 @@ func (e *Engine) unidentified(in *Input, env *Env) {
 		return
 	case LooksLikeText(in.Head):
 		return
+	case in.Context == ContextRawData:
+		return
 	case in.topLevel() && !IsModelLikeName(in.Name):
 		return
 	}
-	env.NotScanned(rules.NotScannedUnknown, "", fmt.Sprintf("unrecognised content (%d bytes, starts %s)", in.Size, hexPrefix(in.Head, 8)))
+	reason := fmt.Sprintf("unrecognised content (%d bytes, starts %s)", in.Size, hexPrefix(in.Head, 8))
+	if in.topLevel() && IsWeakModelName(in.Name) {
+		// Reported, but it fails no gate: a name such as .dat or .sav says
+		// nothing about the content, and content no loader would take for
+		// a model is not a model.
+		env.file.addUnscanned(finding.Unscanned{RuleID: rules.NotScannedUnknown, Member: in.Member, Reason: reason})
+		return
+	}
+	env.NotScanned(rules.NotScannedUnknown, "", reason)
 }
 
 // Input contexts.
@@ -277,6 +290,12 @@ const (
 	// ContextTensorData marks members that a container already identified as
 	// raw numeric tensor storage (never deserialized by the loader).
 	ContextTensorData = "tensor-data"
+	// ContextRawData marks content its loader reads as raw bytes unless it
+	// is a recognised format, such as the arrays of a joblib Z-file or the
+	// output of a decompressor wrapped around a non-model name
+	// (data.json.gz): unrecognised binary there is data, not a model that
+	// could not be scanned.
+	ContextRawData = "raw-data"
 	// ContextResolved marks content that stands for its parent input, such
 	// as a Git LFS object for its pointer (see Env.Resolve).
 	ContextResolved = "resolved"

@@ -38,6 +38,25 @@ type Input struct {
 
 	// resolves is the input this one stands for (see Env.Resolve).
 	resolves *Input
+	// memo holds what Memo computed.
+	memo map[any]any
+}
+
+// Memo returns compute's result for key, calling compute at most once per
+// input. Formats that share costly sniffing use it: every file is matched
+// against every format, and the two zip formats would otherwise each search
+// the end of every file for a zip end record. Matching is sequential, so
+// no locking is needed.
+func (in *Input) Memo(key any, compute func() any) any {
+	if v, ok := in.memo[key]; ok {
+		return v
+	}
+	v := compute()
+	if in.memo == nil {
+		in.memo = map[any]any{}
+	}
+	in.memo[key] = v
+	return v
 }
 
 // topLevel reports whether the input is, or stands for, a top-level file.
@@ -93,6 +112,20 @@ var modelExtensions = map[string]bool{
 	"sav": true, "p": true, "pck": true, "dat": true, "tar": true, "zip": true,
 	"7z": true, "gz": true, "bz2": true, "xz": true, "lzma": true, "zst": true,
 	"llamafile": true, "tflite": true, "mlmodel": true, "msgpack": true,
+}
+
+// weakModelExtensions are generic data extensions that real models also
+// use (finalized_model.sav, weights.dat, model.p). Content in such a file
+// is scanned like any other; when no format recognises it, it is reported
+// as not scanned without failing closed, because a loader would not take
+// it for a model either.
+var weakModelExtensions = map[string]bool{"sav": true, "dat": true, "p": true, "pck": true}
+
+// IsWeakModelName reports whether a model-like name is one of the weak
+// ones (see weakModelExtensions).
+func IsWeakModelName(name string) bool {
+	ext := strings.TrimPrefix(strings.ToLower(path.Ext(name)), ".")
+	return weakModelExtensions[ext]
 }
 
 // IsModelLikeName reports whether a file name suggests model content.

@@ -103,6 +103,21 @@ type Suppression struct {
 	Expires string `json:"expires,omitempty"`
 }
 
+// Warning is a problem with the configuration that did not stop the scan
+// but that a user must see, such as a suppression that expired.
+type Warning struct {
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+}
+
+// Warning kinds.
+const (
+	// WarnSuppressionExpired: a suppression's expiry date has passed.
+	WarnSuppressionExpired = "suppression-expired"
+	// WarnSuppressionUnmatched: a suppression's path matches no scanned file.
+	WarnSuppressionUnmatched = "suppression-unmatched"
+)
+
 // Status says how completely a file (or member) was scanned.
 type Status string
 

@@ -104,6 +104,12 @@ func (r *reader) data(n int64) (s string, off int64, err error) {
 	if keep > maxInline {
 		keep = maxInline
 	}
+	if keep == n && int64(r.end-r.pos) >= n {
+		// The common case, a short payload already buffered: one copy.
+		s = string(r.buf[r.pos : r.pos+int(n)])
+		r.pos += int(n)
+		return s, off, nil
+	}
 	out := make([]byte, 0, keep)
 	for int64(len(out)) < keep {
 		if r.pos >= r.end {

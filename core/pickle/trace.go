@@ -37,7 +37,8 @@ const (
 	EvBuildGlobal      EventKind = "build-on-global"    // BUILD applied to a module/class/function
 	EvBuild            EventKind = "build"              // BUILD applied to a call result
 	EvMalformed        EventKind = "malformed"          // CPython would raise here
-	EvLimit            EventKind = "limit"              // a safety limit stopped the trace
+	EvLimit            EventKind = "limit"              // an attack-shaped input hit a safety limit (memo expansion, deep nesting)
+	EvBudget           EventKind = "budget"             // a resource budget (max_opcodes, max_memo, ...) stopped the trace
 	EvStacked          EventKind = "stacked"            // another pickle starts after STOP
 	EvPersistentID     EventKind = "persistent-id"      // PERSID/BINPERSID
 	EvOutOfBandBuffers EventKind = "out-of-band-buffer" // NEXT_BUFFER
@@ -58,6 +59,9 @@ type Event struct {
 type Trace struct {
 	Globals []Global
 	Calls   []*Call
+	// Routine counts the calls of Options.Routine globals, which are not
+	// in Calls.
+	Routine int64
 	Events  []Event
 	// Pickles is the number of pickle streams started.
 	Pickles int

@@ -6,6 +6,7 @@ package pickle
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -46,10 +47,17 @@ const maxInline = 1 << 20
 // pickles allocate nothing per opcode.
 type Value struct {
 	Kind Kind
-	N    int64   // KInt, KBool
-	F    float64 // KFloat
-	O    *Object // everything else
+	// N is the number of a KInt or KBool, and the IEEE 754 bits of a
+	// KFloat (see Float): one word for both keeps the stack, the memo and
+	// container items at three words a value.
+	N int64
+	O *Object // everything else
 }
+
+// Float returns a KFloat's number.
+func (v Value) Float() float64 { return math.Float64frombits(uint64(v.N)) }
+
+func floatValue(f float64) Value { return Value{Kind: KFloat, N: int64(math.Float64bits(f))} }
 
 // Object carries the payload of non-scalar values.
 type Object struct {
@@ -61,14 +69,26 @@ type Object struct {
 	// Items are tuple/list/set items, or alternating keys and values of a dict.
 	Items []Value
 	Count int64 // total items including dropped ones
-	// Global names, for KGlobal.
-	Module, Name string
+	// Names holds a KGlobal's Module and Name (nil for other kinds). A
+	// pointer, because most objects are strings and containers: it keeps
+	// Object in a smaller size class.
+	*Names
 	// Call is set for KCall.
 	Call *Call
 	// PID is the persistent id, for KPersistent.
 	PID *Value
-	// Mutated is set when APPEND/SETITEM/BUILD targeted this object.
-	Mutated bool
+}
+
+// Names are a global's module and name as the stream gives them.
+type Names struct{ Module, Name string }
+
+func globalValue(module, name string) Value {
+	p := &struct {
+		o Object
+		n Names
+	}{n: Names{Module: module, Name: name}}
+	p.o.Names = &p.n
+	return Value{Kind: KGlobal, O: &p.o}
 }
 
 // Truncated reports whether a string/bytes value is longer than kept.
@@ -87,12 +107,50 @@ func bytesValue(s string, off int64, n int64) Value {
 	return Value{Kind: KBytes, O: &Object{S: s, Len: n, Off: off}}
 }
 
+// containerValue copies items into a new container. Small ones (call
+// argument tuples, pairs) take one allocation for the object and its items;
+// the items' capacity is their length, so adding to one copies first.
 func containerValue(k Kind, items []Value) Value {
-	o := &Object{Count: int64(len(items))}
+	count := int64(len(items))
 	if len(items) > maxItems {
 		items = items[:maxItems]
 	}
-	o.Items = append([]Value(nil), items...)
+	var o *Object
+	switch len(items) {
+	case 0:
+		o = &Object{}
+	case 1:
+		p := &struct {
+			o Object
+			a [1]Value
+		}{}
+		copy(p.a[:], items)
+		p.o.Items, o = p.a[:], &p.o
+	case 2:
+		p := &struct {
+			o Object
+			a [2]Value
+		}{}
+		copy(p.a[:], items)
+		p.o.Items, o = p.a[:], &p.o
+	case 3:
+		p := &struct {
+			o Object
+			a [3]Value
+		}{}
+		copy(p.a[:], items)
+		p.o.Items, o = p.a[:], &p.o
+	case 4:
+		p := &struct {
+			o Object
+			a [4]Value
+		}{}
+		copy(p.a[:], items)
+		p.o.Items, o = p.a[:], &p.o
+	default:
+		o = &Object{Items: append([]Value(nil), items...)}
+	}
+	o.Count = count
 	return Value{Kind: k, O: o}
 }
 
@@ -143,7 +201,7 @@ func (v Value) render(b *strings.Builder, depth int) {
 	case KInt:
 		b.WriteString(strconv.FormatInt(v.N, 10))
 	case KFloat:
-		b.WriteString(strconv.FormatFloat(v.F, 'g', -1, 64))
+		b.WriteString(strconv.FormatFloat(v.Float(), 'g', -1, 64))
 	case KStr:
 		s := v.O.S
 		if len(s) > 200 {

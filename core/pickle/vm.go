@@ -32,10 +32,27 @@ type Options struct {
 	StopAfter int
 	// Frames selects the FRAME emulation (default FramesBoth).
 	Frames FrameView
+	// Memo selects which memo entries are kept (default LiveMemoAuto).
+	Memo LiveMemo
+	// Routine, if set, names the globals whose calls are counted in
+	// Trace.Routine instead of kept in Trace.Calls: the caller (policy) has
+	// established that such a call's verdict does not depend on its
+	// arguments. The call still happens for the values that flow from it.
+	// A record cache makes millions of datetime and Decimal calls.
+	Routine func(module, name string) bool
 }
 
 // Stream is the view of the input that hooks get.
-type Stream struct{ r *reader }
+type Stream struct {
+	r        *reader
+	replayed bool
+}
+
+// Replayed reports whether a hook already saw this point of the stream in
+// an earlier pass: Run may trace an input twice (see LiveMemo), and a hook
+// with side effects (reporting) must not repeat them. It must still
+// consume the same bytes.
+func (s *Stream) Replayed() bool { return s.replayed }
 
 // Offset is the current stream offset.
 func (s *Stream) Offset() int64 { return s.r.Offset() }
@@ -60,12 +77,32 @@ func (s *Stream) Read(n int) ([]byte, error) {
 // error CPython would raise, recording it as an EvMalformed event. The
 // returned error is only for cancellation.
 func Run(ctx context.Context, r io.ReaderAt, start, size int64, opts Options) (*Trace, error) {
+	var live *indexSet
+	if opts.Memo == LiveMemoAlways {
+		if set, ok := readIndices(r, start, size, opts.StopAfter); ok {
+			live = set
+		}
+	}
+	tr, replayAt, err := trace(ctx, r, start, size, opts, live, -1)
+	if err == errReplay {
+		// The pre-scan missed a read (it cannot see bytes a hook consumes,
+		// nor the buffered FRAME view): trace again keeping every entry.
+		opts.Memo = LiveMemoNever
+		tr, _, err = trace(ctx, r, start, size, opts, nil, replayAt)
+	}
+	return tr, err
+}
+
+func trace(ctx context.Context, r io.ReaderAt, start, size int64, opts Options, live *indexSet, replayedTo int64) (*Trace, int64, error) {
 	vm := &machine{
-		rd:   newReader(r, start, size),
-		opts: opts,
-		tr:   &Trace{},
-		ctx:  ctx,
-		memo: make(map[uint64]Value),
+		rd:         newReader(r, start, size),
+		opts:       opts,
+		tr:         &Trace{},
+		ctx:        ctx,
+		live:       live,
+		replayedTo: replayedTo,
+		src:        r, start: start,
+		mayGoLive: live == nil && opts.Memo == LiveMemoAuto,
 	}
 	if vm.opts.Limits.MaxOpcodes <= 0 {
 		vm.opts.Limits.MaxOpcodes = math.MaxInt64
@@ -82,32 +119,61 @@ func Run(ctx context.Context, r io.ReaderAt, start, size int64, opts Options) (*
 	}
 	err := vm.run()
 	vm.tr.End = vm.rd.Offset()
+	if err == errReplay {
+		return nil, max(vm.hooked, replayedTo), err
+	}
 	if err != nil || opts.Frames != FramesBoth || vm.straddles == 0 {
-		return vm.tr, err
+		return vm.tr, 0, err
 	}
 	// Some read crossed a frame end, so loaders that read from a buffer
 	// without peek (torch.load's data.pkl) run other opcodes: trace that view
 	// too and report everything either view would do.
 	opts.Frames = FramesBuffered
+	opts.Memo = LiveMemoNever
 	alt, err := Run(ctx, r, start, size, opts)
 	if alt != nil {
 		vm.tr.Globals = append(vm.tr.Globals, alt.Globals...)
 		vm.tr.Calls = append(vm.tr.Calls, alt.Calls...)
 		vm.tr.Events = append(vm.tr.Events, alt.Events...)
 		vm.tr.Opcodes += alt.Opcodes
+		vm.tr.Routine += alt.Routine
 	}
-	return vm.tr, err
+	return vm.tr, 0, err
 }
 
 type machine struct {
-	rd      *reader
-	opts    Options
-	tr      *Trace
-	ctx     context.Context
-	stack   []Value
-	marks   []int
-	memo    map[uint64]Value
+	rd    *reader
+	opts  Options
+	tr    *Trace
+	ctx   context.Context
+	stack []Value
+	marks []int
+	// memo holds the kept values, present says which indices the current
+	// pickle has put (memoLen of them), and live, if set, is the pre-scan's
+	// set of indices some GET reads: entries outside it are not kept.
+	memo    memoStore
+	present indexSet
+	live    *indexSet
 	memoLen int
+	// prevPresent is the union of earlier pickles' indices when entries
+	// were dropped (live mode): a read of one must replay.
+	prevPresent *indexSet
+	// mayGoLive is set while the VM may still switch to live mode (see
+	// LiveMemoAuto); src and start are what the pre-scan reads.
+	mayGoLive bool
+	src       io.ReaderAt
+	start     int64
+	// hooked is the stream offset of the last OnBuild call, replayedTo
+	// the offset up to which an earlier pass already called the hook.
+	hooked, replayedTo int64
+	// routines caches Options.Routine by name, routineCache by global
+	// object (a memoized global is one object for all its calls).
+	routines     map[[2]string]bool
+	routineCache [4]struct {
+		g  *Object
+		ok bool
+	}
+	routineNext int
 	// frameEnd is the end of the bytes CPython's unpickler holds in its
 	// buffer after a FRAME (0: none); straddles counts reads that cross it.
 	frameEnd  int64
@@ -127,8 +193,11 @@ var errStop = errors.New("stop")
 
 // vmError is an error CPython would raise (or a limit we impose).
 type vmError struct {
-	msg   string
-	limit bool
+	msg string
+	// limit marks a bound that only attack-shaped input reaches (memo
+	// expansion, nesting no pickler writes); budget marks a resource
+	// bound that a large benign pickle may reach too.
+	limit, budget bool
 }
 
 func (e *vmError) Error() string { return e.msg }
@@ -147,7 +216,7 @@ func (m *machine) run() error {
 			return nil
 		}
 		if m.opts.Limits.MaxPickles > 0 && m.tr.Pickles >= m.opts.Limits.MaxPickles {
-			m.event(EvLimit, fmt.Sprintf("more than %d stacked pickles", m.opts.Limits.MaxPickles), unknownValue, unknownValue)
+			m.event(EvBudget, fmt.Sprintf("more than max_pickles %d stacked pickles", m.opts.Limits.MaxPickles), unknownValue, unknownValue)
 			return nil
 		}
 		if m.tr.Pickles > 0 {
@@ -160,15 +229,9 @@ func (m *machine) run() error {
 		m.marks = m.marks[:0]
 		// Each load() call gets a fresh unpickler in repeated-load loaders,
 		// so the memo starts empty; the protocol too.
-		if len(m.memo) > 0 && len(m.prevMemo) < m.opts.Limits.MaxMemo {
-			if m.prevMemo == nil {
-				m.prevMemo = make(map[uint64]Value, len(m.memo))
-			}
-			for k, v := range m.memo {
-				m.prevMemo[k] = v
-			}
-		}
-		clear(m.memo)
+		m.keepPrevMemo()
+		m.memo.reset()
+		m.present.reset()
 		m.memoLen = 0
 		m.frameEnd = 0
 		m.proto = 0
@@ -177,13 +240,15 @@ func (m *machine) run() error {
 		case err == nil:
 			m.tr.Complete = m.rd.Remaining() == 0
 			continue
-		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		case err == errReplay, errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 			return err
 		}
 		var ve *vmError
 		kind := EvMalformed
 		if errors.As(err, &ve) && ve.limit {
 			kind = EvLimit
+		} else if errors.As(err, &ve) && ve.budget {
+			kind = EvBudget
 		}
 		m.event(kind, err.Error(), unknownValue, unknownValue)
 		m.tr.Complete = false
@@ -200,7 +265,7 @@ func (m *machine) event(k EventKind, detail string, target, arg Value) {
 
 func (m *machine) push(v Value) error {
 	if len(m.stack) >= m.opts.Limits.MaxStack {
-		return &vmError{msg: fmt.Sprintf("stack deeper than max_stack %d", m.opts.Limits.MaxStack), limit: true}
+		return &vmError{msg: fmt.Sprintf("stack deeper than max_stack %d", m.opts.Limits.MaxStack), budget: true}
 	}
 	m.stack = append(m.stack, v)
 	return nil
@@ -248,7 +313,9 @@ func (m *machine) popMark() ([]Value, error) {
 		// a panic if that invariant is ever broken.
 		return nil, fail("unpickling stack underflow")
 	}
-	items := append([]Value(nil), m.stack[k:]...)
+	// The items alias the stack until the next push: callers copy what
+	// they keep (containerValue does).
+	items := m.stack[k:]
 	m.stack = m.stack[:k]
 	return items, nil
 }
@@ -266,32 +333,153 @@ func (m *machine) global(mod, name, op string) Value {
 	if len(m.tr.Globals) < 100000 {
 		m.tr.Globals = append(m.tr.Globals, Global{Module: mod, Name: name, Offset: m.opOff, Op: op, Pickle: m.pickle})
 	}
-	return Value{Kind: KGlobal, O: &Object{Module: mod, Name: name}}
+	return globalValue(mod, name)
 }
 
 func (m *machine) call(op string, callee Value, args Value, kwargs *Value) Value {
-	c := &Call{Callee: callee, Op: op, Offset: m.opOff, Pickle: m.pickle, Kwargs: kwargs, Used: true}
+	// The call and its result are one allocation: a REDUCE per record is
+	// the shape of record caches and pandas object columns.
+	p := &struct {
+		o Object
+		c Call
+	}{c: Call{Callee: callee, Op: op, Offset: m.opOff, Pickle: m.pickle, Kwargs: kwargs, Used: true}}
+	c := &p.c
+	p.o.Call = c
 	if args.Kind == KTuple {
 		c.Args = args.O.Items
 		c.ArgsKnown = true
 	} else if args.Kind != KUnknown {
 		c.Args = []Value{args}
 	}
-	if len(m.tr.Calls) < 100000 {
+	if callee.Kind == KGlobal && m.routine(callee.O) {
+		m.tr.Routine++
+	} else if len(m.tr.Calls) < 100000 {
 		m.tr.Calls = append(m.tr.Calls, c)
 	}
-	return Value{Kind: KCall, O: &Object{Call: c}}
+	return Value{Kind: KCall, O: &p.o}
+}
+
+// keepPrevMemo saves the finished pickle's memo for a later pickle's
+// reads (see prevMemo).
+func (m *machine) keepPrevMemo() {
+	if m.memoLen == 0 {
+		return
+	}
+	if m.live != nil {
+		if m.prevPresent == nil {
+			m.prevPresent = &indexSet{}
+		}
+		m.prevPresent.union(&m.present)
+	}
+	if len(m.prevMemo) >= m.opts.Limits.MaxMemo {
+		return
+	}
+	if m.prevMemo == nil {
+		m.prevMemo = make(map[uint64]Value, m.memo.n)
+	}
+	m.memo.each(func(i uint64, v *Value) {
+		if m.present.has(i) && m.kept(i) {
+			m.prevMemo[i] = *v
+		}
+	})
+	for i, v := range m.memo.sparse {
+		m.prevMemo[i] = v
+	}
+}
+
+// kept reports whether the value put at idx is held (every one is unless
+// the pre-scan found no read of it).
+func (m *machine) kept(idx uint64) bool { return m.live == nil || m.live.has(idx) }
+
+// routine asks Options.Routine about a global, once per global object and
+// once per name.
+func (m *machine) routine(g *Object) bool {
+	if m.opts.Routine == nil {
+		return false
+	}
+	// Calls alternate between a few globals (datetime, Decimal): a small
+	// cache by object saves hashing their names per call.
+	for i := range m.routineCache {
+		if m.routineCache[i].g == g {
+			return m.routineCache[i].ok
+		}
+	}
+	key := [2]string{g.Module, g.Name}
+	ok, seen := m.routines[key]
+	if !seen {
+		if m.routines == nil {
+			m.routines = map[[2]string]bool{}
+		}
+		ok = m.opts.Routine(g.Module, g.Name)
+		if len(m.routines) < 10000 {
+			m.routines[key] = ok
+		}
+	}
+	slot := &m.routineCache[m.routineNext%len(m.routineCache)]
+	m.routineNext++
+	slot.g, slot.ok = g, ok
+	return ok
 }
 
 func (m *machine) memoPut(idx uint64, v Value) error {
-	if _, ok := m.memo[idx]; !ok {
-		if m.memoLen >= m.opts.Limits.MaxMemo {
-			return &vmError{msg: fmt.Sprintf("memo larger than max_memo %d", m.opts.Limits.MaxMemo), limit: true}
+	keep := m.kept(idx)
+	if m.present.has(idx) {
+		if keep {
+			m.memo.put(idx, v, true)
 		}
-		m.memoLen++
+		return nil
 	}
-	m.memo[idx] = v
+	// The limit is on what is held: a dropped entry costs a bit.
+	if keep && m.memo.n >= m.opts.Limits.MaxMemo {
+		return &vmError{msg: fmt.Sprintf("memo larger than max_memo %d", m.opts.Limits.MaxMemo), budget: true}
+	}
+	if _, sparse := m.present.add(idx); sparse && !keep {
+		// An index far outside the dense range costs a map entry.
+		if len(m.present.sparse) > m.opts.Limits.MaxMemo {
+			return &vmError{msg: fmt.Sprintf("memo larger than max_memo %d", m.opts.Limits.MaxMemo), budget: true}
+		}
+	}
+	m.memoLen++
+	if keep {
+		m.memo.put(idx, v, false)
+		if m.mayGoLive && m.memo.n >= liveMemoMinEntries {
+			m.goLive()
+		}
+	}
 	return nil
+}
+
+// goLive pre-scans the input and drops the held entries that no GET reads
+// (LiveMemoAuto). Entries already read stay; reads still to come are
+// checked against what was dropped, as in a run that started live.
+func (m *machine) goLive() {
+	m.mayGoLive = false
+	live, ok := readIndices(m.src, m.start, m.rd.size, m.opts.StopAfter)
+	if !ok {
+		return
+	}
+	m.live = live
+	m.memo.each(func(i uint64, v *Value) {
+		if m.present.has(i) && !live.has(i) {
+			*v = Value{}
+			m.memo.n--
+		}
+	})
+	for i := range m.memo.sparse {
+		if !live.has(i) {
+			delete(m.memo.sparse, i)
+			m.memo.n--
+		}
+	}
+	for i := range m.prevMemo {
+		if !live.has(i) {
+			if m.prevPresent == nil {
+				m.prevPresent = &indexSet{}
+			}
+			m.prevPresent.add(i)
+			delete(m.prevMemo, i)
+		}
+	}
 }
 
 func (m *machine) memoGet(idx uint64) error {
@@ -299,8 +487,15 @@ func (m *machine) memoGet(idx uint64) error {
 	if m.gets > 1_000_000 && m.gets > 100*int64(m.memoLen+1) {
 		return &vmError{msg: fmt.Sprintf("%d memo reads of %d entries: exponential expansion", m.gets, m.memoLen), limit: true}
 	}
-	v, ok := m.memo[idx]
+	ok := m.present.has(idx)
+	if ok && !m.kept(idx) {
+		return errReplay
+	}
+	v := m.memo.get(idx)
 	if !ok {
+		if m.prevPresent != nil && m.prevPresent.has(idx) && !m.kept(idx) {
+			return errReplay
+		}
 		if pv, found := m.prevMemo[idx]; found {
 			// Valid only when one Unpickler loads both pickles; follow
 			// it so the value's use is judged, and say so.
@@ -322,7 +517,7 @@ func (m *machine) one() error {
 			}
 		}
 		if m.tr.Opcodes > m.opts.Limits.MaxOpcodes {
-			return &vmError{msg: fmt.Sprintf("more than max_opcodes %d opcodes", m.opts.Limits.MaxOpcodes), limit: true}
+			return &vmError{msg: fmt.Sprintf("more than max_opcodes %d opcodes", m.opts.Limits.MaxOpcodes), budget: true}
 		}
 		m.opOff = m.rd.Offset()
 		op, err := m.rd.byte()
@@ -412,7 +607,7 @@ func (m *machine) step(op byte) error {
 		if perr != nil {
 			return fail("could not convert string to float: %q", s)
 		}
-		return m.push(Value{Kind: KFloat, F: f})
+		return m.push(floatValue(f))
 	case 'I': // INT
 		s, err := m.line()
 		if err != nil {
@@ -483,7 +678,7 @@ func (m *machine) step(op byte) error {
 		if err != nil {
 			return err
 		}
-		return m.push(Value{Kind: KFloat, F: math.Float64frombits(binary.BigEndian.Uint64(b))})
+		return m.push(Value{Kind: KFloat, N: int64(binary.BigEndian.Uint64(b))})
 	case 'S': // STRING
 		off := m.rd.Offset()
 		s, err := m.line()
@@ -670,7 +865,7 @@ func (m *machine) step(op byte) error {
 			return fail("STACK_GLOBAL requires str")
 		}
 		m.event(EvDynamicGlobal, fmt.Sprintf("STACK_GLOBAL(%s, %s)", mod, name), mod, name)
-		g := Value{Kind: KGlobal, O: &Object{Module: symName(mod), Name: symName(name)}}
+		g := globalValue(symName(mod), symName(name))
 		return m.push(g)
 	case 'i': // INST
 		mod, err := m.line()
@@ -775,11 +970,9 @@ func (m *machine) step(op byte) error {
 		case KCall, KPersistent, KUnknown:
 			m.event(EvBuild, "", target, state)
 		}
-		if target.O != nil {
-			target.O.Mutated = true
-		}
 		if m.opts.OnBuild != nil {
-			if err := m.opts.OnBuild(target, state, &Stream{r: m.rd}); err != nil {
+			m.hooked = m.rd.Offset()
+			if err := m.opts.OnBuild(target, state, &Stream{r: m.rd, replayed: m.hooked <= m.replayedTo}); err != nil {
 				return fail("%v", err)
 			}
 		}
@@ -912,7 +1105,7 @@ func (m *machine) step(op byte) error {
 		m.event(EvExtension, fmt.Sprintf("extension code %d", code), Value{Kind: KInt, N: code}, unknownValue)
 		// The stock copyreg registry is empty: CPython raises here unless
 		// the loading process registered codes.
-		return m.push(Value{Kind: KGlobal, O: &Object{Module: "copyreg", Name: fmt.Sprintf("<extension %d>", code)}})
+		return m.push(globalValue("copyreg", fmt.Sprintf("<extension %d>", code)))
 	case 0x97: // NEXT_BUFFER
 		m.event(EvOutOfBandBuffers, "NEXT_BUFFER", unknownValue, unknownValue)
 		return fail("pickle stream refers to out-of-band data but no *buffers* argument was given")
@@ -979,9 +1172,6 @@ func (m *machine) setItems(k int, op string) error {
 }
 
 func (m *machine) nonContainer(op string, target Value, items []Value) {
-	if target.O != nil {
-		target.O.Mutated = true
-	}
 	// Instances built by allowlisted classes (OrderedDict, defaultdict,
 	// numpy arrays) legitimately receive items; policy decides.
 	m.event(EvNonContainer, op+" on "+describeKind(target), target, firstOr(items))

@@ -23,7 +23,16 @@ func (c Class) String() string {
 }
 
 //go:embed data/harvested_globals.txt
-var harvested string
+var harvestedObjects string
+
+// harvestedPackages is the walk over the installed packages
+// (test/harvest_packages.py): public classes, the reconstructors they emit,
+// reference-only functions and aliases of denylisted objects.
+//
+//go:embed data/harvested_packages.txt
+var harvestedPackages string
+
+var harvested = harvestedObjects + "\n" + harvestedPackages
 
 // py2Extra maps Python 2 names that _compat_pickle leaves alone (so CPython 3
 // fails to import them) onto their Python 3 meaning. Judging them as their
@@ -207,7 +216,10 @@ var needsCall = set(
 // inertEnums are allowlisted enum classes whose public attributes are all
 // members or int methods, so getattr(cls, "<public name>") only yields
 // values. Python 3.11 pickles combined flags by member name this way.
-var inertEnums = set("re.RegexFlag", "torchvision.transforms.functional.InterpolationMode")
+var inertEnums = set("re.RegexFlag", "torchvision.transforms.functional.InterpolationMode",
+	"inspect._ParameterKind", "uuid.SafeUUID", "http.HTTPStatus", "http.HTTPMethod", "ssl.Purpose",
+	"ssl.TLSVersion", "ssl.VerifyMode", "ssl.VerifyFlags", "ssl.Options", "socket.AddressFamily",
+	"socket.SocketKind", "signal.Signals", "signal.Handlers")
 
 // numpyUfuncs are the ufuncs numpy exposes at top level: what
 // _ufunc_reconstruct("numpy", name) may return. Calling one only computes.
@@ -299,7 +311,7 @@ func builtinLists() (safe, call map[string]bool) {
 		call[k] = true
 	}
 	for _, line := range strings.Split(harvested, "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
+		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "=") || strings.HasPrefix(line, "&") {
 			continue
 		}
 		target := safe
@@ -316,6 +328,12 @@ func builtinLists() (safe, call map[string]bool) {
 	for b := range safeBuiltins {
 		safe["builtins."+b] = true
 	}
+	for k := range dataMembers {
+		safe[k] = true
+	}
+	for _, k := range pickledFunctionHelpers {
+		call[k] = true
+	}
 	for b := range safeBuiltins {
 		delete(call, "builtins."+b)
 	}
@@ -323,4 +341,56 @@ func builtinLists() (safe, call map[string]bool) {
 		delete(safe, k)
 	}
 	return safe, call
+}
+
+// aliases maps re-exported spellings of an object to its canonical
+// module.qualname, and refOnly lists library functions that are fine to
+// reference as data (never called at load): both come from the harvest.
+var aliases, refOnly = harvestTables()
+
+// harvestTables parses the "=" (alias) and "&" (reference-only) lines of
+// the embedded harvest.
+func harvestTables() (map[string]string, map[string]bool) {
+	al := map[string]string{}
+	ref := map[string]bool{}
+	for _, line := range strings.Split(harvested, "\n") {
+		switch {
+		case strings.HasPrefix(line, "="):
+			f := strings.Split(line[1:], "\t")
+			if len(f) == 2 && f[0] != f[1] {
+				al[f[0]] = f[1]
+			}
+		case strings.HasPrefix(line, "&"):
+			f := strings.Split(line[1:], "\t")
+			if len(f) >= 2 {
+				ref[Canonical(f[0], f[1])] = true
+			}
+		}
+	}
+	return al, ref
+}
+
+// refSafe reports whether q may be referenced (stored, never called at load)
+// without a finding.
+func (p *Policy) refSafe(q string) bool {
+	if refOnly[q] {
+		return true
+	}
+	if a, ok := aliases[q]; ok {
+		return refOnly[a]
+	}
+	return false
+}
+
+// DenylistClass judges q by the denylist alone (no allowlist entries, no
+// argument-dependent globals): Dangerous or Unknown. The harvester uses it
+// to drop candidates the denylist covers, and a test checks that no
+// harvested entry is dangerous.
+func DenylistClass(q string) Class {
+	// By spelling only: the alias table is itself harvested, so judging
+	// through it here would make the harvest depend on its previous run.
+	if (&Policy{}).classifyName(q) == Dangerous {
+		return Dangerous
+	}
+	return Unknown
 }

@@ -43,6 +43,10 @@ var nestedLoaders = set(
 type PickleVerdict struct {
 	Findings []finding.Finding
 	Nested   []Nested
+	// Unscanned says why the trace stopped early when a resource budget
+	// (max_opcodes, max_memo, max_stack, max_pickles) stopped it: the rest
+	// was not scanned, which is not a finding about the content.
+	Unscanned []string
 }
 
 // resolved describes what a symbolic callable is.
@@ -50,13 +54,21 @@ type resolved struct {
 	name  string // canonical dotted name, "" if unknown
 	class Class
 	why   string
+	// attr is the attribute fetched when the callable came from getattr
+	// or a dotted name (a method), so dispatchers and in-place writers are
+	// recognised on objects the pickle built.
+	attr string
 }
 
 // JudgePickle turns a VM trace into findings. context is the container
 // kind ("" for a plain pickle, "pytorch" for checkpoints, ...), which only
 // affects how stacked pickles are reported.
 func (p *Policy) JudgePickle(tr *pickle.Trace, context string) PickleVerdict {
-	j := &judge{p: p, invoked: map[string]bool{}, reported: map[string]bool{}, states: map[*pickle.Object]pickle.Value{}}
+	j := &judge{p: p, invoked: map[string]bool{}, reported: map[string]bool{}, states: map[*pickle.Object]pickle.Value{},
+		uses: map[string]useInfo{}, globals: map[string]bool{}}
+	for _, g := range tr.Globals {
+		j.globals[Canonical(g.Module, g.Name)] = true
+	}
 	for _, ev := range tr.Events {
 		if ev.Kind == pickle.EvBuild && ev.Target.Kind == pickle.KCall && ev.Target.O != nil {
 			j.states[ev.Target.O] = ev.Arg
@@ -82,30 +94,66 @@ func (p *Policy) JudgePickle(tr *pickle.Trace, context string) PickleVerdict {
 				continue
 			}
 			j.reported["unknown:"+q] = true
-			sev := finding.SeverityMedium
-			if p.cfg.Strict {
-				sev = finding.SeverityHigh
+			u := j.uses[q]
+			if u.use == Referenced && p.refSafe(q) {
+				// A library function stored as data (FunctionTransformer(np.log1p),
+				// a scorer's metric) and never called at load.
+				continue
 			}
-			j.add(finding.Finding{RuleID: rules.UnknownGlobal, Severity: sev, Offset: g.Offset, Global: q,
-				Message:  fmt.Sprintf("imports %s, which is not on the allowlist", q),
-				Evidence: fmt.Sprintf("%s %s %s", g.Op, g.Module, g.Name)})
+			f := finding.Finding{RuleID: rules.UnknownGlobal, Severity: p.UnknownSeverity(u.use), Offset: g.Offset, Global: q,
+				Evidence: fmt.Sprintf("%s %s %s", g.Op, g.Module, g.Name)}
+			switch u.use {
+			case Invoked:
+				f.Message = fmt.Sprintf("calls %s when loaded, and it is not on the allowlist", q)
+				f.Call, f.Offset = u.call, u.offset
+				f.Evidence += "; " + u.how
+			case Reconstructed:
+				f.Message = fmt.Sprintf("instantiates %s, which is not on the allowlist, through a standard reconstructor with plain-data arguments", q)
+				f.Call = u.call
+			default:
+				f.Message = fmt.Sprintf("imports %s, which is not on the allowlist (referenced, not called at load)", q)
+			}
+			j.add(f)
 		}
 	}
 	for _, ev := range tr.Events {
 		j.judgeEvent(ev, context)
 	}
-	return PickleVerdict{Findings: j.out, Nested: j.nested}
+	return PickleVerdict{Findings: j.out, Nested: j.nested, Unscanned: j.unscanned}
 }
 
 type judge struct {
-	p        *Policy
-	out      []finding.Finding
-	nested   []Nested
-	invoked  map[string]bool
-	reported map[string]bool
+	p         *Policy
+	out       []finding.Finding
+	nested    []Nested
+	invoked   map[string]bool
+	reported  map[string]bool
+	unscanned []string
 	// states maps objects to the BUILD state applied to them: partial's
 	// __setstate__ replaces the wrapped callable and its arguments.
 	states map[*pickle.Object]pickle.Value
+	// uses records, per unknown global, the most exposed way the pickle
+	// uses it (the decision table keys on it).
+	uses map[string]useInfo
+	// globals are the canonical names the trace imports.
+	globals map[string]bool
+	// depth bounds dispatcher recursion.
+	depth int
+}
+
+type useInfo struct {
+	use    Use
+	offset int64
+	call   string
+	how    string
+}
+
+// use records that global q is used as u at the call c.
+func (j *judge) use(q string, u Use, c *pickle.Call, how string) {
+	if old, ok := j.uses[q]; ok && old.use >= u {
+		return
+	}
+	j.uses[q] = useInfo{use: u, offset: c.Offset, call: renderCall(c), how: how}
 }
 
 func (j *judge) add(f finding.Finding) { j.out = append(j.out, f) }
@@ -129,7 +177,10 @@ func (j *judge) resolve(v pickle.Value, depth int) resolved {
 				attr := c.Args[1].Str()
 				base := j.resolve(c.Args[0], depth+1)
 				if isDunder(attr) || strongComponents[attr] {
-					return resolved{name: base.name + "." + attr, class: Dangerous, why: "getattr of " + attr}
+					return resolved{name: base.name + "." + attr, class: Dangerous, why: "getattr of " + attr, attr: attr}
+				}
+				if r, ok := j.enumLookup(c.Args[0], base, attr); ok {
+					return r
 				}
 				if base.class == Safe && isSafeType(base.name) && !strings.HasPrefix(attr, "_") {
 					// Methods of str, int, dict... only compute on values.
@@ -138,7 +189,7 @@ func (j *judge) resolve(v pickle.Value, depth int) resolved {
 				if sinkAttrs[attr] {
 					// A method that runs code or does I/O, fetched from
 					// whatever object the pickle built or imported.
-					return resolved{name: base.name + "." + attr, class: Dangerous, why: "getattr of " + attr}
+					return resolved{name: base.name + "." + attr, class: Dangerous, why: "getattr of " + attr, attr: attr}
 				}
 				if base.name != "" && (c.Args[0].Kind == pickle.KGlobal || base.class == Safe) {
 					q := base.name + "." + attr
@@ -147,9 +198,9 @@ func (j *judge) resolve(v pickle.Value, depth int) resolved {
 						// enum members are values.
 						return resolved{name: q, class: Safe}
 					}
-					return resolved{name: q, class: j.p.Classify(q)}
+					return resolved{name: q, class: j.p.Classify(q), attr: attr}
 				}
-				return resolved{name: "getattr(" + c.Args[0].String() + ", " + attr + ")", class: Unknown}
+				return resolved{name: "getattr(" + clip(c.Args[0].String(), 120) + ", " + attr + ")", class: Unknown, attr: attr}
 			}
 			return resolved{name: "getattr(...)", class: Dangerous, why: "attribute name is not a constant"}
 		case "numpy.core._ufunc_reconstruct", "numpy._core._ufunc_reconstruct",
@@ -171,6 +222,11 @@ func (j *judge) resolve(v pickle.Value, depth int) resolved {
 		}
 		if callee.class == NeedsCall {
 			callee = j.callDependent(callee, c)
+		}
+		if productsCallable[callee.name] {
+			// itemgetter(k)(obj) indexes whatever obj is; a pickle never
+			// needs to call such a product while loading.
+			return resolved{name: callee.name + "()", class: Unknown}
 		}
 		// A call result called again: the callee's product. Safe
 		// constructors produce inert objects.
@@ -205,6 +261,9 @@ func isSafeType(q string) bool {
 }
 
 func (j *judge) judgeCall(c *pickle.Call) {
+	if j.judgeCode(c) {
+		return
+	}
 	r := j.resolve(c.Callee, 0)
 	call := renderCall(c)
 	switch r.class {
@@ -224,6 +283,17 @@ func (j *judge) judgeCall(c *pickle.Call) {
 			j.invoked[Canonical(c.Callee.O.Module, c.Callee.O.Name)] = true
 		}
 	}
+	if r.class != Dangerous && r.class != Safe {
+		if what := tampers(r); what != "" {
+			// Reported as tampering, not again as an unknown call.
+			j.reported["unknown:"+r.name] = true
+			j.add(finding.Finding{RuleID: rules.WeightTampering, Offset: c.Offset, Global: r.name, Call: call,
+				Message:  fmt.Sprintf("writes into model data while loading: %s (%s)", r.name, what),
+				Evidence: c.Op + " " + call})
+			return
+		}
+	}
+	j.dispatch(r, c)
 	switch r.class {
 	case Dangerous:
 		msg := fmt.Sprintf("calls %s when loaded", r.name)
@@ -236,18 +306,86 @@ func (j *judge) judgeCall(c *pickle.Call) {
 		j.add(finding.Finding{RuleID: rules.DangerousCall, Offset: c.Offset, Global: r.name, Call: call,
 			Message: msg, Evidence: c.Op + " " + call})
 	case Unknown:
-		// Reported once per global through the import pass; an unknown
-		// callee that is not a plain global (a computed one) is reported here.
-		if c.Callee.Kind != pickle.KGlobal && !j.reported["unknown:"+r.name] {
-			j.reported["unknown:"+r.name] = true
-			sev := finding.SeverityMedium
-			if j.p.cfg.Strict {
-				sev = finding.SeverityHigh
+		if c.Callee.Kind == pickle.KGlobal {
+			q := Canonical(c.Callee.O.Module, c.Callee.O.Name)
+			if r.name == q {
+				// Reported once per global by the import pass, at the
+				// severity of its most exposed use.
+				u := Invoked
+				if (c.Op == "NEWOBJ" || c.Op == "NEWOBJ_EX") && j.plainArgs(c) {
+					u = Reconstructed
+				}
+				j.use(q, u, c, c.Op)
+				return
 			}
-			j.add(finding.Finding{RuleID: rules.UnknownGlobal, Severity: sev, Offset: c.Offset, Global: r.name, Call: call,
-				Message: fmt.Sprintf("calls %s, which is not on the allowlist", r.name), Evidence: c.Op + " " + call})
+			// An argument-judged helper resolved to something unknown (a
+			// partial of an unknown function, an import helper naming an
+			// unknown global): the helper's product is referenced.
+			j.reportUnknown(r.name, Referenced, c)
+			return
+		}
+		j.markInvoked(r, c)
+	}
+}
+
+// markInvoked records that the callable r is called at c: an unknown global
+// is reported by the import pass as invoked, a computed callee here.
+func (j *judge) markInvoked(r resolved, c *pickle.Call) {
+	if j.globals[r.name] {
+		j.use(r.name, Invoked, c, c.Op)
+		return
+	}
+	if r.class == Unknown {
+		j.reportUnknown(r.name, Invoked, c)
+	}
+}
+
+func (j *judge) reportUnknown(name string, u Use, c *pickle.Call) {
+	if j.reported["unknown:"+name] {
+		return
+	}
+	j.reported["unknown:"+name] = true
+	call := renderCall(c)
+	msg := fmt.Sprintf("calls %s when loaded, and it is not on the allowlist", name)
+	if u == Referenced {
+		msg = fmt.Sprintf("resolves %s, which is not on the allowlist", name)
+	}
+	j.add(finding.Finding{RuleID: rules.UnknownGlobal, Severity: j.p.UnknownSeverity(u), Offset: c.Offset, Global: name, Call: call,
+		Message: msg, Evidence: c.Op + " " + call})
+}
+
+// plainArgs reports whether every argument of c is plain data: constants,
+// containers of plain data, and objects built by allowlisted calls.
+func (j *judge) plainArgs(c *pickle.Call) bool {
+	if !c.ArgsKnown {
+		return false
+	}
+	for _, a := range c.Args {
+		if !j.plainData(a, 0) {
+			return false
 		}
 	}
+	return c.Kwargs == nil || j.plainData(*c.Kwargs, 0)
+}
+
+func (j *judge) plainData(v pickle.Value, depth int) bool {
+	if depth > 16 {
+		return false
+	}
+	switch v.Kind {
+	case pickle.KNone, pickle.KBool, pickle.KInt, pickle.KFloat, pickle.KStr, pickle.KBytes, pickle.KBuffer, pickle.KPersistent:
+		return true
+	case pickle.KTuple, pickle.KList, pickle.KDict, pickle.KSet, pickle.KFrozenSet:
+		for _, it := range v.O.Items {
+			if !j.plainData(it, depth+1) {
+				return false
+			}
+		}
+		return true
+	case pickle.KCall:
+		return j.resolve(v, 1).class == Safe
+	}
+	return false
 }
 
 // resolveNamed resolves a call to an import helper that returns
@@ -327,6 +465,32 @@ func (j *judge) callThrough(r resolved, c *pickle.Call) resolved {
 		if inner := j.resolve(c.Args[i], 1); inner.class == Dangerous {
 			return resolved{name: inner.name, class: Dangerous, why: "called through " + r.name}
 		}
+		if c.Args[i].Kind == pickle.KGlobal {
+			if q := Canonical(c.Args[i].O.Module, c.Args[i].O.Name); j.p.Classify(q) == Unknown {
+				j.use(q, Invoked, c, "called through "+r.name)
+			}
+		}
+	}
+	if c.Op == "REDUCE" || c.Op == "INST" || c.Op == "OBJ" {
+		// An allowlisted constructor handed an unknown function may call it
+		// (LambdaLR calls lr_lambda in __init__, ODE solvers call fun):
+		// a lower-case name is a function, judged as invoked; a class
+		// handed over (a subtype for __new__) is reconstructed.
+		for _, a := range c.Args {
+			if a.Kind != pickle.KGlobal {
+				continue
+			}
+			q := Canonical(a.O.Module, a.O.Name)
+			if j.p.Classify(q) != Unknown {
+				continue
+			}
+			last := q[strings.LastIndexByte(q, '.')+1:]
+			if last != "" && last[0] >= 'a' && last[0] <= 'z' {
+				j.use(q, Invoked, c, "handed to "+r.name)
+			} else {
+				j.use(q, Reconstructed, c, "handed to "+r.name)
+			}
+		}
 	}
 	return r
 }
@@ -358,20 +522,41 @@ func (j *judge) callDependent(r resolved, c *pickle.Call) resolved {
 		}
 		return resolved{name: r.name, class: res.class}
 	case "copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__":
-		worst := Safe
-		for i, a := range args {
-			if i >= 2 {
-				break
+		// cls.__new__(cls, ...) (and base.__init__(obj, state) for
+		// _reconstructor with a non-object base): the class must be a type.
+		if len(args) == 0 {
+			return resolved{name: r.name, class: Safe}
+		}
+		cls := j.resolve(args[0], 1)
+		if cls.class == Dangerous {
+			return resolved{name: cls.name, class: Dangerous, why: "constructed through " + r.name}
+		}
+		plain := true
+		for i, a := range args[1:] {
+			if r.name == "copyreg._reconstructor" && i == 0 {
+				// The base type: object, or a builtin such as dict/list.
+				if b := j.resolve(a, 1); b.class == Dangerous {
+					return resolved{name: b.name, class: Dangerous, why: "base type of " + r.name}
+				} else if b.class != Safe {
+					plain = false
+				}
+				continue
 			}
-			ar := j.resolve(a, 1)
-			if ar.class == Dangerous {
-				return resolved{name: ar.name, class: Dangerous, why: "constructed through " + r.name}
-			}
-			if ar.class != Safe && a.Kind == pickle.KGlobal {
-				worst = Unknown
+			if !j.plainData(a, 0) {
+				plain = false
 			}
 		}
-		return resolved{name: r.name, class: worst}
+		if cls.class != Safe {
+			if args[0].Kind != pickle.KGlobal {
+				return resolved{name: r.name + "(" + cls.name + ")", class: Unknown}
+			}
+			u := Reconstructed
+			if !plain {
+				u = Invoked
+			}
+			j.use(cls.name, u, c, r.name)
+		}
+		return resolved{name: r.name, class: Safe}
 	case "_codecs.encode":
 		if len(args) < 2 {
 			return resolved{name: r.name, class: Safe}
@@ -433,6 +618,10 @@ func (j *judge) callDependent(r resolved, c *pickle.Call) resolved {
 	case "dill._dill._load_type", "dill._dill._create_type", "dill._dill._get_attr":
 		if r.name == "dill._dill._load_type" && len(args) == 1 && args[0].IsStr() {
 			t := args[0].Str()
+			if t == "CodeType" || t == "FunctionType" || t == "CellType" {
+				// The code object is judged as a pickled function (MG113).
+				return resolved{name: r.name, class: Safe}
+			}
 			for _, bad := range []string{"Code", "Function", "Lambda", "Method", "Module", "Frame", "Cell", "Generator"} {
 				if strings.Contains(t, bad) {
 					return resolved{name: "dill type " + t, class: Dangerous, why: "builds executable objects"}
@@ -442,7 +631,7 @@ func (j *judge) callDependent(r resolved, c *pickle.Call) resolved {
 		}
 		return resolved{name: r.name, class: Dangerous}
 	}
-	return resolved{name: r.name, class: Unknown}
+	return j.moreCallDependent(r, c)
 }
 
 // tzName matches IANA zone identifiers such as "Europe/Berlin", "UTC" or "Etc/GMT+5".
@@ -498,6 +687,12 @@ func (j *judge) judgeEvent(ev pickle.Event, context string) {
 		if ev.Target.Kind == pickle.KCall && t.class == Safe {
 			return
 		}
+		if ev.Target.Kind == pickle.KCall && t.class == Unknown && ev.Target.O.Call.Callee.Kind == pickle.KGlobal {
+			// An instance of a class the allowlist does not know (a dict
+			// subclass such as a result object): the class itself is
+			// reported as MG103 at the severity of how it was built.
+			return
+		}
 		if ev.Target.Kind == pickle.KPersistent {
 			return
 		}
@@ -517,6 +712,8 @@ func (j *judge) judgeEvent(ev pickle.Event, context string) {
 			Evidence: ev.Detail})
 	case pickle.EvMalformed:
 		j.add(finding.Finding{RuleID: rules.MalformedPickle, Offset: ev.Offset, Message: "pickle stream is malformed: " + ev.Detail, Evidence: ev.Detail})
+	case pickle.EvBudget:
+		j.unscanned = append(j.unscanned, fmt.Sprintf("pickle analysis stopped at offset %d: %s", ev.Offset, ev.Detail))
 	case pickle.EvLimit:
 		j.add(finding.Finding{RuleID: rules.PickleLimit, Offset: ev.Offset, Message: "analysis stopped at a safety limit: " + ev.Detail, Evidence: ev.Detail})
 	case pickle.EvStacked:

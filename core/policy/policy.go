@@ -4,10 +4,14 @@
 package policy
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"time"
 
@@ -19,8 +23,16 @@ import (
 
 // Config is the YAML policy file. Every field is optional.
 type Config struct {
-	// Strict raises unknown globals from medium to high.
+	// Strict raises every unknown global to high (the same as mode: strict).
 	Strict bool `yaml:"strict"`
+	// Mode sets how unknown globals are judged: "default", "strict" (every
+	// unknown global is high) or "lenient" (unknown globals are low; the
+	// denylist, tampering and dangerous calls keep their severity). See
+	// DecisionTable.
+	Mode string `yaml:"mode"`
+	// AllowCode are sha256 digests (hex) of reviewed pickled functions
+	// (cloudpickle/dill code objects): their bytecode is no longer reported.
+	AllowCode []string `yaml:"allow_code_sha256"`
 	// AllowGlobals are extra globals to accept, as "module:name" (or
 	// "module.name"; the last dot separates the name).
 	AllowGlobals []string `yaml:"allow_globals"`
@@ -42,15 +54,19 @@ type Config struct {
 // Suppression accepts findings of a rule on matching paths.
 type Suppression struct {
 	// Path is a glob ('/'-separated, path.Match syntax, "**/" prefix allowed)
-	// matched against the report path.
+	// matched against the file's path relative to the policy file's
+	// directory (see Policy.ForRoot), or against the report path for a
+	// policy built with New.
 	Path string `yaml:"path"`
 	// Rule is the rule id; empty means every rule.
 	Rule string `yaml:"rule"`
 	// Global narrows the suppression to one global ("module.name").
 	Global string `yaml:"global"`
-	// Reason is mandatory: why the finding is acceptable.
+	// Reason is mandatory: why the finding is acceptable. The template the
+	// block message suggests ("Reviewed YYYY-MM-DD by NAME: ...") is refused.
 	Reason string `yaml:"reason"`
-	// Expires (YYYY-MM-DD) ends the suppression; afterwards it no longer applies.
+	// Expires (YYYY-MM-DD) ends the suppression; afterwards it no longer
+	// applies and Audit reports it.
 	Expires string `yaml:"expires"`
 }
 
@@ -62,8 +78,14 @@ type Policy struct {
 	safe       map[string]bool
 	call       map[string]bool
 	deny       map[string]bool
-	now        time.Time
-	expiries   []time.Time
+	// allowCode are reviewed pickled-function digests.
+	allowCode map[string]bool
+	now       time.Time
+	expiries  []time.Time
+	// file is the policy file ("" when built with New); base is its
+	// directory, which suppression paths are relative to, and root the
+	// directory report paths are relative to (see ForRoot).
+	file, base, root string
 }
 
 // Default returns the built-in policy.
@@ -75,7 +97,9 @@ func Default() *Policy {
 	return p
 }
 
-// Load reads a YAML policy file.
+// Load reads a YAML policy file. Suppression paths in it are relative to
+// the file's directory (see ForRoot). Errors name the file and line; an
+// unknown key comes with the closest valid one.
 func Load(file string, now time.Time) (*Policy, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -95,15 +119,27 @@ func baseDir(file string) string {
 
 // Parse builds a policy from YAML bytes; file names them in errors.
 func Parse(data []byte, file string, now time.Time) (*Policy, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("parse policy %s: %w", file, err)
+	}
+	if err := checkKeys(file, &doc, reflect.TypeOf(Config{})); err != nil {
+		return nil, fmt.Errorf("policy %w", err)
+	}
 	var cfg Config
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && err.Error() != "EOF" {
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("parse policy %s: %w", file, err)
 	}
 	p, err := newPolicy(cfg, now, baseDir(file))
 	if err != nil {
 		return nil, fmt.Errorf("policy %s: %w", file, err)
+	}
+	// Policies from bytes match suppression paths as report paths, like
+	// those built with New.
+	if abs, err := filepath.Abs(file); err == nil && file != "" {
+		p.file, p.base = file, filepath.Dir(abs)
 	}
 	return p, nil
 }
@@ -119,6 +155,9 @@ func New(cfg Config, now time.Time) (*Policy, error) {
 func newPolicy(cfg Config, now time.Time, base string) (*Policy, error) {
 	p := &Policy{cfg: cfg, limits: cfg.Limits.WithDefaults(), now: now, deny: map[string]bool{}}
 	p.safe, p.call = builtinLists()
+	for g := range legacySafe {
+		p.safe[g] = true
+	}
 	for _, g := range cfg.AllowGlobals {
 		q, err := parseGlobal(g)
 		if err != nil {
@@ -134,6 +173,24 @@ func newPolicy(cfg Config, now time.Time, base string) (*Policy, error) {
 		p.deny[q] = true
 		delete(p.safe, q)
 	}
+	switch cfg.Mode {
+	case "", ModeDefault, ModeLenient:
+	case ModeStrict:
+		p.cfg.Strict = true
+	default:
+		return nil, fmt.Errorf("mode: want default, strict or lenient, got %q", cfg.Mode)
+	}
+	if cfg.Strict && cfg.Mode == ModeLenient {
+		return nil, fmt.Errorf("strict: true contradicts mode: lenient")
+	}
+	p.allowCode = map[string]bool{}
+	for _, h := range cfg.AllowCode {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if len(h) != 64 || strings.Trim(h, "0123456789abcdef") != "" {
+			return nil, fmt.Errorf("allow_code_sha256: %q is not a hex sha256", h)
+		}
+		p.allowCode[h] = true
+	}
 	switch cfg.FailOnUnscanned {
 	case "", "model-like", "all", "never":
 	default:
@@ -142,6 +199,9 @@ func newPolicy(cfg Config, now time.Time, base string) (*Policy, error) {
 	for i, s := range cfg.Suppressions {
 		if strings.TrimSpace(s.Reason) == "" {
 			return nil, fmt.Errorf("suppression %d (%s): a reason is required", i+1, s.Path)
+		}
+		if placeholderReason(s.Reason) {
+			return nil, fmt.Errorf("suppression %d (%s): the reason %q is still the template; say who reviewed the file, when, and why it is safe", i+1, s.Path, s.Reason)
 		}
 		if s.Path == "" {
 			return nil, fmt.Errorf("suppression %d: a path is required", i+1)
@@ -196,6 +256,31 @@ func (p *Policy) Classify(q string) Class {
 	}
 	if p.call[q] {
 		return NeedsCall
+	}
+	if isConstantMember(q) {
+		return Safe
+	}
+	if a, ok := aliases[q]; ok {
+		// The same object under another spelling (a re-export): judge the
+		// canonical object, and let the denylist win if either spelling is on it.
+		ca, cq := p.Classify(a), p.classifyName(q)
+		switch {
+		case ca == Dangerous || cq == Dangerous:
+			return Dangerous
+		case ca == NeedsCall:
+			return NeedsCall
+		case ca == Safe || cq == Safe:
+			return Safe
+		}
+		return Unknown
+	}
+	return p.classifyName(q)
+}
+
+// classifyName is Classify without alias resolution.
+func (p *Policy) classifyName(q string) Class {
+	if p.deny[q] {
+		return Dangerous
 	}
 	parts := strings.Split(q, ".")
 	for i, c := range parts {
@@ -271,7 +356,8 @@ func (p *Policy) Apply(files []finding.FileResult) {
 			if sev, ok := p.cfg.Severity[f.RuleID]; ok {
 				f.Severity = sev
 			}
-			if s := p.suppression(f.RuleID, f.Global, f.Path); s != nil {
+			// The file's path, as Audit and ExpiredSuppression match it.
+			if s := p.suppression(f.RuleID, f.Global, files[fi].Path); s != nil {
 				f.Suppression = s
 			}
 		}
@@ -287,17 +373,9 @@ func (p *Policy) Apply(files []finding.FileResult) {
 }
 
 func (p *Policy) suppression(rule, global, file string) *finding.Suppression {
+	rel := p.relative(file)
 	for i, s := range p.cfg.Suppressions {
-		if !p.expiries[i].IsZero() && p.now.After(p.expiries[i]) {
-			continue
-		}
-		if s.Rule != "" && s.Rule != rule {
-			continue
-		}
-		if s.Global != global && s.Global != "" {
-			continue
-		}
-		if !matchPath(s.Path, file) {
+		if p.expired(i) || !s.matches(rule, global, rel) {
 			continue
 		}
 		return &finding.Suppression{Reason: s.Reason, Expires: s.Expires}
@@ -308,6 +386,111 @@ func (p *Policy) suppression(rule, global, file string) *finding.Suppression {
 // MatchPath reports whether a report path matches a policy glob
 // ('/'-separated, path.Match syntax, a "**/" prefix matches any depth).
 func MatchPath(glob, p string) bool { return matchPath(glob, p) }
+
+func (s Suppression) matches(rule, global, rel string) bool {
+	return (s.Rule == "" || s.Rule == rule) && (s.Global == "" || s.Global == global) && matchPath(s.Path, rel)
+}
+
+func (p *Policy) expired(i int) bool {
+	return !p.expiries[i].IsZero() && p.now.After(p.expiries[i])
+}
+
+// File is the policy file the policy was loaded from ("" for the built-in
+// policy or one built with New).
+func (p *Policy) File() string { return p.file }
+
+// ForRoot returns the policy for a scan whose report paths are relative to
+// root. Suppression paths of a loaded policy are relative to the policy
+// file's directory, so the same file matches the same files from any
+// working directory; ForRoot tells the policy how to get there. Without
+// it (and for policies built with New) suppression paths are matched
+// against report paths as they are.
+func (p *Policy) ForRoot(root string) *Policy {
+	c := *p
+	if abs, err := filepath.Abs(root); err == nil {
+		c.root = abs
+	}
+	return &c
+}
+
+// relative turns a report path into a path relative to the policy file's
+// directory ('/'-separated; "../" when the file is outside it).
+func (p *Policy) relative(file string) string {
+	if p.base == "" || p.root == "" {
+		return file
+	}
+	abs := filepath.FromSlash(file)
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(p.root, abs)
+	}
+	rel, err := filepath.Rel(p.base, abs)
+	if err != nil {
+		return file
+	}
+	return filepath.ToSlash(rel)
+}
+
+// ExpiredSuppression returns the first expired suppression that would
+// otherwise accept a finding (or, with global "", a not-scanned item) of
+// rule on file, so messages can say why it is reported again.
+func (p *Policy) ExpiredSuppression(rule, global, file string) (Suppression, bool) {
+	rel := p.relative(file)
+	for i, s := range p.cfg.Suppressions {
+		if p.expired(i) && s.matches(rule, global, rel) {
+			return s, true
+		}
+	}
+	return Suppression{}, false
+}
+
+// Audit reports suppressions that did nothing in a scan: expired ones
+// (with how many findings they would have accepted) and those whose path
+// matches no scanned file, usually a typo or a path written relative to
+// the wrong directory. Call it after Apply.
+func (p *Policy) Audit(files []finding.FileResult) []finding.Warning {
+	var out []finding.Warning
+	where := "the report paths"
+	if p.base != "" {
+		where = p.base
+	}
+	for i, s := range p.cfg.Suppressions {
+		label := fmt.Sprintf("suppression %d (path %q", i+1, s.Path)
+		if s.Rule != "" {
+			label += ", rule " + s.Rule
+		}
+		label += ")"
+		pathHit, hits := false, 0
+		for _, f := range files {
+			rel := p.relative(f.Path)
+			if !matchPath(s.Path, rel) {
+				continue
+			}
+			pathHit = true
+			for _, fd := range f.Findings {
+				if fd.Suppression == nil && s.matches(fd.RuleID, fd.Global, rel) {
+					hits++
+				}
+			}
+			for _, u := range f.Unscanned {
+				if u.Suppression == nil && s.matches(u.RuleID, "", rel) {
+					hits++
+				}
+			}
+		}
+		switch {
+		case p.expired(i):
+			msg := fmt.Sprintf("%s expired on %s and no longer applies", label, s.Expires)
+			if hits > 0 {
+				msg += fmt.Sprintf(": %d finding(s) it accepted are reported again", hits)
+			}
+			out = append(out, finding.Warning{Kind: finding.WarnSuppressionExpired, Message: msg})
+		case !pathHit:
+			out = append(out, finding.Warning{Kind: finding.WarnSuppressionUnmatched,
+				Message: fmt.Sprintf("%s matches no scanned file (suppression paths are relative to %s)", label, where)})
+		}
+	}
+	return out
+}
 
 func matchPath(glob, p string) bool {
 	if ok, _ := path.Match(glob, p); ok {

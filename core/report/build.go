@@ -21,10 +21,13 @@ type Options struct {
 	// Rules is the catalogue findings refer to; nil means rules.Default().
 	Rules *rules.Catalogue
 	// Root is the directory the file paths are relative to.
-	Root       string
-	FailOn     finding.Severity
-	ExitCode   int
-	Verdict    string
+	Root     string
+	FailOn   finding.Severity
+	ExitCode int
+	Verdict  string
+	// PolicyFile and Warnings are copied to the report (see Report).
+	PolicyFile string
+	Warnings   []finding.Warning
 	StartedAt  time.Time
 	FinishedAt time.Time
 }
@@ -64,6 +67,8 @@ func Build(files []finding.FileResult, opts Options) *Report {
 		ExitCode:      opts.ExitCode,
 		Verdict:       opts.Verdict,
 		Outcome:       OutcomeForExitCode(opts.ExitCode),
+		PolicyFile:    opts.PolicyFile,
+		Warnings:      slices.Clone(opts.Warnings),
 		Files:         out,
 		Summary:       Summarize(out),
 		Rules:         cat,

@@ -58,9 +58,14 @@ type Report struct {
 	// Detectors are the formats and plugins the scan ran, with versions.
 	Detectors []Detector `json:"detectors,omitempty"`
 	// Models are the model directories recognised in the scanned tree.
-	Models  []Model              `json:"models,omitempty"`
-	Files   []finding.FileResult `json:"files"`
-	Summary Summary              `json:"summary"`
+	Models []Model `json:"models,omitempty"`
+	// PolicyFile is the policy file the scan used ("" for the built-in one).
+	PolicyFile string `json:"policy_file,omitempty"`
+	// Warnings are configuration problems that did not stop the scan, such
+	// as suppressions that expired or match no scanned file.
+	Warnings []finding.Warning    `json:"warnings,omitempty"`
+	Files    []finding.FileResult `json:"files"`
+	Summary  Summary              `json:"summary"`
 	// Rules is the catalogue the findings refer to.
 	Rules *rules.Catalogue `json:"-"`
 }
@@ -111,11 +116,6 @@ type PolicyInfo struct {
 	// Source is the policy file's path, or "built-in", or a caller's label
 	// for a policy given as bytes or a struct.
 	Source string `json:"source"`
-	// SHA256 is the digest of the policy file's bytes, when there was one.
-	SHA256 string `json:"sha256,omitempty"`
-	// Warnings are problems with the policy that did not stop the scan
-	// (an expired suppression, a suppression that matched nothing).
-	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Detector is one format or plugin that took part in a scan.

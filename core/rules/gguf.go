@@ -55,7 +55,7 @@ var ggufRules = []Rule{
 	{
 		ID: "MG607", Name: "GGUFMalformed", Severity: finding.SeverityMedium,
 		Title: "GGUF header, metadata or tensor table is malformed",
-		What:  "The GGUF file violates its specification: truncated or oversized counts and strings, unknown value types, duplicate keys or tensor names, a bad alignment, or tensor data that is misaligned, overlapping, leaving gaps or outside the file.",
+		What:  "The GGUF file violates its specification: truncated or oversized counts and strings, unknown value types, duplicate keys or tensor names, a bad alignment, or tensor data that is misaligned, overlapping, leaving gaps or outside the file. A header that declares counts or sizes no file of its size could hold by orders of magnitude (2^64 metadata pairs in a hundred bytes) is reported at high: it targets the reader's size arithmetic (CVE-2024-25664/25665), where a merely truncated file stays medium.",
 		Why:   "Writers (gguf-py, llama.cpp) never produce these. Readers disagree on malformed files, which lets a crafted file show one thing to a scanner and another to the loader.",
 		Fix:   "Re-download or re-convert the model with llama.cpp's conversion scripts.",
 		Tags:  []string{"security", "gguf", "integrity"},

@@ -22,7 +22,7 @@ var kerasRules = []Rule{
 		Title: "Keras model carries Python bytecode in a Lambda layer",
 		What:  "A Lambda layer (or a serialized __lambda__ object) stores its function as base64 of marshalled CPython bytecode. modelgate decodes the bytecode without running it and lists the names and strings it references; the finding is critical when those include code execution, OS, file or network access (os, system, exec, open, __import__, ...).",
 		Why:   "Keras rebuilds the function with marshal.loads and runs it when the model is loaded or called: always for HDF5 files in affected versions (CVE-2025-9905, CVE-2024-3660) and for .keras files whenever safe_mode=False is passed or unsafe deserialization was enabled.",
-		Fix:   "Do not load the model with safe_mode=False. If you own the model, replace the Lambda layer with a registered custom layer (keras.saving.register_keras_serializable) and re-save it.",
+		Fix:   "Do not load the model with safe_mode=False. If you own the model, replace the Lambda layer with a registered custom layer (keras.saving.register_keras_serializable) and re-save it; a reviewed Lambda can be allowed by the sha256 in the evidence with allow_code_sha256 in the policy file.",
 		Tags:  []string{"security", "keras", "code-execution", "external/cwe/cwe-502", "external/cwe/cwe-94"},
 	},
 	{

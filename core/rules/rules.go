@@ -40,6 +40,8 @@ const (
 	NonContainerMutation = "MG109"
 	ObjectStatePatch     = "MG110"
 	PickleLimit          = "MG111"
+	WeightTampering      = "MG112"
+	PickledFunction      = "MG113"
 
 	// Containers and archives.
 	ZipTamper       = "MG201"
@@ -77,7 +79,14 @@ func (c *Catalogue) All() []Rule {
 	for _, r := range c.byID {
 		out = append(out, r)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	// Ids have three or four digits; shorter ids sort first so MG1001
+	// follows MG906 rather than MG100.
+	sort.Slice(out, func(i, j int) bool {
+		if len(out[i].ID) != len(out[j].ID) {
+			return len(out[i].ID) < len(out[j].ID)
+		}
+		return out[i].ID < out[j].ID
+	})
 	return out
 }
 
@@ -109,7 +118,7 @@ func (c *Catalogue) With(extra ...Rule) (*Catalogue, error) {
 func Default() *Catalogue {
 	// Each format family keeps its rules in its own file (and id range) so
 	// detectors can be added without touching one another's entries.
-	sets := [][]Rule{builtin, kerasRules, tensorflowRules, onnxRules, ggufRules, safetensorsRules, torchscriptRules, signingRules}
+	sets := [][]Rule{builtin, kerasRules, tensorflowRules, onnxRules, ggufRules, safetensorsRules, torchscriptRules, signingRules, modelDirRules}
 	c := &Catalogue{byID: map[string]Rule{}}
 	for _, set := range sets {
 		for _, r := range set {

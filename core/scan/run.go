@@ -50,6 +50,12 @@ type Options struct {
 	// previous value when it returns unless someone changed it meanwhile.
 	// GOMEMLIMIT in the environment wins.
 	MemoryLimit int64
+	// GCPercent, when positive, is the garbage collector's target for
+	// the scan (the process's GOGC setting, restored afterwards; GOGC in
+	// the environment wins). A scan's allocations are almost all
+	// short-lived, so a higher value (the CLI uses 400) trades heap growth,
+	// still bounded by MemoryLimit, for fewer collections.
+	GCPercent int
 	// Jobs is the number of files scanned in parallel (0: GOMAXPROCS).
 	Jobs int
 	// Formats are tried in order (nil: list.Default()).
@@ -132,6 +138,12 @@ func Run(ctx context.Context, src Source, opts Options) (*report.Report, error) 
 	if opts.MemoryLimit > 0 {
 		defer lowerMemoryLimit(opts.MemoryLimit)()
 	}
+	if opts.GCPercent > 0 {
+		if _, set := os.LookupEnv("GOGC"); !set {
+			prev := debug.SetGCPercent(opts.GCPercent)
+			defer debug.SetGCPercent(prev)
+		}
+	}
 
 	entries, err := collect(ctx, src)
 	if err != nil {
@@ -146,7 +158,13 @@ func Run(ctx context.Context, src Source, opts Options) (*report.Report, error) 
 		models, results = analyzeModels(ctx, eng, src, entries, results)
 	}
 	results, models = checkSignatures(ctx, pol.Signatures(), src, entries, results, models, cat)
+	if opts.Root != "" {
+		// Suppression paths of a policy file are relative to its own
+		// directory; the policy needs to know where report paths start.
+		pol = pol.ForRoot(opts.Root)
+	}
 	pol.Apply(results)
+	warnings := pol.Audit(results)
 	code, verdict := pol.Decide(results, failOn)
 	tool := opts.Tool
 	if tool.Name == "" {
@@ -155,6 +173,7 @@ func Run(ctx context.Context, src Source, opts Options) (*report.Report, error) 
 	rep := report.Build(results, report.Options{
 		Tool: tool, Rules: cat, Root: opts.Root,
 		FailOn: failOn, ExitCode: code, Verdict: verdict,
+		PolicyFile: pol.File(), Warnings: warnings,
 		StartedAt: started, FinishedAt: now(),
 	})
 	rep.Policy = report.PolicyInfo{Source: polSource}

@@ -10,12 +10,12 @@ import (
 	"sync"
 
 	"github.com/go-git/go-billy/v5/osfs"
-	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 
@@ -36,19 +36,40 @@ type Change struct {
 type Repo struct {
 	Layout Layout
 	mu     sync.Mutex
-	repo   *git.Repository
 	store  *filesystem.Storage
 }
 
-// Open opens the repository described by l for reading.
+// Open opens the repository described by l for reading. Only the object
+// and ref storage is used, never go-git's repository layer, which links its
+// network transports.
 func Open(l Layout) (*Repo, error) {
 	fs := dotgit.NewRepositoryFilesystem(osfs.New(l.GitDir), osfs.New(l.CommonDir))
 	st := filesystem.NewStorage(fs, cache.NewObjectLRUDefault())
-	r, err := git.Open(readOnly{st}, nil)
-	if err != nil {
+	if err := checkFormat(readOnly{st}); err != nil {
 		return nil, fmt.Errorf("open repository %s: %w", l.GitDir, err)
 	}
-	return &Repo{Layout: l, repo: r, store: st}, nil
+	return &Repo{Layout: l, store: st}, nil
+}
+
+// checkFormat refuses repositories whose format extensions change how
+// objects are stored (sha256 object names, for instance): reading them
+// as classic repositories would give wrong answers, not errors.
+func checkFormat(s readOnly) error {
+	cfg, err := s.Config()
+	if err != nil {
+		return fmt.Errorf("read config: %w", err)
+	}
+	if cfg.Raw == nil || !cfg.Raw.HasSection("extensions") {
+		return nil
+	}
+	if cfg.Core.RepositoryFormatVersion != "1" {
+		return nil // extensions are ignored in format version 0
+	}
+	var names []string
+	for _, o := range cfg.Raw.Section("extensions").Options {
+		names = append(names, o.Key)
+	}
+	return fmt.Errorf("unsupported repository format extension(s): %s", strings.Join(names, ", "))
 }
 
 // readOnly hides repository-format extensions that do not change how
@@ -157,7 +178,7 @@ func (r *Repo) prune(node *cacheTree, head *object.Tree, prefix string, unchange
 			unchanged[prefix+c.name+"/"] = true
 			continue
 		}
-		sub, err := r.repo.TreeObject(te.Hash)
+		sub, err := object.GetTree(r.store, te.Hash)
 		if err != nil {
 			continue
 		}
@@ -182,14 +203,14 @@ func underUnchanged(name string, unchanged map[string]bool) bool {
 
 // headTree is HEAD's tree, or nil when HEAD is unborn.
 func (r *Repo) headTree() (*object.Tree, error) {
-	ref, err := r.repo.Head()
+	ref, err := storer.ResolveReference(r.store, plumbing.HEAD)
 	if errors.Is(err, plumbing.ErrReferenceNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("resolve HEAD: %w", err)
 	}
-	c, err := r.repo.CommitObject(ref.Hash())
+	c, err := object.GetCommit(r.store, ref.Hash())
 	if err != nil {
 		return nil, fmt.Errorf("read HEAD commit: %w", err)
 	}
@@ -283,13 +304,9 @@ func parseRange(spec string) (base, head string, threeDot bool, err error) {
 }
 
 func (r *Repo) commit(rev string) (*object.Commit, error) {
-	h, err := r.repo.ResolveRevision(plumbing.Revision(rev))
+	c, err := resolveCommit(r.store, rev)
 	if err != nil {
 		return nil, fmt.Errorf("resolve %q: %w (in CI, fetch enough history, e.g. fetch-depth: 0)", rev, err)
-	}
-	c, err := r.repo.CommitObject(*h)
-	if err != nil {
-		return nil, fmt.Errorf("read commit %s: %w", rev, err)
 	}
 	return c, nil
 }
@@ -299,7 +316,7 @@ func (r *Repo) commit(rev string) (*object.Commit, error) {
 func (r *Repo) Content(ctx context.Context, h plumbing.Hash, tempDir string) (*spool.File, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	b, err := r.repo.BlobObject(h)
+	b, err := object.GetBlob(r.store, h)
 	if err != nil {
 		return nil, fmt.Errorf("read blob %s: %w", h, err)
 	}

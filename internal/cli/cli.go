@@ -10,12 +10,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 )
 
-// Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3".
+// Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3";
+// see versionString for what is printed without it.
 var Version = "dev"
 
 // exitError carries an exit code through cobra.
@@ -39,17 +39,34 @@ func usageErr(format string, a ...any) error {
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	var showVersion bool
 	root := &cobra.Command{
 		Use:           "modelgate",
 		Short:         "Scan ML model files for code that runs when they are loaded",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// A bare "modelgate" is a usage error (exit 2), not a success.
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if showVersion {
+				fmt.Fprintf(stdout, "modelgate %s\n", versionString())
+				return nil
+			}
+			cmd.SetOut(stderr)
+			_ = cmd.Help()
+			return usageErr("a command is required")
+		},
 	}
+	// A flag of our own rather than cobra's Version field: a custom version
+	// template would link text/template, whose reflection keeps every
+	// exported method in the binary (8 MB).
+	root.Flags().BoolVar(&showVersion, "version", false, "print the version and exit")
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newScanCmd(stdin, stdout, stderr), newRulesCmd(stdout), newVersionCmd(stdout), newHookCmd(stdout), newInventoryCmd(stdin, stdout, stderr), newVerifySignatureCmd(stdout))
+	root.AddCommand(newActionCmd(stdout))
 	root.AddCommand(newMLflowCmd(stdout, stderr))
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -69,14 +86,10 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func newVersionCmd(stdout io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print the version",
+		Short: "Print the version (also: modelgate --version)",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			v := Version
-			if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-				v = bi.Main.Version
-			}
-			fmt.Fprintf(stdout, "modelgate %s\n", v)
+			fmt.Fprintf(stdout, "modelgate %s\n", versionString())
 			return nil
 		},
 	}

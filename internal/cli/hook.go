@@ -17,6 +17,11 @@ func newHookCmd(stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "hook",
 		Short: "Install or remove native git hooks (pre-commit, pre-merge-commit)",
+		// "modelgate hook" and "modelgate hook bogus" are usage errors.
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return usageErr("hook needs a subcommand: install or uninstall (see modelgate hook --help)")
+		},
 	}
 	var opts hooks.Options
 	var policyFile, failOn string

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"io"
+	"runtime"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -16,7 +17,7 @@ func addInventoryFlags(f *pflag.FlagSet, fl *scanFlags) {
 // defaults: it records every model with its verdict against --fail-on and
 // exits 0 whatever was found, unless --gate asks for scan's exit codes.
 func newInventoryCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	fl := scanFlags{format: "cyclonedx", noGate: true}
+	fl := scanFlags{format: "cyclonedx", noGate: true, color: "never"}
 	var gate bool
 	cmd := &cobra.Command{
 		Use:   "inventory [flags] PATH...",
@@ -38,7 +39,9 @@ exit codes of scan.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fl.jobsSet = cmd.Flags().Changed("jobs")
+			if err := checkScanFlags(fl); err != nil {
+				return err
+			}
 			fl.noGate = !gate
 			return runScan(cmd.Context(), fl, args, stdin, stdout, stderr)
 		},
@@ -49,7 +52,7 @@ exit codes of scan.`,
 	f.BoolVar(&gate, "gate", false, "exit as scan does (1 on findings at or above --fail-on, 2 on unscanned content)")
 	f.StringVar(&fl.policyFile, "policy", "", "YAML policy file (default: built-in policy)")
 	f.StringVar(&fl.root, "root", "", "report paths relative to DIR (default: current directory)")
-	f.IntVar(&fl.jobs, "jobs", 0, "files scanned in parallel, at least 1 (default: GOMAXPROCS)")
+	f.IntVar(&fl.jobs, "jobs", runtime.GOMAXPROCS(0), "files scanned in parallel, at least 1")
 	f.BoolVar(&fl.staged, "staged", false, "inventory the staged content (git index) that the next commit adds")
 	f.StringVar(&fl.gitDiff, "git-diff", "", "inventory files added or modified in a revision range: BASE, BASE..HEAD or BASE...HEAD")
 	addInventoryFlags(f, &fl)

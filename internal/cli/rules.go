@@ -8,35 +8,56 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/modelgate/modelgate/core/policy"
+	"github.com/modelgate/modelgate/core/report"
+	"github.com/modelgate/modelgate/core/report/jsonreport"
 	"github.com/modelgate/modelgate/core/rules"
 )
+
+// rulesDocument is `rules --format json`: the same rule objects, with the
+// same snake_case keys, as the "rules" array of the JSON scan report, and
+// the same schema_version.
+type rulesDocument struct {
+	SchemaVersion string            `json:"schema_version"`
+	Rules         []jsonreport.Rule `json:"rules"`
+}
 
 func newRulesCmd(stdout io.Writer) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:   "rules",
-		Short: "List every rule: id, severity, what, why, how to fix",
-		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			all := rules.Default().All()
+		Use:   "rules [RULE_ID...]",
+		Short: "Document every rule (or the ones named): id, severity, what, why, how to fix",
+		RunE: func(_ *cobra.Command, args []string) error {
+			cat := rules.Default()
+			all := cat.All()
+			if len(args) > 0 {
+				all = all[:0:0]
+				for _, id := range args {
+					r, ok := cat.Get(strings.ToUpper(id))
+					if !ok {
+						return usageErr("unknown rule %q (modelgate rules lists them all)", id)
+					}
+					all = append(all, r)
+				}
+			}
 			switch format {
 			case "text":
 				for _, r := range all {
 					fmt.Fprintf(stdout, "%s  %-8s  %s\n    what: %s\n    why:  %s\n    fix:  %s\n\n", r.ID, r.Severity, r.Title, r.What, r.Why, r.Fix)
 				}
-			case "json":
-				type jr struct {
-					ID, Name, Severity, Title, What, Why, Fix string
-					Tags                                      []string
-					NotScanned                                bool `json:"not_scanned"`
+				fmt.Fprintln(stdout, "Pickle decision table (first matching row; policy mode default / strict / lenient):")
+				for _, d := range policy.DecisionTable() {
+					fmt.Fprintf(stdout, "  %-6s %-8s / %-8s / %-8s  %s\n", d.Rule, d.Default, d.Strict, d.Lenient, d.What)
 				}
-				var out []jr
+			case "json":
+				doc := rulesDocument{SchemaVersion: report.SchemaVersion, Rules: []jsonreport.Rule{}}
 				for _, r := range all {
-					out = append(out, jr{r.ID, r.Name, r.Severity.String(), r.Title, r.What, r.Why, r.Fix, r.Tags, r.Unscanned})
+					doc.Rules = append(doc.Rules, jsonreport.Rule{ID: r.ID, Name: r.Name, Title: r.Title, Severity: r.Severity,
+						What: r.What, Why: r.Why, Fix: r.Fix, Tags: r.Tags, NotScanned: r.Unscanned})
 				}
 				enc := json.NewEncoder(stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(out)
+				return enc.Encode(doc)
 			case "markdown":
 				fmt.Fprintln(stdout, "| id | severity | title |\n| --- | --- | --- |")
 				for _, r := range all {
@@ -44,6 +65,10 @@ func newRulesCmd(stdout io.Writer) *cobra.Command {
 				}
 				for _, r := range all {
 					fmt.Fprintf(stdout, "\n### %s %s\n\n**What.** %s\n\n**Why.** %s\n\n**Fix.** %s\n", r.ID, r.Name, r.What, r.Why, strings.TrimSpace(r.Fix))
+				}
+				fmt.Fprintln(stdout, "\n### Pickle decision table\n\nThe first matching row decides.\n\n| what the pickle does | rule | default | strict | lenient |\n| --- | --- | --- | --- | --- |")
+				for _, d := range policy.DecisionTable() {
+					fmt.Fprintf(stdout, "| %s | %s | %s | %s | %s |\n", d.What, d.Rule, d.Default, d.Strict, d.Lenient)
 				}
 			default:
 				return usageErr("unknown --format %q (want text, json or markdown)", format)

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/modelgate/modelgate/core/report/sarif"
 	"github.com/modelgate/modelgate/core/report/text"
 	"github.com/modelgate/modelgate/core/scan"
+	"github.com/modelgate/modelgate/gitlab"
 	"github.com/modelgate/modelgate/hooks"
 	"github.com/modelgate/modelgate/hooks/gitsource"
 )
@@ -32,15 +35,19 @@ type scanFlags struct {
 	cyclonedxVersion                         string
 	deterministic                            bool
 	// noGate reports without failing (inventory).
-	noGate  bool
-	jobs    int
-	jobsSet bool
-	verbose bool
+	noGate                   bool
+	jobs                     int
+	verbose, noConfig, quiet bool
+	color                    string
 	// Git sources: the index, or the files a revision range changes.
 	staged  bool
 	gitDiff string
 	// hook shortens text output for commit hooks (see hookOutput).
 	hook bool
+	// gitlabSchemaVersion is the gitlab-sast format's declared version.
+	gitlabSchemaVersion string
+	// reports are extra FORMAT=FILE outputs of the same scan.
+	reports []string
 }
 
 func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -61,42 +68,52 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 			if len(args) == 0 && !fl.staged && fl.gitDiff == "" {
 				return usageErr("scan needs a PATH, --staged or --git-diff")
 			}
-			return nil
+			return checkScanFlags(fl)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fl.jobsSet = cmd.Flags().Changed("jobs")
 			return runScan(cmd.Context(), fl, args, stdin, stdout, stderr)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&fl.format, "format", "text", "output format: text, json, sarif or cyclonedx")
+	f.StringVar(&fl.format, "format", "text", "output format: text, json, sarif, cyclonedx, gitlab-sast, codequality or gitlab-log")
 	f.StringVarP(&fl.output, "output", "o", "", "write the report to FILE instead of stdout")
 	f.StringVar(&fl.failOn, "fail-on", "high", "fail on findings at or above: critical, high, medium, low or never")
-	f.StringVar(&fl.policyFile, "policy", "", "YAML policy file (default: built-in policy)")
+	f.StringVar(&fl.policyFile, "policy", "", "YAML policy file (default: .modelgate.yaml or .modelgate.yml in the scanned directory or at the repository top, else the built-in policy)")
+	f.BoolVar(&fl.noConfig, "no-config", false, "do not look for .modelgate.yaml; use the built-in policy unless --policy is given")
 	f.StringVar(&fl.root, "root", "", "report paths relative to DIR (default: current directory)")
-	f.IntVar(&fl.jobs, "jobs", 0, "files scanned in parallel, at least 1 (default: GOMAXPROCS)")
-	f.StringVar(&fl.stdinName, "stdin-name", "", "with \"-\": the name stdin is reported and judged under, e.g. model.bin")
-	f.BoolVarP(&fl.verbose, "verbose", "v", false, "text format: list clean files and show full evidence")
+	f.IntVar(&fl.jobs, "jobs", runtime.GOMAXPROCS(0), "files scanned in parallel, at least 1")
+	f.BoolVarP(&fl.verbose, "verbose", "v", false, "text format: list clean files and show full evidence; name the policy file used")
+	f.BoolVarP(&fl.quiet, "quiet", "q", false, "text format: print only the verdict line (and errors)")
+	f.StringVar(&fl.color, "color", "auto", "text format colours: auto (on a terminal, unless NO_COLOR is set), always or never")
 	f.StringVar(&fl.sarifCategory, "sarif-category", "", "sarif format: automationDetails category, to tell apart several analyses of one commit")
 	f.BoolVar(&fl.staged, "staged", false, "scan the staged content (git index) that the next commit adds")
 	f.StringVar(&fl.gitDiff, "git-diff", "", "scan files added or modified in a revision range: BASE, BASE..HEAD or BASE...HEAD")
-	f.BoolVar(&fl.hook, "hook", false, "commit-hook output: a short block message on failure, one line when clean")
+	f.StringVar(&fl.stdinName, "stdin-name", "", "with \"-\": the name stdin is reported and judged under, e.g. model.bin")
+	f.BoolVar(&fl.hook, "hook", false, "commit-hook output: a short block message on failure; when it passes, one line if model files were checked, nothing if there were none")
 	addInventoryFlags(f, &fl)
+	f.StringVar(&fl.gitlabSchemaVersion, "gitlab-schema-version", gitlab.DefaultSchemaVersion, "gitlab-sast format: security report schema version to declare ("+strings.Join(gitlab.SchemaVersions(), " or ")+")")
+	f.StringArrayVar(&fl.reports, "report", nil, "also write the same scan as FORMAT to FILE (FORMAT=FILE, repeatable), e.g. gitlab-sast=gl-sast-report.json")
 	return cmd
 }
 
 func writerFor(fl scanFlags, color bool) (report.Writer, error) {
 	switch fl.format {
 	case "text":
-		return text.New(text.Options{Color: color, Verbose: fl.verbose}), nil
+		return text.New(text.Options{Color: color, Verbose: fl.verbose, Quiet: fl.quiet}), nil
 	case "json":
 		return jsonreport.New(), nil
 	case "sarif":
 		return sarif.New(sarif.Options{Category: fl.sarifCategory}), nil
 	case "cyclonedx":
 		return cyclonedx.New(cyclonedx.Options{SpecVersion: fl.cyclonedxVersion, Deterministic: fl.deterministic})
+	case "gitlab-sast":
+		return gitlab.NewSAST(gitlab.SASTOptions{SchemaVersion: fl.gitlabSchemaVersion})
+	case "codequality":
+		return gitlab.NewCodeQuality(), nil
+	case "gitlab-log":
+		return gitlab.NewLog(gitlab.LogOptions{Color: color}), nil
 	}
-	return nil, fmt.Errorf("unknown --format %q (want text, json, sarif or cyclonedx)", fl.format)
+	return nil, fmt.Errorf("unknown --format %q (want text, json, sarif, cyclonedx, gitlab-sast, codequality or gitlab-log)", fl.format)
 }
 
 func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -104,25 +121,37 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 	if _, err := finding.ParseSeverity(fl.failOn); err != nil {
 		return usageErr("--fail-on: %v", err)
 	}
-	if fl.jobsSet && fl.jobs < 1 {
-		return usageErr("--jobs must be at least 1, got %d", fl.jobs)
+	policyFile, err := policyFileFor(fl, args)
+	if err != nil {
+		return usageErr("%v", err)
 	}
 	pol := policy.Default()
-	polSource := "built-in"
-	if fl.policyFile != "" {
-		var err error
-		if pol, err = policy.Load(fl.policyFile, started); err != nil {
+	if policyFile != "" {
+		if pol, err = policy.Load(policyFile, started); err != nil {
 			return usageErr("%v", err)
 		}
-		polSource = fl.policyFile
+		if fl.verbose {
+			fmt.Fprintf(stderr, "modelgate: policy %s\n", policyFile)
+		}
+	}
+	polSource := "built-in"
+	if policyFile != "" {
+		polSource = policyFile
 	}
 	gitMode := fl.staged || fl.gitDiff != ""
 	if fl.staged && fl.gitDiff != "" {
 		return usageErr("--staged and --git-diff cannot be combined")
 	}
 	toFile := fl.output != "" && fl.output != "-"
-	color := !toFile && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""
+	color := useColor(fl.color, toFile, stdout)
+	if fl.format == "gitlab-log" && !toFile && fl.color == "auto" && gitlab.RunnerShowsColor(os.Getenv) {
+		color = true
+	}
 	w, err := writerFor(fl, color)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	extra, err := extraReports(fl)
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -130,14 +159,14 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 	// failure to find one only means pointers are reported as not scanned.
 	layout, layoutErr := gitsource.Locate(".")
 	opts := scan.Options{
-		Policy: pol, PolicySource: polSource, FailOn: fl.failOn, Jobs: fl.jobs, MemoryLimit: softMemoryLimit,
+		Policy: pol, PolicySource: polSource, FailOn: fl.failOn, Jobs: fl.jobs, MemoryLimit: softMemoryLimit, GCPercent: gcPercent,
 		Tool: report.Tool{Name: "modelgate", Version: Version, URI: "https://github.com/modelgate/modelgate"},
 	}
 	if layoutErr == nil {
 		opts.LFSStore = lfs.DirStore(layout.LFSObjectsDir())
 	}
 	// An inventory records every file's digest, not only the reported ones.
-	opts.HashAll = fl.format == "cyclonedx"
+	opts.HashAll = fl.format == "cyclonedx" || extra.has("cyclonedx")
 
 	root := fl.root
 	var src scan.Source
@@ -169,6 +198,9 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 		rootDisplay = abs
 	}
 	opts.Root = filepath.ToSlash(rootDisplay)
+	// Hook messages look suppressions up as the scan applied them.
+	pol = pol.ForRoot(root)
+	opts.Policy = pol
 	prog := newProgress(stderr)
 	opts.Progress = prog.update
 	rep, err := scan.Run(ctx, src, opts)
@@ -179,6 +211,7 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 	if rep.Summary.Files == 0 && !fl.hook {
 		fmt.Fprintln(stderr, "modelgate: nothing to scan: "+emptyWhat(fl))
 	}
+	writeWarnings(stderr, rep.Warnings, fl.hook)
 	code := rep.Outcome.ExitCode()
 	if fl.hook && fl.format == "text" && !toFile {
 		if err := hookOutput(ctx, w, rep, pol, fl, stdout, stderr); err != nil {
@@ -198,10 +231,13 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 			return &exitError{code: 2, err: fmt.Errorf("write report: %w", err)}
 		}
 		if fl.hook {
-			if err := hooks.WriteBlockMessage(stderr, rep, pol, hooks.MessageOptions{PolicyFile: fl.policyFile, Staged: fl.staged}); err != nil {
+			if err := hooks.WriteBlockMessage(stderr, rep, pol, hookMessageOptions(rep, fl)); err != nil {
 				return &exitError{code: 2, err: err}
 			}
 		}
+	}
+	if err := extra.write(ctx, rep); err != nil {
+		return &exitError{code: 2, err: err}
 	}
 	if code != 0 && !fl.noGate {
 		return &exitError{code: code}
@@ -215,6 +251,13 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 // that. It is a target, not a cap: a scan that needs more still gets it.
 // GOMEMLIMIT overrides it.
 const softMemoryLimit = 80 << 20
+
+// gcPercent lets the heap grow to five times what is live before a
+// collection, where the default is twice. A scan's allocations are almost
+// all short-lived (a pickle of records builds and drops millions of values,
+// a few KB of them live), so collections cost in proportion to their
+// number; the soft limit above still bounds the heap. GOGC overrides it.
+const gcPercent = 400
 
 func emptyWhat(fl scanFlags) string {
 	switch {
@@ -257,20 +300,21 @@ func argsSource(args []string, root, stdinName string, stdin io.Reader) (scan.So
 }
 
 // hookOutput is the text output of a commit hook: the block message when
-// the commit is stopped, the full report when something below the gate is
-// worth a look, and one line (or nothing) when all is clean.
+// the commit is stopped, the full report when something unsuppressed below
+// the gate is worth a look, else one line when model files were checked
+// (nothing when there were none).
 func hookOutput(ctx context.Context, w report.Writer, rep *report.Report, pol *policy.Policy, fl scanFlags, stdout, stderr io.Writer) error {
 	if rep.ExitCode != 0 {
-		return hooks.WriteBlockMessage(stderr, rep, pol, hooks.MessageOptions{PolicyFile: fl.policyFile, Staged: fl.staged})
+		return hooks.WriteBlockMessage(stderr, rep, pol, hookMessageOptions(rep, fl))
 	}
-	if rep.Summary.Findings > 0 || rep.Summary.NotScanned > 0 {
+	if hooks.WorthFullReport(rep) {
 		return w.Write(ctx, stdout, rep)
 	}
-	if rep.Summary.Scanned > 0 {
-		_, err := fmt.Fprintf(stderr, "modelgate: %d model file(s) checked, nothing found\n", rep.Summary.Scanned)
-		return err
-	}
-	return nil
+	return hooks.WriteCleanSummary(stderr, rep)
+}
+
+func hookMessageOptions(rep *report.Report, fl scanFlags) hooks.MessageOptions {
+	return hooks.MessageOptions{PolicyFile: rep.PolicyFile, Staged: fl.staged, InCommit: os.Getenv("GIT_INDEX_FILE") != ""}
 }
 
 func isTerminal(w io.Writer) bool {

@@ -79,7 +79,52 @@ func (TokenizerConfig) Match(in *engine.Input) bool {
 	if len(h) == 0 || h[0] != '{' {
 		return false
 	}
-	return containsAny(in.R, in.Size, [][]byte{[]byte(`_template"`), []byte(`\u`)})
+	if containsAny(in.R, in.Size, [][]byte{[]byte(`_template"`)}) {
+		return true
+	}
+	// A key spelled with \u escapes ("chat\u005ftemplate") is decoded by
+	// json.loads too; other JSON with escapes (translations, data) is not
+	// a tokenizer config, so only the top-level keys decide.
+	start := int64(0)
+	if bytes.HasPrefix(in.Head, []byte("\xef\xbb\xbf")) {
+		start = 3 // a UTF-8 BOM, which transformers' reader skips
+	}
+	return containsAny(in.R, in.Size, [][]byte{[]byte(`\u`)}) && hasTopLevelKey(io.NewSectionReader(in.R, start, in.Size-start), in.Size-start, "chat_template")
+}
+
+// hasTopLevelKey walks the top-level object's keys (values are skipped
+// token by token, never held) and reports whether one decodes to key.
+func hasTopLevelKey(r io.ReaderAt, size int64, key string) bool {
+	dec := json.NewDecoder(io.NewSectionReader(r, 0, size))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return false
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		if k, ok := tok.(string); ok && k == key {
+			return true
+		}
+		depth := 0
+		for {
+			tok, err := dec.Token()
+			if err != nil {
+				return false
+			}
+			switch tok {
+			case json.Delim('{'), json.Delim('['):
+				depth++
+			case json.Delim('}'), json.Delim(']'):
+				depth--
+			}
+			if depth == 0 {
+				break
+			}
+		}
+	}
+	return false
 }
 
 // containsAny streams r looking for any needle.

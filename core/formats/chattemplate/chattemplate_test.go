@@ -1,6 +1,7 @@
 package chattemplate
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -57,5 +58,22 @@ func TestTokenizerConfig(t *testing.T) {
 				t.Fatalf("want %s, got %v", tc.rule, rules)
 			}
 		})
+	}
+}
+
+// TestEscapesAloneDoNotClaim: JSON with \u escapes (translations, data)
+// is not a tokenizer config; a chat_template key spelled with escapes is,
+// also after a BOM.
+func TestEscapesAloneDoNotClaim(t *testing.T) {
+	for data, want := range map[string]bool{
+		`{"greeting": "caf\u00e9", "nested": {"chat\u005ftemplate": 1}}`: false,
+		`{"bos": "\u003cs\u003e", "chat\u005ftemplate": "{{ x }}"}`:      true,
+		"\xef\xbb\xbf" + `{"chat\u005ftemplate": "{{ x }}"}`:             true,
+	} {
+		b := []byte(data)
+		in := &engine.Input{Name: "x.json", R: bytes.NewReader(b), Size: int64(len(b)), Head: b}
+		if got := (TokenizerConfig{}).Match(in); got != want {
+			t.Errorf("%s: Match = %v, want %v", data, got, want)
+		}
 	}
 }

@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"path"
+	"strings"
 
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
@@ -31,7 +33,7 @@ import (
 // All returns every format in this package, in an order where no earlier
 // one can claim another's content.
 func All() []engine.Format {
-	return []engine.Format{Gzip{}, Bzip2{}, XZ{}, Zstd{}, LZ4{}, LZMA{}, Zlib{}}
+	return []engine.Format{Gzip{}, Bzip2{}, XZ{}, Zstd{}, LZ4{}, LZMA{}, Zlib{}, JoblibZFile{}}
 }
 
 // Gzip is RFC 1952 gzip, including concatenated members (read as one
@@ -236,26 +238,109 @@ func (Zlib) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
 	return scan(ctx, in, env, "zlib", zlib.NewReader)
 }
 
+// JoblibZFile is the "Z-file" of joblib before 0.10: "ZF", the
+// uncompressed length in hex padded with spaces to 19 characters (one more
+// space up to joblib 0.8.4), then a zlib stream. joblib.load still reads
+// these: the main pickle (often named .gz) and every array beside it
+// (.npy.z) are Z-files.
+type JoblibZFile struct{}
+
+// Name implements engine.Format.
+func (JoblibZFile) Name() string { return "joblib-zfile" }
+
+// Version implements engine.Versioned.
+func (JoblibZFile) Version() string { return FormatVersion }
+
+// zfileHeader is len("ZF") + len("0x10000000000000000"), joblib's _MAX_LEN.
+const zfileHeader = 2 + 19
+
+// zfileStart returns where the zlib stream of a Z-file starts, or -1.
+func zfileStart(h []byte) int {
+	if len(h) < zfileHeader+3 || !bytes.HasPrefix(h, []byte("ZF0x")) {
+		return -1
+	}
+	i := 4
+	for i < zfileHeader && isHex(h[i]) {
+		i++
+	}
+	if i == 4 {
+		return -1
+	}
+	for ; i < zfileHeader; i++ {
+		if h[i] != ' ' {
+			return -1
+		}
+	}
+	if h[i] == ' ' {
+		i++ // joblib <= 0.8.4 wrote one more space; zlib data never starts with one
+	}
+	if h[i] != 0x78 || (uint16(h[i])<<8|uint16(h[i+1]))%31 != 0 {
+		return -1
+	}
+	return i
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// Match implements engine.Format.
+func (JoblibZFile) Match(in *engine.Input) bool { return zfileStart(in.Head) >= 0 }
+
+// Scan implements engine.Format.
+func (JoblibZFile) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
+	start := int64(zfileStart(in.Head))
+	// joblib unpickles the main Z-file and reads the arrays beside it
+	// (.npy.z) as raw bytes: decompressed content that is no pickle or
+	// other format is array data.
+	body := &engine.Input{Path: in.Path, Member: in.Member, Name: in.Name, R: io.NewSectionReader(in.R, start, in.Size-start), Size: in.Size - start, Depth: in.Depth, Context: engine.ContextRawData}
+	return scan(ctx, body, env, "zlib", zlib.NewReader)
+}
+
 // scan decompresses the whole input and passes the output to the engine as
 // member "<name>". Output produced before a decoding error is still
 // scanned (payloads usually sit at the start and loaders have executed them
 // by the time they hit the error); the error is then returned so the input
 // is recorded as not completely scanned.
 func scan(ctx context.Context, in *engine.Input, env *engine.Env, name string, open func(io.Reader) (io.ReadCloser, error)) error {
-	src := bufio.NewReaderSize(io.NewSectionReader(in.R, 0, in.Size), 64<<10)
+	src := bufio.NewReaderSize(io.NewSectionReader(in.R, 0, in.Size), int(min(in.Size+64, 64<<10)))
 	zr, err := open(src)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	defer zr.Close()
 	er := &errToEOF{r: zr}
-	if err := env.RecurseStream(ctx, "<"+name+">", er, in.Size, ""); err != nil {
+	if err := env.RecurseStream(ctx, "<"+name+">", er, in.Size, innerContext(in)); err != nil {
 		return err
 	}
 	if er.err != nil {
 		return fmt.Errorf("%s stream is corrupt after %d decompressed bytes (those were scanned): %w", name, er.n, er.err)
 	}
 	return nil
+}
+
+// innerContext judges decompressed content by the name it had before
+// compression: data.json.gz, font.pfb.gz or face.dat (a bzip2 stream of
+// pixels) hold data, so unrecognised binary in them is not an unscannable
+// model; model.pkl.gz, or a bare model.gz whose inner name is unknown,
+// still fails closed.
+func innerContext(in *engine.Input) string {
+	if in.Context == engine.ContextRawData {
+		return engine.ContextRawData
+	}
+	name := in.Name
+	if compressionExts[strings.ToLower(path.Ext(name))] {
+		name = strings.TrimSuffix(name, path.Ext(name))
+	}
+	if path.Ext(name) == "" || (engine.IsModelLikeName(name) && !engine.IsWeakModelName(name)) {
+		return ""
+	}
+	return engine.ContextRawData
+}
+
+var compressionExts = map[string]bool{
+	".gz": true, ".gzip": true, ".bz2": true, ".xz": true, ".lzma": true, ".zst": true, ".zstd": true,
+	".lz4": true, ".z": true, ".zlib": true,
 }
 
 // errToEOF ends the stream cleanly at a decoding error and keeps the error,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"math/rand"
@@ -216,5 +217,39 @@ func TestXZHugeDictIsRefused(t *testing.T) {
 	}
 	if _, us := ids(res); len(us) == 0 {
 		t.Errorf("refused block not reported as not scanned: %+v", res)
+	}
+}
+
+// zfile writes a joblib < 0.10 Z-file as numpy_pickle_compat.write_zfile
+// does; wide adds the extra space of joblib <= 0.8.4.
+func zfile(t testing.TB, data []byte, wide bool) []byte {
+	hdr := fmt.Sprintf("%-19s", fmt.Sprintf("%#x", len(data)))
+	if wide {
+		hdr += " "
+	}
+	return append([]byte("ZF"+hdr), compress(t, "zlib", data)...)
+}
+
+// TestJoblibZFile: old joblib compressed pickles (and their .npy.z arrays)
+// are scanned, not skipped as unrecognised content.
+func TestJoblibZFile(t *testing.T) {
+	payload := []byte("EVIL payload " + strings.Repeat("abc", 100))
+	for _, wide := range []bool{false, true} {
+		res := scanBytes(t, zfile(t, payload, wide))
+		fs, us := ids(res)
+		if !slices.Equal(fs, []string{"MG101 <zlib>"}) || len(us) > 0 || !slices.Contains(res.Formats, "joblib-zfile") {
+			t.Errorf("wide=%v: findings %q unscanned %q formats %v", wide, fs, us, res.Formats)
+		}
+	}
+	for name, head := range map[string][]byte{
+		"no digits": []byte("ZF0x                 x\x9cabc"),
+		"text":      []byte("ZF0x1f is not a joblib file, just text about it"),
+		"not zlib":  append([]byte("ZF0x31f                "), "abcdef"...),
+		"short":     []byte("ZF0x1"),
+	} {
+		in := &engine.Input{Head: head, R: bytes.NewReader(head), Size: int64(len(head))}
+		if (JoblibZFile{}).Match(in) {
+			t.Errorf("%s: claimed", name)
+		}
 	}
 }

@@ -59,6 +59,13 @@ func (Format) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error
 		if errors.As(err, &pe) {
 			off = pe.Offset
 		}
+		if IsImpossible(err) {
+			// Orders of magnitude beyond the file: aimed at the loader's
+			// size arithmetic, not a cut-off download.
+			env.Report(finding.Finding{RuleID: RuleMalformed, Severity: finding.SeverityHigh, Offset: off,
+				Message: fmt.Sprintf("GGUF v%d header declares counts or sizes no file of this size could hold, the heap-overflow pattern of CVE-2024-25664/25665 against GGUF readers: %v", f.Version, err)})
+			return nil
+		}
 		env.Report(finding.Finding{RuleID: RuleMalformed, Offset: off,
 			Message: fmt.Sprintf("GGUF v%d header or metadata is invalid, llama.cpp refuses to load it: %v", f.Version, err)})
 		return nil

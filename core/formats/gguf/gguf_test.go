@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/modelgate/modelgate/core/engine"
+	"github.com/modelgate/modelgate/core/engine/enginetest"
+	"github.com/modelgate/modelgate/core/finding"
 )
 
 // builder writes GGUF v2/v3 (uint64 counts) or v1 (uint32 counts).
@@ -93,13 +97,26 @@ func TestParse(t *testing.T) {
 			w.u32(99)
 			return w.b.Bytes()
 		}, "unknown value type", "", 0},
-		{"count beyond limit", func() []byte { return header(3, 0, 1<<40).b.Bytes() }, "exceeds the limit", "", 0},
-		{"array longer than file", func() []byte {
+		{"count beyond limit and file", func() []byte { return header(3, 0, 1<<40).b.Bytes() }, "impossible for the file size", "", 0},
+		{"count beyond limit only", func() []byte {
+			w := header(3, 0, 1<<21)
+			w.b.Write(make([]byte, 30<<20))
+			return w.b.Bytes()
+		}, "exceeds the limit", "", 0},
+		{"array impossibly longer than file", func() []byte {
 			w := header(3, 0, 1)
 			w.str("x")
 			w.u32(typeArray)
 			w.u32(typeUint32)
 			w.cnt(1 << 60)
+			return w.b.Bytes()
+		}, "impossible for the file size", "", 0},
+		{"array longer than file (truncated)", func() []byte {
+			w := header(3, 0, 1)
+			w.str("x")
+			w.u32(typeArray)
+			w.u32(typeUint32)
+			w.cnt(1 << 20)
 			return w.b.Bytes()
 		}, "truncated", "", 0},
 		{"string longer than file", func() []byte {
@@ -236,4 +253,57 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestImpossibleCountsAreHigh: header counts that no file of the size
+// could hold by orders of magnitude attack the loader (high); a merely
+// truncated file stays at the rule's medium default.
+func TestImpossibleCountsAreHigh(t *testing.T) {
+	eng := enginetest.New(t, []engine.Format{Format{}})
+	impossibleKV := header(3, 0, 1<<63).b.Bytes()
+	impossibleArray := func() []byte {
+		w := header(3, 0, 1)
+		w.str("x")
+		w.u32(typeArray)
+		w.u32(typeUint8)
+		w.cnt(1 << 61)
+		return w.b.Bytes()
+	}()
+	truncatedArray := func() []byte {
+		w := header(3, 0, 1)
+		w.str("tokenizer.ggml.scores")
+		w.u32(typeArray)
+		w.u32(typeFloat32)
+		w.cnt(150000)
+		w.b.Write(make([]byte, 4096))
+		return w.b.Bytes()
+	}()
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want finding.Severity
+	}{
+		{"2^63 metadata pairs", impossibleKV, finding.SeverityHigh},
+		{"2^61-element array", impossibleArray, finding.SeverityHigh},
+		{"vocabulary cut off", truncatedArray, finding.SeverityMedium},
+	} {
+		res := enginetest.ScanBytes(eng, "m.gguf", tc.data)
+		var got *finding.Finding
+		for i := range res.Findings {
+			if res.Findings[i].RuleID == RuleMalformed {
+				got = &res.Findings[i]
+			}
+		}
+		if got == nil {
+			t.Errorf("%s: no %s finding: %+v", tc.name, RuleMalformed, res)
+			continue
+		}
+		sev := got.Severity
+		if sev == finding.SeverityNone {
+			sev = finding.SeverityMedium // the rule's default
+		}
+		if sev != tc.want {
+			t.Errorf("%s: severity %q, want %q (%s)", tc.name, got.Severity, tc.want, got.Message)
+		}
+	}
 }

@@ -172,6 +172,10 @@ func (p *parser) parse() error {
 	if p.f.KVCount, err = p.count(); err != nil {
 		return fmt.Errorf("metadata count: %w", err)
 	}
+	remaining := p.rd.size - p.rd.pos
+	if need := float64(p.f.KVCount)*13 + float64(p.f.TensorCount)*24; impossible(need, remaining) {
+		return fmt.Errorf("%d metadata entries and %d tensors cannot fit in %d bytes: %w", p.f.KVCount, p.f.TensorCount, remaining, errImpossible)
+	}
 	if p.f.TensorCount > p.lim.MaxTensors {
 		return fmt.Errorf("tensor count %d exceeds the limit %d", p.f.TensorCount, p.lim.MaxTensors)
 	}
@@ -184,7 +188,7 @@ func (p *parser) parse() error {
 	if p.ver == 1 {
 		kvMin, tiMin = 9, 20
 	}
-	if remaining := uint64(p.rd.size - p.rd.pos); p.f.KVCount*kvMin+p.f.TensorCount*tiMin > remaining {
+	if p.f.KVCount*kvMin+p.f.TensorCount*tiMin > uint64(remaining) {
 		return fmt.Errorf("%d metadata entries and %d tensors cannot fit in %d bytes: %w", p.f.KVCount, p.f.TensorCount, remaining, errTruncated)
 	}
 	seen := map[string]bool{}
@@ -342,10 +346,13 @@ func (p *parser) str(key string) error {
 
 // strBody reads a string of n bytes whose length was just read.
 func (p *parser) strBody(key string, n uint64) error {
+	off := p.rd.pos
+	if impossible(float64(n), p.rd.size-off) {
+		return fmt.Errorf("string of %d bytes at %d: %w", n, off, errImpossible)
+	}
 	if n > p.lim.MaxStringBytes {
 		return fmt.Errorf("string of %d bytes exceeds the limit %d", n, p.lim.MaxStringBytes)
 	}
-	off := p.rd.pos
 	if off+int64(n) > p.rd.size {
 		return fmt.Errorf("string of %d bytes at %d: %w", n, off, errTruncated)
 	}
@@ -387,7 +394,7 @@ func (p *parser) array(key string, depth int) error {
 	if et != typeString && et != typeArray {
 		sz := uint64(fixedSize[et])
 		if n > remaining/sz {
-			return fmt.Errorf("array of %d elements of %d bytes: %w", n, sz, errTruncated)
+			return fmt.Errorf("array of %d elements of %d bytes: %w", n, sz, beyond(float64(n)*float64(sz), int64(remaining)))
 		}
 		if et == typeBool {
 			for i := uint64(0); i < n; i++ {
@@ -405,7 +412,7 @@ func (p *parser) array(key string, depth int) error {
 		minSize = 4
 	}
 	if n > remaining/minSize {
-		return fmt.Errorf("array of %d elements: %w", n, errTruncated)
+		return fmt.Errorf("array of %d elements: %w", n, beyond(float64(n)*float64(minSize), int64(remaining)))
 	}
 	for i := uint64(0); i < n; i++ {
 		if i%4096 == 0 {
@@ -550,3 +557,7 @@ func (p *parser) tensors() error {
 
 // IsTruncation reports whether err means the file ended early.
 func IsTruncation(err error) bool { return errors.Is(err, errTruncated) }
+
+// IsImpossible reports whether err is a declared count or size that no file
+// of this size could hold by orders of magnitude.
+func IsImpossible(err error) bool { return errors.Is(err, errImpossible) }

@@ -21,6 +21,29 @@ type reader struct {
 
 var errTruncated = errors.New("truncated")
 
+// errImpossible marks declared counts or sizes that no file of this size
+// could hold by orders of magnitude: not a cut-off download but a header
+// aimed at the loader's size arithmetic (the heap-overflow class of
+// CVE-2024-25664/25665 in llama.cpp's GGUF reader).
+var errImpossible = errors.New("impossible for the file size")
+
+// impossible reports whether needing need bytes where remaining are left
+// is beyond truncation: at least 65536 times what is left and more than
+// 4 GiB, which no real header field (the largest are vocabularies of a few
+// MiB) comes near.
+func impossible(need float64, remaining int64) bool {
+	return need > 1<<32 && need > float64(remaining)*65536
+}
+
+// beyond returns errImpossible when need is impossible for remaining, and
+// errTruncated otherwise.
+func beyond(need float64, remaining int64) error {
+	if impossible(need, remaining) {
+		return errImpossible
+	}
+	return errTruncated
+}
+
 func newReader(r io.ReaderAt, size int64) *reader {
 	return &reader{r: r, size: size, order: binary.LittleEndian, buf: make([]byte, 64<<10), bufAt: -1}
 }

@@ -7,7 +7,9 @@ package keras
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -29,6 +31,9 @@ type Issue struct {
 	Global   string
 	Message  string
 	Evidence string
+	// CodeSHA256 is the hex sha256 of the marshalled bytecode of a Lambda
+	// function: a policy's allow_code_sha256 silences reviewed ones.
+	CodeSHA256 string
 }
 
 // Payload is embedded content that must be scanned on its own (the
@@ -231,7 +236,7 @@ func (c *checker) ref(module, name, path string, registered bool) {
 		// Keras serializes plain functions (activations, losses) with
 		// module "builtins" and looks the name up in its own modules
 		// first; only builtins that run code or touch files matter.
-		if dangerousBuiltins[name] {
+		if policy.IsDangerousBuiltin(name) {
 			c.add(Issue{RuleID: rules.KerasDangerousRef, Path: path, Global: "builtins." + name,
 				Message: fmt.Sprintf("config makes Keras look up builtins.%s and use it as a function", name)})
 		}
@@ -304,6 +309,8 @@ func (c *checker) lambda(v any, path, kind string) {
 		c.add(is)
 		return
 	}
+	sum := sha256.Sum256(raw)
+	is.CodeSHA256 = hex.EncodeToString(sum[:])
 	danger := c.dangerousNames(code)
 	if len(danger) > 0 {
 		is.Severity = finding.SeverityCritical
@@ -314,86 +321,15 @@ func (c *checker) lambda(v any, path, kind string) {
 	if len(danger) > 0 {
 		is.Message += "; dangerous: " + strings.Join(danger, ", ")
 	}
-	is.Evidence = truncate("strings: "+quoteAll(code.Strings), 300)
+	is.Evidence = truncate("sha256="+is.CodeSHA256+"; strings: "+quoteAll(code.Strings), 300)
 	c.add(is)
 }
 
-// dangerousBuiltins run code, import modules, reach arbitrary attributes
-// or open files.
-var dangerousBuiltins = map[string]bool{
-	"eval": true, "exec": true, "compile": true, "open": true, "__import__": true, "getattr": true,
-	"setattr": true, "delattr": true, "globals": true, "locals": true, "vars": true, "input": true,
-	"breakpoint": true, "execfile": true, "file": true, "reload": true, "__builtins__": true,
-}
-
-// importedModules are module names that, among a code object's co_names,
-// mean the code imports or uses a module that reaches the OS, code
-// execution or the network. Kept short: co_names also holds attribute
-// names, and tensor code uses words like "io" or "types" as attributes.
-var importedModules = map[string]bool{
-	"os": true, "posix": true, "nt": true, "subprocess": true, "sys": true, "socket": true, "pty": true,
-	"runpy": true, "ctypes": true, "shutil": true, "importlib": true, "pickle": true, "marshal": true,
-	"urllib": true, "requests": true, "http": true, "webbrowser": true, "builtins": true,
-	"__builtins__": true, "commands": true, "multiprocessing": true, "_posixsubprocess": true,
-	"cloudpickle": true, "dill": true, "pexpect": true, "code": true, "codeop": true,
-}
-
-// attrNames are attribute names that reach the OS or the network when the
-// object they are looked up on is unknown to a static reader.
-var attrNames = map[string]bool{
-	"system": true, "popen": true, "Popen": true, "spawnl": true, "spawnv": true, "spawnlp": true,
-	"spawnvp": true, "execv": true, "execve": true, "execl": true, "execlp": true, "execvp": true,
-	"check_output": true, "check_call": true, "getoutput": true, "getstatusoutput": true,
-	"run_path": true, "run_module": true, "import_module": true, "urlopen": true, "urlretrieve": true,
-	"rmtree": true, "unlink": true, "remove": true, "fork": true, "loads": true, "create_connection": true,
-}
-
 // dangerousNames returns the names and string constants of code that reach
-// code execution, the OS, files or the network.
+// code execution, the OS, files or the network (the lists are shared with
+// the pickled-function judgement in package policy).
 func (c *checker) dangerousNames(code *pymarshal.Code) []string {
-	seen := map[string]bool{}
-	var out []string
-	add := func(s string) {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	importing := false
-	for _, n := range code.Names {
-		if n == "__import__" || n == "import_module" {
-			importing = true
-		}
-	}
-	for _, n := range code.Names {
-		if attrNames[n] {
-			add(n)
-			continue
-		}
-		if dangerousBuiltins[n] || importedModules[n] {
-			add(n)
-		}
-	}
-	if importing {
-		for _, s := range code.Strings {
-			if isIdentPath(s) && c.classify(s) == policy.Dangerous {
-				add(s)
-			}
-		}
-	}
-	return out
-}
-
-func isIdentPath(s string) bool {
-	if s == "" || len(s) > 100 {
-		return false
-	}
-	for _, r := range s {
-		if !(r == '.' || r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
+	return policy.CodeDanger(code.Names, code.Strings, func(s string) policy.Class { return c.classify(s) })
 }
 
 // tfFileOps are TensorFlow API names (as TFOpLambda stores them, without

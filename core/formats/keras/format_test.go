@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/binary"
 	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/formats/keras"
 	"github.com/modelgate/modelgate/core/formats/picklefmt"
+	"github.com/modelgate/modelgate/core/policy"
 	"github.com/modelgate/modelgate/core/rules"
 )
 
@@ -123,5 +126,37 @@ func TestTorchModulePayloadIsScanned(t *testing.T) {
 	}
 	if got[rules.DangerousCall] != finding.SeverityCritical {
 		t.Errorf("embedded pickle not scanned: %v", got)
+	}
+}
+
+// TestLambdaAllowedBySHA256: a reviewed Lambda is silenced by the sha256 of
+// its bytecode (allow_code_sha256), the same way as a pickled function.
+func TestLambdaAllowedBySHA256(t *testing.T) {
+	b, err := os.ReadFile("testdata/h5_lambda_marker.h5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var digest string
+	for _, f := range scan(t, b).Findings {
+		if f.RuleID == rules.KerasLambda {
+			if _, rest, ok := strings.Cut(f.Evidence, "sha256="); ok {
+				digest, _, _ = strings.Cut(rest, ";")
+			}
+		}
+	}
+	if len(digest) != 64 {
+		t.Fatalf("no sha256 in the Lambda evidence")
+	}
+	pol, err := policy.New(policy.Config{AllowCode: []string{digest}}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.New(engine.Options{Formats: []engine.Format{keras.H5{}, keras.HDF5{}, picklefmt.Pickle{}, keras.Config{}}, Policy: pol})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := eng.ScanReaderAt(context.Background(), "m.h5", bytes.NewReader(b), int64(len(b)))
+	if _, ok := rulesOf(res)[rules.KerasLambda]; ok {
+		t.Errorf("reviewed Lambda still reported: %+v", res.Findings)
 	}
 }

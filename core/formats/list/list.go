@@ -7,6 +7,7 @@ import (
 	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/formats/chattemplate"
 	"github.com/modelgate/modelgate/core/formats/compressed"
+	"github.com/modelgate/modelgate/core/formats/datafile"
 	"github.com/modelgate/modelgate/core/formats/gguf"
 	"github.com/modelgate/modelgate/core/formats/keras"
 	"github.com/modelgate/modelgate/core/formats/lfs"
@@ -33,12 +34,16 @@ func Default() []engine.Format {
 		// pickle PROTO opcode, so safetensors goes before pickle.
 		safetensors.Format{},
 		numpy.Npy{},
+		// ustar magic sits at offset 257; v7 headers are validated by checksum.
+		// A valid tar header at offset 0 wins over a zip end record found
+		// further on: a release tarball whose first member is a torch
+		// checkpoint is a tar, not "a zip with 512 bytes prepended", and
+		// every member after the zip must be scanned.
+		tarfmt.TorchTar{},
+		tarfmt.Tar{},
 		zipfmt.PyTorchZip{},
 		zipfmt.Zip{},
 		sevenzip.SevenZip{},
-		// ustar magic sits at offset 257; v7 headers are validated by checksum.
-		tarfmt.TorchTar{},
-		tarfmt.Tar{},
 		// "binf" would otherwise reach the pickle sniff ('b' is BUILD).
 		xgboost.Binary{},
 		picklefmt.LegacyTorch{},
@@ -58,6 +63,8 @@ func Default() []engine.Format {
 		tfsavedmodel.GraphDef{},
 		tfsavedmodel.Fingerprint{},
 		tfsavedmodel.SavedModelText{},
+		// A bare TensorProto: data, with external data paths to check.
+		onnx.TensorFile{},
 		// JSON and text formats match strictly on content and go before
 		// the protocol 0/1 pickle sniff, which accepts almost any text.
 		keras.Config{},
@@ -66,7 +73,11 @@ func Default() []engine.Format {
 		// WithLFSStore swaps in one that resolves objects.
 		lfs.Pointer{},
 	)
-	return append(formats, picklefmt.Sniffed{})
+	return append(formats, picklefmt.Sniffed{},
+		// Data-only formats that share extensions with models (.sav, .dat)
+		// come after everything that can hold code: a polyglot is judged as
+		// the code it could be.
+		datafile.IDLSave{}, datafile.FortranRecords{})
 }
 
 // WithLFSStore returns formats with every Git LFS pointer format replaced by

@@ -375,9 +375,16 @@ func (Npy) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
 	want := mulCap(h.Count(), h.Descr.ItemSize)
 	switch {
 	case data < want:
-		env.Report(finding.Finding{RuleID: rules.NumpyDataSize, Offset: h.DataOffset,
+		f := finding.Finding{RuleID: rules.NumpyDataSize, Offset: h.DataOffset,
 			Message:  fmt.Sprintf("array data is %d bytes but shape %v of %d-byte items needs %d; numpy.load fails on this file", data, h.Shape, h.Descr.ItemSize, want),
-			Evidence: fmt.Sprintf("format %d.%d, data at offset %d", h.Major, h.Minor, h.DataOffset)})
+			Evidence: fmt.Sprintf("format %d.%d, data at offset %d", h.Major, h.Minor, h.DataOffset)}
+		if float64(want) > 1<<32 && float64(want) > float64(data)*65536 {
+			// Orders of magnitude beyond the file: a header aimed at a
+			// reader's size arithmetic rather than a cut-off download.
+			f.Severity = finding.SeverityHigh
+			f.Message = fmt.Sprintf("header declares shape %v of %d-byte items (%d bytes) in a file with %d bytes of data: impossible for its size, a header aimed at readers' size arithmetic", h.Shape, h.Descr.ItemSize, want, data)
+		}
+		env.Report(f)
 	case data > want:
 		return trailing(ctx, in, env, h.DataOffset+want, fmt.Sprintf("%d bytes follow the %d bytes of array data that shape %v declares; numpy.load ignores them", data-want, want, h.Shape))
 	}

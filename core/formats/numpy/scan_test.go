@@ -3,6 +3,7 @@ package numpy_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/modelgate/modelgate/core/engine"
@@ -55,5 +56,43 @@ func TestScan(t *testing.T) {
 				t.Errorf("formats %v, want npy", res.Formats)
 			}
 		})
+	}
+}
+
+// npyWith builds a version 1.0 .npy header for descr and shape followed by data.
+func npyWith(header string, data []byte) []byte {
+	pad := 64 - (10+len(header)+1)%64
+	h := header + strings.Repeat(" ", pad%64) + "\n"
+	out := append([]byte("\x93NUMPY\x01\x00"), byte(len(h)), byte(len(h)>>8))
+	return append(append(out, h...), data...)
+}
+
+// TestImpossibleShapeIsHigh: a shape that needs orders of magnitude more
+// bytes than the file has targets readers (high); a cut-off array stays at
+// MG207's default.
+func TestImpossibleShapeIsHigh(t *testing.T) {
+	eng := newEngine(t)
+	for _, tc := range []struct {
+		name  string
+		shape string
+		want  finding.Severity
+	}{
+		{"2^61 elements in 64 bytes", "(2305843009213693952,)", finding.SeverityHigh},
+		{"cut off", "(100,)", finding.SeverityLow},
+	} {
+		data := npyWith("{'descr': '<f8', 'fortran_order': False, 'shape': "+tc.shape+", }", make([]byte, 64))
+		res := enginetest.ScanBytes(eng, "a.npy", data)
+		var got *finding.Finding
+		for i := range res.Findings {
+			if res.Findings[i].RuleID == "MG207" {
+				got = &res.Findings[i]
+			}
+		}
+		if got == nil {
+			t.Fatalf("%s: no MG207: %+v", tc.name, res)
+		}
+		if got.Severity != tc.want {
+			t.Errorf("%s: severity %q, want %q: %s", tc.name, got.Severity, tc.want, got.Message)
+		}
 	}
 }

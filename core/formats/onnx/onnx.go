@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -174,12 +175,38 @@ type scanner struct {
 	functions map[opKey]bool
 	funcList  []function
 	external  int
+	// locations collects every external-data location, in order.
+	locations []string
+}
+
+// ExternalDataLocations returns the external_data "location" of every
+// tensor of an ONNX model (initializers, sparse initializers, constant
+// attributes, subgraphs, functions), in file order and as written. Callers
+// that see the model's directory check that each exists there.
+func ExternalDataLocations(ctx context.Context, r io.ReaderAt, size int64) ([]string, error) {
+	s := &scanner{
+		p:         protoscan.New(r, size, protoscan.DefaultLimits()),
+		ops:       map[opKey]*opUse{},
+		functions: map[opKey]bool{},
+	}
+	if err := s.model(ctx); err != nil {
+		return s.locations, fmt.Errorf("onnx: %w", err)
+	}
+	return s.locations, nil
+}
+
+// property records a header value for inventories; a scanner run only
+// for its external-data locations has no env to record to.
+func (s *scanner) property(key, value string) {
+	if s.env != nil {
+		s.env.SetProperty(key, value)
+	}
 }
 
 func (s *scanner) model(ctx context.Context) error {
 	return s.p.Walk(ctx, 0, s.p.Size(), 0, func(f protoscan.Field) error {
 		if f.Num == modelIRVersion && f.Type == protowire.VarintType {
-			s.env.SetProperty("onnx:ir_version", strconv.FormatUint(f.Value, 10))
+			s.property("onnx:ir_version", strconv.FormatUint(f.Value, 10))
 		}
 		if !f.IsBytes() {
 			return nil
@@ -191,7 +218,7 @@ func (s *scanner) model(ctx context.Context) error {
 				key = "onnx:producer_version"
 			}
 			if v, err := s.p.String(f, 128); err == nil {
-				s.env.SetProperty(key, v)
+				s.property(key, v)
 			}
 		case modelOpsetImport:
 			return s.opset(ctx, f)
@@ -237,7 +264,7 @@ func (s *scanner) opset(ctx context.Context, f protoscan.Field) error {
 	if domain != "" && domain != "ai.onnx" {
 		key += ":" + domain
 	}
-	s.env.SetProperty(key, strconv.FormatUint(version, 10))
+	s.property(key, strconv.FormatUint(version, 10))
 	return nil
 }
 
@@ -432,8 +459,9 @@ func (s *scanner) tensor(ctx context.Context, f protoscan.Field, where string) e
 	}
 	for _, l := range locs {
 		s.external++
+		s.locations = append(s.locations, l.path)
 		why := Escapes(l.path)
-		if why == "" {
+		if why == "" || s.env == nil {
 			continue
 		}
 		note := ""

@@ -14,13 +14,17 @@ import (
 	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/pickle"
+	"github.com/modelgate/modelgate/core/rules"
 )
 
 // legacyMagic is torch.save's legacy-format magic number pickled with
 // protocol 2: PROTO 2, LONG1 10 bytes 0x1950a86a20f9469cfc6c, STOP.
 var legacyMagic = []byte("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.")
 
-// Pickle claims streams that start with a PROTO opcode.
+// Pickle claims streams that start with a PROTO opcode of a protocol that
+// writes one (2 to 5). PROTO 0 and 1 are legal but no pickler emits them,
+// while Type 1 fonts (.pfb) start with the bytes 0x80 0x01: such streams go
+// to the Sniffed format, which claims them only if they run as a pickle.
 type Pickle struct{}
 
 // Name implements engine.Format.
@@ -31,7 +35,9 @@ func (Pickle) Version() string { return FormatVersion }
 
 // Match implements engine.Format.
 func (Pickle) Match(in *engine.Input) bool {
-	return len(in.Head) >= 2 && in.Head[0] == 0x80 && in.Head[1] <= 5
+	// Tensor storages are raw bytes torch never unpickles, whatever
+	// they start with.
+	return len(in.Head) >= 2 && in.Head[0] == 0x80 && in.Head[1] >= 2 && in.Head[1] <= 5 && in.Context != engine.ContextTensorData
 }
 
 // Scan implements engine.Format.
@@ -49,7 +55,9 @@ func (LegacyTorch) Name() string { return "pytorch-legacy" }
 func (LegacyTorch) Version() string { return FormatVersion }
 
 // Match implements engine.Format.
-func (LegacyTorch) Match(in *engine.Input) bool { return bytes.HasPrefix(in.Head, legacyMagic) }
+func (LegacyTorch) Match(in *engine.Input) bool {
+	return bytes.HasPrefix(in.Head, legacyMagic) && in.Context != engine.ContextTensorData
+}
 
 // Scan implements engine.Format. The format is five pickles (magic number,
 // protocol version, sys_info, the object, storage keys) followed by raw
@@ -134,7 +142,7 @@ func ScanRegion(ctx context.Context, env *engine.Env, r io.ReaderAt, member stri
 // scanAt traces r[start:end] and reports through env; depth counts
 // pickles nested in joblib object arrays.
 func scanAt(ctx context.Context, r io.ReaderAt, env *engine.Env, member string, start, end int64, stopAfter int, kind string, depth int) (*pickle.Trace, error) {
-	opts := pickle.Options{Limits: vmLimits(env), StopAfter: stopAfter}
+	opts := pickle.Options{Limits: vmLimits(env), StopAfter: stopAfter, Routine: env.Policy.RoutineCallee}
 	opts.OnBuild = func(target, state pickle.Value, s *pickle.Stream) error {
 		return joblibArray(ctx, r, env, target, state, s, end, depth)
 	}
@@ -146,6 +154,9 @@ func scanAt(ctx context.Context, r io.ReaderAt, env *engine.Env, member string, 
 	for _, f := range verdict.Findings {
 		f.Member = finding.JoinMember(member, f.Member)
 		env.Report(f)
+	}
+	for _, reason := range verdict.Unscanned {
+		env.NotScanned(rules.NotScannedLimit, member, reason)
 	}
 	for _, n := range verdict.Nested {
 		nested := finding.JoinMember(member, fmt.Sprintf("%s@%d", n.Loader, n.Offset))
@@ -191,15 +202,21 @@ func joblibArray(ctx context.Context, r io.ReaderAt, env *engine.Env, target, st
 			return fmt.Errorf("joblib object arrays nested too deep")
 		}
 		off := s.Offset()
-		tr, err := pickle.Run(ctx, r, off, end, pickle.Options{Limits: vmLimits(env), StopAfter: 1,
+		tr, err := pickle.Run(ctx, r, off, end, pickle.Options{Limits: vmLimits(env), StopAfter: 1, Routine: env.Policy.RoutineCallee,
 			OnBuild: func(t, st pickle.Value, s2 *pickle.Stream) error {
 				return joblibArray(ctx, r, env, t, st, s2, end, depth+1)
 			}})
 		if err != nil {
 			return err
 		}
-		for _, f := range env.Policy.JudgePickle(tr, "joblib").Findings {
-			env.Report(f)
+		if !s.Replayed() {
+			v := env.Policy.JudgePickle(tr, "joblib")
+			for _, f := range v.Findings {
+				env.Report(f)
+			}
+			for _, reason := range v.Unscanned {
+				env.NotScanned(rules.NotScannedLimit, "", reason)
+			}
 		}
 		return s.Skip(tr.End - off)
 	}

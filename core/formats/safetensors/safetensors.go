@@ -434,9 +434,15 @@ func (Format) Name() string { return "safetensors" }
 // Version implements engine.Versioned.
 func (Format) Version() string { return FormatVersion }
 
-// Match implements engine.Format: a little-endian length followed by the
-// start of a JSON object. Header lengths with a 0x80 low byte look like a
-// pickle PROTO opcode, so this format must come before pickle.
+// Match implements engine.Format. Safetensors has no magic number, so the
+// format claims content only when it really is one: a header length that
+// fits the file and the reference implementation's limit, and a header
+// that, as far as the head shows, is a JSON object of tensor entries (each
+// an object whose fields are dtype, shape or data_offsets) or __metadata__.
+// Source code and JSON documents that merely have a '{' at offset 8 have an
+// ASCII "length" of quintillions of bytes and are left to other formats.
+// Header lengths with a 0x80 low byte look like a pickle PROTO opcode, so
+// this format must come before pickle.
 func (Format) Match(in *engine.Input) bool {
 	if in.Context == contextRejected {
 		return false
@@ -449,12 +455,102 @@ func (Format) Match(in *engine.Input) bool {
 	if n < 2 {
 		return false
 	}
-	switch h[9] {
-	case '"', '}', ' ', '\n', '\t', '\r':
-	default:
-		return false
+	if n > MaxHeader || n > uint64(in.Size-8) {
+		// An impossible length is worth a finding only in a file that is
+		// otherwise safetensors: a binary length (text has printable bytes
+		// there) followed by tensor entries.
+		return !printable(h[:8]) && headerPrefixOK(h[8:], false)
+	}
+	return headerPrefixOK(h[8:min(uint64(len(h)), 8+n)], n <= uint64(len(h)-8))
+}
+
+func printable(b []byte) bool {
+	for _, c := range b {
+		if (c < 0x20 || c > 0x7e) && c != '\n' && c != '\r' && c != '\t' {
+			return false
+		}
 	}
 	return true
+}
+
+// headerPrefixOK walks the JSON tokens of a header prefix (the whole header
+// when complete) and reports whether they are the start of an object of
+// tensor entries. A prefix cut short by the head is accepted once at least
+// one entry field looked right.
+func headerPrefixOK(prefix []byte, complete bool) bool {
+	dec := json.NewDecoder(bytes.NewReader(prefix))
+	dec.UseNumber()
+	fields := 0
+	cut := func(err error) bool { return !complete && fields > 0 && truncated(err) }
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return false
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return cut(err)
+		}
+		if tok == json.Delim('}') {
+			return true // the end of the header object; {} is a valid header
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return false
+		}
+		if tok, err = dec.Token(); err != nil {
+			return cut(err)
+		}
+		if key == "__metadata__" && tok == nil {
+			fields++
+			continue
+		}
+		if tok != json.Delim('{') {
+			return false
+		}
+		for {
+			if tok, err = dec.Token(); err != nil {
+				return cut(err)
+			}
+			if tok == json.Delim('}') {
+				break
+			}
+			field, ok := tok.(string)
+			if !ok || (key != "__metadata__" && !tensorFields[field]) {
+				return false
+			}
+			fields++
+			if err := skipValue(dec); err != nil {
+				return cut(err)
+			}
+		}
+	}
+}
+
+var tensorFields = map[string]bool{"dtype": true, "shape": true, "data_offsets": true}
+
+// skipValue consumes one JSON value of an entry field. Nesting is bounded
+// by the prefix, which is at most engine.HeadSize bytes.
+func skipValue(dec *json.Decoder) error {
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('['), json.Delim('{'):
+			depth++
+		case json.Delim(']'), json.Delim('}'):
+			depth--
+		}
+		if depth == 0 {
+			return nil
+		}
+	}
+}
+
+func truncated(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // contextRejected marks content handed back to the engine because its
@@ -534,4 +630,4 @@ func properties(env *engine.Env, h *Header) {
 
 // FormatVersion changes whenever this package reports differently for the
 // same bytes; reports record it next to the format name.
-const FormatVersion = "1.0.0"
+const FormatVersion = "1.1.0"

@@ -54,4 +54,4 @@ func (Fingerprint) Scan(context.Context, *engine.Input, *engine.Env) error { ret
 
 // FormatVersion changes whenever this package reports differently for the
 // same bytes; reports record it next to the format name.
-const FormatVersion = "1.0.0"
+const FormatVersion = "1.1.0"

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -265,4 +266,34 @@ func objectGraph(ctx context.Context, p *protoscan.Reader, f protoscan.Field, en
 			return keras.check(p, *meta, "SavedUserObject "+id)
 		})
 	})
+}
+
+// AssetFiles returns the asset file names a SavedModel's meta graphs
+// declare (AssetFileDef.filename), which TensorFlow resolves inside the
+// SavedModel's assets directory. Callers that see the directory check that
+// each exists there.
+func AssetFiles(ctx context.Context, r io.ReaderAt, size int64) ([]string, error) {
+	p := protoscan.New(r, size, protoscan.DefaultLimits())
+	var out []string
+	err := p.Walk(ctx, 0, size, 0, func(f protoscan.Field) error {
+		if f.Num != savedModelMetaGraphs || !f.IsBytes() {
+			return nil
+		}
+		return p.Sub(ctx, f, func(h protoscan.Field) error {
+			if h.Num != metaGraphAssetFile || !h.IsBytes() {
+				return nil
+			}
+			return p.Sub(ctx, h, func(a protoscan.Field) error {
+				if a.Num != assetFileName || !a.IsBytes() {
+					return nil
+				}
+				name, err := p.String(a, maxAttrString)
+				if err == nil {
+					out = append(out, name)
+				}
+				return err
+			})
+		})
+	})
+	return out, err
 }

@@ -27,10 +27,14 @@ func (KerasMetadata) Name() string { return "keras-metadata" }
 // Version implements engine.Versioned.
 func (KerasMetadata) Version() string { return FormatVersion }
 
-// SavedObject field numbers (keras/protobuf/saved_metadata.proto).
+// SavedObject field numbers (keras/protobuf/saved_metadata.proto). The
+// VersionDef was field 1 in TF 2.4-2.5 (tensorflow.VersionDef); TF-Keras
+// 2.6 and later reserve 1 and write their own VersionDef as field 6, which
+// is how every current keras_metadata.pb is written.
 const (
 	kerasNodes      = 1
-	kerasVersion    = 1
+	kerasVersionOld = 1
+	kerasVersion    = 6
 	kerasNodeID     = 2
 	kerasNodePath   = 3
 	kerasIdentifier = 4
@@ -67,7 +71,7 @@ func (KerasMetadata) Match(in *engine.Input) bool {
 	err = p.Sub(ctx, *first, func(f protoscan.Field) error {
 		switch {
 		case f.Num == kerasNodeID && f.Type == protowire.VarintType:
-		case (f.Num == kerasVersion || f.Num == kerasNodePath || f.Num == kerasMetadata) && f.IsBytes():
+		case (f.Num == kerasVersion || f.Num == kerasVersionOld || f.Num == kerasNodePath || f.Num == kerasMetadata) && f.IsBytes():
 		case f.Num == kerasIdentifier && f.IsBytes():
 			id, _ = p.String(f, maxName)
 		default:

@@ -76,6 +76,26 @@ func TestFixtures(t *testing.T) {
 	}
 }
 
+// TestKerasMetadataCurrentProto: keras_metadata.pb as TF-Keras 2.6 and later
+// write it (SavedObject field 1 reserved, VersionDef in field 6), built with
+// the protobuf runtime by test/gen_modeldir_fixtures.py.
+func TestKerasMetadataCurrentProto(t *testing.T) {
+	eng := newEngine(t)
+	for file, want := range map[string]string{
+		"testdata/keras_metadata_v6_dense.pb":  "",
+		"testdata/keras_metadata_v6_lambda.pb": "MG406:high",
+	} {
+		r := eng.ScanFile(context.Background(), file, file)
+		if len(r.Formats) != 1 || r.Formats[0] != "keras-metadata" || len(r.Unscanned) != 0 {
+			t.Errorf("%s: formats %v, unscanned %+v; want keras-metadata", file, r.Formats, r.Unscanned)
+			continue
+		}
+		if got := summary(r); got != want {
+			t.Errorf("%s: findings %q, want %q", file, got, want)
+		}
+	}
+}
+
 func TestMatchRejectsOtherFormats(t *testing.T) {
 	others := []string{"benign/onnx_identity.onnx", "benign/onnx/torch_export_convnet.onnx", "benign/torch_state_dict.pt",
 		"benign/python_data_p0.pkl", "benign/numpy_float32.npy"}

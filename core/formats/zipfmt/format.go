@@ -10,6 +10,7 @@ import (
 	"hash/crc32"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/modelgate/modelgate/core/ctxio"
 	"github.com/modelgate/modelgate/core/engine"
@@ -59,13 +60,17 @@ func (Zip) Version() string { return FormatVersion }
 // Match implements engine.Format.
 func (PyTorchZip) Match(in *engine.Input) bool {
 	a := sniff(in)
-	return a != nil && isTorch(a)
+	return a != nil && isTorchInput(in, a)
 }
 
 // Match implements engine.Format.
 func (Zip) Match(in *engine.Input) bool {
 	a := sniff(in)
-	return a != nil && !isTorch(a)
+	return a != nil && !isTorchInput(in, a)
+}
+
+func isTorchInput(in *engine.Input, a *Archive) bool {
+	return in.Memo(isTorchKey{}, func() any { return isTorch(a) }).(bool)
 }
 
 // Scan implements engine.Format.
@@ -82,6 +87,18 @@ func (Zip) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
 // 0, or a valid end record near the end (the latter also catches archives
 // with data prepended).
 func sniff(in *engine.Input) *Archive {
+	a, _ := in.Memo(sniffKey{}, func() any { return sniffArchive(in) }).(*Archive)
+	return a
+}
+
+// sniffKey is sniff's engine.Input.Memo key: both zip formats match every
+// file, and the end-record search reads up to 64 KiB of it.
+type sniffKey struct{}
+
+// isTorchKey memoizes isTorch, the central directory pass of both Matches.
+type isTorchKey struct{}
+
+func sniffArchive(in *engine.Input) *Archive {
 	if bytes.HasPrefix(in.Head, []byte("PK\x03\x04")) {
 		a, err := Open(in.R, in.Size)
 		if err != nil {
@@ -114,6 +131,10 @@ func isTorch(a *Archive) bool {
 }
 
 var errStop = errors.New("stop")
+
+// crcBufs recycles crcOf's read buffers: every stored member of every
+// archive is read once more for its CRC.
+var crcBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 // torchPrefix returns "<dir>" for "<dir>/data.pkl" and "<dir>/constants.pkl".
 func torchPrefix(name string) string {
@@ -489,7 +510,9 @@ func (c *checkReader) Read(p []byte) (int, error) {
 
 func crcOf(ctx context.Context, r io.Reader) (uint32, error) {
 	h := crc32.NewIEEE()
-	if _, err := io.CopyBuffer(h, ctxio.NewReader(ctx, r), make([]byte, 64<<10)); err != nil {
+	buf := crcBufs.Get().(*[]byte)
+	defer crcBufs.Put(buf)
+	if _, err := io.CopyBuffer(h, ctxio.NewReader(ctx, r), *buf); err != nil {
 		return 0, fmt.Errorf("read for CRC: %w", err)
 	}
 	return h.Sum32(), nil

@@ -184,7 +184,9 @@ func (a *Archive) Walk(ctx context.Context, lim limits.Limits, fn func(e *Entry)
 // walkCentral parses the central directory; readLocal=false skips the
 // local headers, for cheap name-only passes.
 func (a *Archive) walkCentral(ctx context.Context, maxMembers int, readLocal bool, fn func(e *Entry) error) error {
-	br := bufio.NewReaderSize(io.NewSectionReader(a.r, a.CDStart, a.CDEnd-a.CDStart), 64<<10)
+	// Most directories are a few KB: a buffer of their size, not 64 KiB,
+	// for each of the passes a scan makes.
+	br := bufio.NewReaderSize(io.NewSectionReader(a.r, a.CDStart, a.CDEnd-a.CDStart), int(min(max(a.CDEnd-a.CDStart, 0)+64, 64<<10)))
 	var hdr [centralLen]byte
 	for i := 0; ; i++ {
 		if err := ctx.Err(); err != nil {

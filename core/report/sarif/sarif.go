@@ -518,6 +518,16 @@ func (b *builder) invocation() {
 			WithLevel("warning").
 			WithTextMessage(fmt.Sprintf("%d less severe findings were left out because GitHub accepts at most %d results per run; the JSON report has them all.", b.dropped, MaxResults)))
 	}
+	for _, w := range r.Warnings {
+		n := gosarif.NewNotification().
+			WithLevel("warning").
+			WithTextMessage(sentence(clip(w.Message, maxValue)))
+		n.Properties = gosarif.Properties{"kind": w.Kind}
+		inv.AddToolConfigurationNotification(n)
+	}
+	if r.PolicyFile != "" {
+		inv.Properties = gosarif.Properties{"policy_file": r.PolicyFile}
+	}
 	b.run.AddInvocations(inv)
 }
 

@@ -28,6 +28,8 @@ type Options struct {
 	// Verbose lists clean and skipped files, full hashes, and does not
 	// shorten long calls, evidence or messages.
 	Verbose bool
+	// Quiet writes the verdict line only.
+	Quiet bool
 }
 
 // Writer renders the text format.
@@ -89,6 +91,11 @@ func (w *Writer) Write(ctx context.Context, out io.Writer, r *report.Report) err
 		return err
 	}
 	p := &printer{color: w.opts.Color, verbose: w.opts.Verbose, cat: r.Catalogue()}
+	if w.opts.Quiet {
+		p.verdict(r)
+		_, err := out.Write(p.buf.Bytes())
+		return err
+	}
 	clean := 0
 	for i := range r.Files {
 		f := &r.Files[i]
@@ -107,6 +114,7 @@ func (w *Writer) Write(ctx context.Context, out io.Writer, r *report.Report) err
 	if p.buf.Len() > 0 && len(r.Files) > 0 {
 		p.buf.WriteByte('\n')
 	}
+	p.models(r)
 	p.summary(r, clean)
 	_, err := out.Write(p.buf.Bytes())
 	return err
@@ -284,7 +292,11 @@ func (p *printer) summary(r *report.Report, clean int) {
 		findings += "; " + strconv.Itoa(s.Suppressed) + " suppressed"
 	}
 	p.line("", "%s", findings)
+	p.verdict(r)
+}
 
+// verdict writes the last line: PASS or FAIL, why, and the exit code.
+func (p *printer) verdict(r *report.Report) {
 	verdict := report.Printable(r.Verdict)
 	label, sgr := "PASS", sgrGreen
 	if r.ExitCode != 0 {
@@ -296,4 +308,78 @@ func (p *printer) summary(r *report.Report, clean int) {
 		verdict = "nothing at or above the threshold"
 	}
 	p.line("", "%s %s (fail-on %s, exit %d)", p.paint(sgr, label+":"), verdict, r.FailOn, r.ExitCode)
+}
+
+// kindNames are how model-directory kinds read in a sentence.
+var kindNames = map[string]string{
+	"mlflow":        "MLflow",
+	"huggingface":   "Hugging Face",
+	"tf-savedmodel": "TensorFlow SavedModel",
+	"onnx":          "ONNX",
+}
+
+// models prints one line per model directory:
+// model `models/churn` (MLflow, sklearn flavor): 3 files, blocked.
+func (p *printer) models(r *report.Report) {
+	if len(r.Models) == 0 {
+		return
+	}
+	byPath := map[string]*finding.FileResult{}
+	for i := range r.Files {
+		byPath[r.Files[i].Path] = &r.Files[i]
+	}
+	for _, m := range r.Models {
+		kind := kindNames[m.Kind]
+		if kind == "" {
+			kind = m.Kind
+		}
+		desc := kind
+		if m.Framework != "" {
+			fw := m.Framework
+			if m.Kind == "mlflow" {
+				fw += " flavor"
+			}
+			desc += ", " + fw
+		}
+		state, sgr := p.modelState(r, m, byPath)
+		p.line("", "model `%s` (%s): %s, %s", report.Printable(m.Path), report.Printable(desc),
+			plural(len(m.Files), "file", "files"), p.paint(sgr, state))
+	}
+	p.buf.WriteByte('\n')
+}
+
+// modelState sums up a model's files: blocked by a finding at or above the
+// threshold, not fully scanned, findings below the threshold, or clean.
+func (p *printer) modelState(r *report.Report, m report.Model, byPath map[string]*finding.FileResult) (string, string) {
+	blocked, unscanned, below := false, false, 0
+	for _, path := range m.Files {
+		f := byPath[path]
+		if f == nil {
+			continue
+		}
+		for _, fd := range f.Findings {
+			if fd.Suppression != nil {
+				continue
+			}
+			if r.FailOn != finding.SeverityNone && fd.Severity >= r.FailOn {
+				blocked = true
+			} else {
+				below++
+			}
+		}
+		for _, u := range f.Unscanned {
+			if u.Suppression == nil {
+				unscanned = true
+			}
+		}
+	}
+	switch {
+	case blocked:
+		return "blocked", sgrBoldRed
+	case unscanned:
+		return "not fully scanned", sgrYellow
+	case below > 0:
+		return plural(below, "finding", "findings") + " below the threshold", sgrYellow
+	}
+	return "clean", sgrGreen
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/report"
 	"github.com/modelgate/modelgate/core/report/reporttest"
 	"github.com/modelgate/modelgate/core/report/text"
@@ -127,5 +128,34 @@ func TestCancelled(t *testing.T) {
 	cancel()
 	if err := text.New(text.Options{}).Write(ctx, &bytes.Buffer{}, sample(t)); err == nil {
 		t.Error("Write ignored a cancelled context")
+	}
+}
+
+// TestModelLines: each model directory gets one line saying what it is,
+// how many files it has and whether it blocks the gate.
+func TestModelLines(t *testing.T) {
+	rep := &report.Report{FailOn: finding.SeverityHigh, ExitCode: 1, Verdict: "blocked",
+		Files: []finding.FileResult{
+			{Path: "models/churn/MLmodel", Status: finding.StatusScanned, Findings: []finding.Finding{{RuleID: "MG1001", Severity: finding.SeverityCritical, Path: "models/churn/MLmodel", Message: "loader_module"}}},
+			{Path: "models/churn/model.pkl", Status: finding.StatusScanned},
+			{Path: "models/churn/conda.yaml", Status: finding.StatusSkipped},
+			{Path: "hf/config.json", Status: finding.StatusScanned},
+			{Path: "hf/modeling_x.py", Status: finding.StatusScanned, Findings: []finding.Finding{{RuleID: "MG1005", Severity: finding.SeverityMedium, Path: "hf/modeling_x.py"}}},
+		},
+		Models: []report.Model{
+			{Path: "hf", Kind: "huggingface", Framework: "bert", Files: []string{"hf/config.json", "hf/modeling_x.py"}},
+			{Path: "models/churn", Kind: "mlflow", Framework: "sklearn", Files: []string{"models/churn/MLmodel", "models/churn/conda.yaml", "models/churn/model.pkl"}},
+		}}
+	var buf bytes.Buffer
+	if err := text.New(text.Options{}).Write(context.Background(), &buf, rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"model `models/churn` (MLflow, sklearn flavor): 3 files, blocked\n",
+		"model `hf` (Hugging Face, bert): 2 files, 1 finding below the threshold\n",
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("missing %q in:\n%s", want, buf.String())
+		}
 	}
 }

@@ -1,0 +1,3 @@
+
+‘root"_tf_keras_sequential*ì{"name": "sequential", "class_name": "Sequential", "keras_version": "2.13.1", "backend": "tensorflow", "config": {"name": "sequential", "layers": [{"class_name": "Dense", "config": {"name": "dense", "units": 2, "activation": "relu"}}]}}2
+root.layer-0"_tf_keras_layer*V{"class_name": "Dense", "config": {"name": "dense", "units": 2, "activation": "relu"}}2

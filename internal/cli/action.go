@@ -1,0 +1,40 @@
+package cli
+
+import (
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/modelgate/modelgate/action"
+	"github.com/modelgate/modelgate/core/report"
+)
+
+// newActionCmd is the entry point action.yml runs. It takes no flags: a
+// GitHub Action's configuration is its INPUT_* environment.
+func newActionCmd(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "action",
+		Short: "Run as the GitHub Action (reads INPUT_* and GITHUB_* from the environment)",
+		Long: `Run as modelgate's GitHub Action: read the inputs (INPUT_PATH, INPUT_FAIL-ON,
+INPUT_POLICY, INPUT_CHANGED-ONLY, INPUT_SARIF-FILE, INPUT_JSON-FILE,
+INPUT_UPLOAD-SARIF, INPUT_CATEGORY, INPUT_COMMENT, INPUT_TOKEN) and the
+triggering event, scan, then set the step outputs, write the job summary and
+annotations, upload SARIF to code scanning and keep a sticky pull-request
+comment. action.yml maps its inputs to these variables.
+
+Exit codes as for scan: 0 pass, 1 findings at or above fail-on, 2 could not
+scan (or upload-sarif: true could not upload).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			res := action.Run(cmd.Context(), action.Env{
+				Getenv: os.Getenv, Stdout: stdout,
+				Tool: report.Tool{Name: "modelgate", Version: Version, URI: "https://github.com/modelgate/modelgate"},
+			})
+			if res.ExitCode != 0 {
+				return &exitError{code: res.ExitCode}
+			}
+			return nil
+		},
+	}
+}
