@@ -5,6 +5,7 @@
 package artifacts
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -37,7 +38,7 @@ const maxEntries = 100000
 // NewFS wraps a store as an fs.FS bound to ctx (fs.FS has no context of its
 // own). Listings are cached for the FS's life: one scan sees one tree.
 func NewFS(ctx context.Context, s Store) fs.FS {
-	return &storeFS{ctx: ctx, store: s, dirs: map[string][]Entry{}}
+	return &storeFS{ctx: ctx, store: s, dirs: map[string][]Entry{}, small: map[string][]byte{}}
 }
 
 type storeFS struct {
@@ -46,7 +47,17 @@ type storeFS struct {
 	mu    sync.Mutex
 	dirs  map[string][]Entry
 	count int
+	// small keeps files of at most smallFile bytes once read: the
+	// model-directory analysis reads MLmodel and its configs again after
+	// the scan, and a second download of a few KB is pure latency.
+	small      map[string][]byte
+	smallTotal int64
 }
+
+const (
+	smallFile      = 64 << 10
+	smallFileTotal = 4 << 20
+)
 
 var (
 	_ fs.ReadDirFS = (*storeFS)(nil)
@@ -176,7 +187,7 @@ func (f *file) Stat() (fs.FileInfo, error) { return info{f.e}, nil }
 
 func (f *file) Read(p []byte) (int, error) {
 	if f.rc == nil && f.err == nil {
-		f.rc, f.err = f.fsys.store.Open(f.fsys.ctx, f.name)
+		f.rc, f.err = f.fsys.open(f.name, f.e.Size)
 		if f.err != nil {
 			f.err = &fs.PathError{Op: "read", Path: f.name, Err: f.err}
 		}
@@ -185,6 +196,44 @@ func (f *file) Read(p []byte) (int, error) {
 		return 0, f.err
 	}
 	return f.rc.Read(p)
+}
+
+// open streams a file; small files are served from (and kept in) memory.
+func (f *storeFS) open(name string, size int64) (io.ReadCloser, error) {
+	if size < 0 || size > smallFile {
+		return f.store.Open(f.ctx, name)
+	}
+	f.mu.Lock()
+	b, ok := f.small[name]
+	f.mu.Unlock()
+	if ok {
+		return io.NopCloser(bytes.NewReader(b)), nil
+	}
+	rc, err := f.store.Open(f.ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	// Read one byte past the limit: a file larger than its listing said
+	// still reads whole, it just is not kept.
+	b, err = io.ReadAll(io.LimitReader(rc, smallFile+1))
+	if err != nil {
+		rc.Close()
+		return nil, err
+	}
+	if int64(len(b)) > smallFile {
+		return struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(b), rc), rc}, nil
+	}
+	rc.Close()
+	f.mu.Lock()
+	if f.smallTotal+int64(len(b)) <= smallFileTotal {
+		f.small[name] = b
+		f.smallTotal += int64(len(b))
+	}
+	f.mu.Unlock()
+	return io.NopCloser(bytes.NewReader(b)), nil
 }
 
 func (f *file) Close() error {
