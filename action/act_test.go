@@ -50,7 +50,7 @@ func actBinary(t *testing.T) string {
 }
 
 // sourceFiles are what `go build ./cmd/modelgate` and action.yml need.
-var sourceRoots = []string{"action.yml", "go.mod", "go.sum", "action", "cmd", "core", "hooks", "internal"}
+var sourceRoots = []string{"action.yml", "go.mod", "go.sum", "action", "cmd", "core", "gitlab", "hooks", "internal", "mlflowplugin"}
 
 func copyTree(t *testing.T, from, to string) {
 	t.Helper()

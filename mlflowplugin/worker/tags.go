@@ -48,8 +48,12 @@ func Tags(r *store.Result, reportURL string) [][2]string {
 	tags := [][2]string{
 		{TagFindings, strconv.Itoa(r.Findings)},
 		{TagScanned, r.ScannedAt.UTC().Format(time.RFC3339)},
-		{TagDigest, r.Digest},
-		{TagReport, reportURL},
+	}
+	if r.Digest != "" {
+		tags = append(tags, [2]string{TagDigest, r.Digest})
+	}
+	if reportURL != "" {
+		tags = append(tags, [2]string{TagReport, reportURL})
 	}
 	if r.Reason != "" {
 		tags = append(tags, [2]string{TagReason, clip(r.Reason)})
