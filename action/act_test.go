@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -49,8 +50,30 @@ func actBinary(t *testing.T) string {
 	return ""
 }
 
-// sourceFiles are what `go build ./cmd/modelgate` and action.yml need.
-var sourceRoots = []string{"action.yml", "go.mod", "go.sum", "action", "cmd", "core", "gitlab", "hooks", "internal", "mlflowplugin"}
+// sourceRoots are what `go build ./cmd/modelgate` and action.yml need;
+// TestSourceRootsCoverTheBinary keeps the list in step with the imports.
+var sourceRoots = []string{"action.yml", "go.mod", "go.sum", "action", "cmd", "core", "gitlab", "hooks", "internal", "mlflowplugin", "sdk"}
+
+// TestSourceRootsCoverTheBinary: every package the binary links from this
+// module lies under one of sourceRoots, or the act runs would build from an
+// incomplete copy.
+func TestSourceRootsCoverTheBinary(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.Module}} {{.ImportPath}}", "../cmd/modelgate").Output()
+	if err != nil {
+		t.Skipf("SKIPPED: go list: %v", err)
+	}
+	const mod = "github.com/modelgate/modelgate"
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		m, pkg, _ := strings.Cut(line, " ")
+		if m != mod {
+			continue
+		}
+		top := strings.SplitN(strings.TrimPrefix(pkg, mod+"/"), "/", 2)[0]
+		if !slices.Contains(sourceRoots, top) {
+			t.Errorf("%s is not under sourceRoots %v", pkg, sourceRoots)
+		}
+	}
+}
 
 func copyTree(t *testing.T, from, to string) {
 	t.Helper()

@@ -42,6 +42,9 @@ type Inputs struct {
 	SARIFFile string
 	// JSONFile is where the JSON report is written ("" = RUNNER_TEMP).
 	JSONFile string
+	// CycloneDXFile, when set, is where a CycloneDX 1.6 ML-BOM of the
+	// scanned models is written (for actions/upload-artifact).
+	CycloneDXFile string
 	// UploadSARIF is auto, true or false.
 	UploadSARIF string
 	// Category tells apart several analyses of one commit in code
@@ -57,14 +60,15 @@ type Inputs struct {
 // action.yml, so that the binary can run without it.
 func ReadInputs(a *githubactions.Action) (Inputs, error) {
 	in := Inputs{
-		FailOn:      strings.ToLower(a.GetInput("fail-on")),
-		Policy:      a.GetInput("policy"),
-		SARIFFile:   a.GetInput("sarif-file"),
-		JSONFile:    a.GetInput("json-file"),
-		UploadSARIF: strings.ToLower(a.GetInput("upload-sarif")),
-		Category:    a.GetInput("category"),
-		Comment:     strings.ToLower(a.GetInput("comment")),
-		Token:       a.GetInput("token"),
+		FailOn:        strings.ToLower(a.GetInput("fail-on")),
+		Policy:        a.GetInput("policy"),
+		SARIFFile:     a.GetInput("sarif-file"),
+		JSONFile:      a.GetInput("json-file"),
+		CycloneDXFile: a.GetInput("cyclonedx-file"),
+		UploadSARIF:   strings.ToLower(a.GetInput("upload-sarif")),
+		Category:      a.GetInput("category"),
+		Comment:       strings.ToLower(a.GetInput("comment")),
+		Token:         a.GetInput("token"),
 	}
 	for _, line := range strings.Split(a.GetInput("path"), "\n") {
 		if p := strings.TrimSpace(line); p != "" && !strings.HasPrefix(p, "#") {

@@ -21,6 +21,7 @@ import (
 	"github.com/modelgate/modelgate/core/formats/lfs"
 	"github.com/modelgate/modelgate/core/policy"
 	"github.com/modelgate/modelgate/core/report"
+	"github.com/modelgate/modelgate/core/report/cyclonedx"
 	"github.com/modelgate/modelgate/core/report/jsonreport"
 	"github.com/modelgate/modelgate/core/report/sarif"
 	"github.com/modelgate/modelgate/core/report/text"
@@ -126,7 +127,9 @@ func (r *runner) run(ctx context.Context) Result {
 	started := r.env.Now()
 
 	opts := scan.Options{FailOn: in.FailOn, Root: filepath.ToSlash(ws), Tool: r.env.Tool,
-		TempDir: r.env.Getenv("RUNNER_TEMP"), Now: r.env.Now}
+		TempDir: r.env.Getenv("RUNNER_TEMP"), Now: r.env.Now,
+		// An inventory records every file's digest.
+		HashAll: in.CycloneDXFile != ""}
 	pol := policy.Default()
 	if in.Policy != "" {
 		file := filepath.Join(ws, filepath.FromSlash(in.Policy))
@@ -183,6 +186,17 @@ func (r *runner) run(ctx context.Context) Result {
 	if _, err = r.write(ctx, jsonPath, jsonreport.New(), rep); err != nil {
 		return r.fail(res, err)
 	}
+	bomPath := ""
+	if in.CycloneDXFile != "" {
+		bomPath = resolve(ws, in.CycloneDXFile)
+		bom, err := cyclonedx.New(cyclonedx.Options{})
+		if err != nil {
+			return r.fail(res, err)
+		}
+		if _, err = r.write(ctx, bomPath, bom, rep); err != nil {
+			return r.fail(res, err)
+		}
+	}
 
 	s := rep.Summary
 	verdict := "pass"
@@ -193,7 +207,7 @@ func (r *runner) run(ctx context.Context) Result {
 		{"verdict", verdict}, {"findings", strconv.Itoa(s.Findings)},
 		{"critical", strconv.Itoa(s.BySeverity["critical"])}, {"high", strconv.Itoa(s.BySeverity["high"])},
 		{"medium", strconv.Itoa(s.BySeverity["medium"])}, {"low", strconv.Itoa(s.BySeverity["low"])},
-		{"not-scanned", strconv.Itoa(s.NotScanned)}, {"sarif-file", sarifPath}, {"json-file", jsonPath},
+		{"not-scanned", strconv.Itoa(s.NotScanned)}, {"sarif-file", sarifPath}, {"json-file", jsonPath}, {"cyclonedx-file", bomPath},
 		{"exit-code", strconv.Itoa(res.ExitCode)},
 	} {
 		r.output(kv[0], kv[1])

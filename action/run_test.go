@@ -14,6 +14,7 @@ import (
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/policy"
 	"github.com/modelgate/modelgate/core/report"
+	"github.com/modelgate/modelgate/core/report/cyclonedx/cyclonedxtest"
 	"github.com/modelgate/modelgate/core/rules"
 )
 
@@ -328,5 +329,33 @@ func TestRunChangedOnlyShallowCheckout(t *testing.T) {
 	}
 	if e := f.commands("error"); len(e) != 1 || !strings.Contains(e[0], "fetch-depth: 0") {
 		t.Errorf("errors %q", e)
+	}
+}
+
+// TestRunWritesCycloneDX: with cyclonedx-file the action also writes the
+// models' ML-BOM, valid CycloneDX 1.6, for actions/upload-artifact.
+func TestRunWritesCycloneDX(t *testing.T) {
+	f := newFakeRunner(t)
+	f.copyModel(evilFixture, "models/evil.pkl")
+	f.copyModel(cleanFixture, "models/clean.pkl")
+	f.input("path", "models/")
+	f.input("upload-sarif", "false")
+	f.input("cyclonedx-file", "out/models.cdx.json")
+	if res := run(f); res.ExitCode != 1 {
+		t.Fatalf("exit code %d", res.ExitCode)
+	}
+	out := f.outputs()
+	if want := filepath.Join(f.workspace, "out", "models.cdx.json"); out["cyclonedx-file"] != want {
+		t.Fatalf("cyclonedx-file output %q, want %q", out["cyclonedx-file"], want)
+	}
+	data, err := os.ReadFile(out["cyclonedx-file"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cyclonedxtest.Validate(t, "1.6", data)
+	for _, want := range []string{`"model:models/evil.pkl"`, `"model:models/clean.pkl"`, `"SHA-256"`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("BOM lacks %s", want)
+		}
 	}
 }

@@ -149,7 +149,7 @@ func TestActionYmlMapsInputsAndOutputs(t *testing.T) {
 			t.Errorf("the Go code reads input %q that action.yml does not declare", m[1])
 		}
 	}
-	want := []string{"verdict", "findings", "critical", "high", "medium", "low", "not-scanned", "sarif-file", "json-file", "exit-code"}
+	want := []string{"verdict", "findings", "critical", "high", "medium", "low", "not-scanned", "sarif-file", "json-file", "cyclonedx-file", "exit-code"}
 	var got []string
 	for name, out := range meta.Outputs {
 		got = append(got, name)

@@ -97,8 +97,8 @@ func BuildCodeQuality(r *report.Report) []Issue {
 		out = append(out, Issue{
 			Type:        "issue",
 			CheckName:   it.ruleID(),
-			Description: limit(cqDescription(it), 2000),
-			Content:     &Content{Body: limit(description(it), 1<<16)},
+			Description: report.Limit(cqDescription(it), 2000),
+			Content:     &Content{Body: report.Limit(description(it), 1<<16)},
 			Categories:  []string{"Security"},
 			Severity:    sev,
 			Fingerprint: it.fp,
@@ -115,13 +115,13 @@ func cqDescription(it *item) string {
 	s := fmt.Sprintf("%s %s", it.ruleID(), it.title())
 	if fd := it.finding; fd != nil {
 		if what := firstNonEmpty(fd.Global, fd.Call); what != "" {
-			s += ": " + clip(what, 200)
+			s += ": " + report.Clip(what, 200)
 		}
 	} else {
-		s += ": " + clip(it.unscanned.Reason, 200)
+		s += ": " + report.Clip(it.unscanned.Reason, 200)
 	}
 	if m := it.member(); m != "" {
-		s += " (member " + clip(m, 300) + ")"
+		s += " (member " + report.Clip(m, 300) + ")"
 	}
 	return s
 }

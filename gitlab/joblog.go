@@ -124,7 +124,7 @@ func (w *LogWriter) Write(ctx context.Context, out io.Writer, r *report.Report) 
 			p.unscanned(u)
 		}
 		if report.UnreportedError(f) {
-			p.line("  %s  %s", p.paint(sgrBoldRed, "ERROR"), clip(f.Error, 1000))
+			p.line("  %s  %s", p.paint(sgrBoldRed, "ERROR"), report.Clip(f.Error, 1000))
 		}
 		p.end(name)
 	}
@@ -135,12 +135,12 @@ func (w *LogWriter) Write(ctx context.Context, out io.Writer, r *report.Report) 
 				p.line("  … and %d more", len(clean)-maxCleanListed)
 				break
 			}
-			p.line("  %s", clip(c, 1000))
+			p.line("  %s", report.Clip(c, 1000))
 		}
 		p.end(name)
 	}
 	for _, wn := range r.Warnings {
-		p.line("%s %s", p.paint(sgrYellow, "policy warning:"), clip(wn.Message, 1000))
+		p.line("%s %s", p.paint(sgrYellow, "policy warning:"), report.Clip(wn.Message, 1000))
 	}
 	p.summary(r)
 	_, err := out.Write(p.buf.Bytes())
@@ -172,7 +172,7 @@ func (p *logPrinter) fileHeader(f *finding.FileResult) string {
 	if unscanned > 0 {
 		parts = append(parts, p.paint(sgrMagenta, fmt.Sprintf("%d not scanned", unscanned)))
 	}
-	return p.paint(sgrBold, clip(f.Path, 500)) + ": " + strings.Join(parts, ", ")
+	return p.paint(sgrBold, report.Clip(f.Path, 500)) + ": " + strings.Join(parts, ", ")
 }
 
 func severityColor(s finding.Severity) string {
@@ -199,48 +199,48 @@ func (p *logPrinter) finding(fd *finding.Finding, get func(string) (rules.Rule, 
 	tag := ""
 	if fd.Suppression != nil {
 		sev = fmt.Sprintf("%-8s", "ACCEPTED")
-		tag = " [suppressed: " + clip(fd.Suppression.Reason, 300) + "]"
+		tag = " [suppressed: " + report.Clip(fd.Suppression.Reason, 300) + "]"
 	} else {
 		sev = p.paint(severityColor(fd.Severity), sev)
 	}
-	p.line("  %s  %s  %s%s", sev, p.paint(sgrBold, clip(fd.RuleID, 50)), clip(title, 300), tag)
+	p.line("  %s  %s  %s%s", sev, p.paint(sgrBold, report.Clip(fd.RuleID, 50)), report.Clip(title, 300), tag)
 	detail := func(label, value string) {
 		if value != "" {
 			p.line("            %-9s %s", label, value)
 		}
 	}
 	if fd.Message != "" && fd.Message != title {
-		p.line("            %s", clip(fd.Message, 300))
+		p.line("            %s", report.Clip(fd.Message, 300))
 	}
 	var at []string
 	if fd.Member != "" {
-		at = append(at, "member "+clip(fd.Member, 300))
+		at = append(at, "member "+report.Clip(fd.Member, 300))
 	}
 	if fd.Offset >= 0 {
 		at = append(at, "offset "+strconv.FormatInt(fd.Offset, 10))
 	}
 	detail("at", strings.Join(at, ", "))
 	if fd.Call != "" {
-		detail("call", clip(fd.Call, 300))
+		detail("call", report.Clip(fd.Call, 300))
 	} else {
-		detail("global", clip(fd.Global, 300))
+		detail("global", report.Clip(fd.Global, 300))
 	}
-	detail("evidence", clip(fd.Evidence, 300))
+	detail("evidence", report.Clip(fd.Evidence, 300))
 	if fd.Suppression == nil {
-		detail("fix", clip(firstNonEmpty(fd.Fix, rule.Fix), 500))
+		detail("fix", report.Clip(firstNonEmpty(fd.Fix, rule.Fix), 500))
 	}
 }
 
 func (p *logPrinter) unscanned(u finding.Unscanned) {
-	what := clip(u.Reason, 500)
+	what := report.Clip(u.Reason, 500)
 	if u.Member != "" {
-		what = clip(u.Member, 300) + ": " + what
+		what = report.Clip(u.Member, 300) + ": " + what
 	}
 	label := "NOT SCANNED"
 	if u.Suppression != nil {
-		what += " [accepted: " + clip(u.Suppression.Reason, 300) + "]"
+		what += " [accepted: " + report.Clip(u.Suppression.Reason, 300) + "]"
 	}
-	p.line("  %s  %s  %s", p.paint(sgrMagenta, label), p.paint(sgrBold, clip(u.RuleID, 50)), what)
+	p.line("  %s  %s  %s", p.paint(sgrMagenta, label), p.paint(sgrBold, report.Clip(u.RuleID, 50)), what)
 }
 
 func (p *logPrinter) summary(r *report.Report) {
@@ -255,7 +255,7 @@ func (p *logPrinter) summary(r *report.Report) {
 		line += fmt.Sprintf("; %d suppressed", s.Suppressed)
 	}
 	p.line("%s", line)
-	verdict := clip(r.Verdict, 500)
+	verdict := report.Clip(r.Verdict, 500)
 	label, sgr := "PASS", sgrGreen
 	if r.ExitCode != 0 {
 		label, sgr = "FAIL", sgrBoldRed

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/report"
@@ -287,7 +286,7 @@ func messages(r *report.Report, c *collected) []Message {
 			continue
 		}
 		listed++
-		add("warn", "%s was not scanned: %s (%s).", where(it.file.Path, it.unscanned.Member), clip(it.unscanned.Reason, 500), it.unscanned.RuleID)
+		add("warn", "%s was not scanned: %s (%s).", where(it.file.Path, it.unscanned.Member), report.Clip(it.unscanned.Reason, 500), it.unscanned.RuleID)
 	}
 	if more > 0 {
 		add("warn", "%d more item(s) were not scanned; each is listed as a vulnerability of severity Unknown.", more)
@@ -299,15 +298,15 @@ func messages(r *report.Report, c *collected) []Message {
 		add("warn", "%d item(s) that could not be scanned were accepted by policy suppressions; the JSON and SARIF reports have them.", c.suppressedUnscanned)
 	}
 	for _, w := range c.policyWarnings {
-		add("warn", "policy: %s", clip(w, 500))
+		add("warn", "policy: %s", report.Clip(w, 500))
 	}
 	return ms
 }
 
 func where(path, member string) string {
-	s := clip(path, 500)
+	s := report.Clip(path, 500)
 	if member != "" {
-		s += " (member " + clip(member, 300) + ")"
+		s += " (member " + report.Clip(member, 300) + ")"
 	}
 	return s
 }
@@ -331,9 +330,9 @@ func vulnerability(it *item) Vulnerability {
 	id := it.ruleID()
 	v := Vulnerability{
 		ID:          uuid(it.fp),
-		Name:        limit(it.title(), 255),
-		Description: limit(description(it), 1<<20),
-		Solution:    limit(solution(it), 7000),
+		Name:        report.Limit(it.title(), 255),
+		Description: report.Limit(description(it), 1<<20),
+		Solution:    report.Limit(solution(it), 7000),
 		Identifiers: identifiers(it),
 		Location:    Location{File: it.file.Path, StartLine: 1, EndLine: 1},
 		Details:     details(it),
@@ -379,28 +378,28 @@ func description(it *item) string {
 		if msg == "" {
 			msg = it.title()
 		}
-		b.WriteString(mdText(clip(msg, 1000)))
+		b.WriteString(mdText(report.Clip(msg, 1000)))
 		b.WriteString("\n\n")
 		if fd.Member != "" {
-			fmt.Fprintf(&b, "- Container member: %s\n", mdCode(clip(fd.Member, 1000)))
+			fmt.Fprintf(&b, "- Container member: %s\n", mdCode(report.Clip(fd.Member, 1000)))
 		}
 		if fd.Offset >= 0 {
 			fmt.Fprintf(&b, "- Byte offset: %d\n", fd.Offset)
 		}
 		if fd.Global != "" {
-			fmt.Fprintf(&b, "- Global: %s\n", mdCode(clip(fd.Global, 1000)))
+			fmt.Fprintf(&b, "- Global: %s\n", mdCode(report.Clip(fd.Global, 1000)))
 		}
 		if fd.Call != "" {
-			fmt.Fprintf(&b, "- Call: %s\n", mdCode(clip(fd.Call, 2000)))
+			fmt.Fprintf(&b, "- Call: %s\n", mdCode(report.Clip(fd.Call, 2000)))
 		}
 		if fd.Evidence != "" {
-			fmt.Fprintf(&b, "- Evidence: %s\n", mdCode(clip(fd.Evidence, 2000)))
+			fmt.Fprintf(&b, "- Evidence: %s\n", mdCode(report.Clip(fd.Evidence, 2000)))
 		}
 	} else {
 		u := it.unscanned
-		fmt.Fprintf(&b, "This content could not be scanned completely, so nothing is known about what loading it does: %s\n\n", mdText(clip(u.Reason, 1000)))
+		fmt.Fprintf(&b, "This content could not be scanned completely, so nothing is known about what loading it does: %s\n\n", mdText(report.Clip(u.Reason, 1000)))
 		if u.Member != "" {
-			fmt.Fprintf(&b, "- Container member: %s\n", mdCode(clip(u.Member, 1000)))
+			fmt.Fprintf(&b, "- Container member: %s\n", mdCode(report.Clip(u.Member, 1000)))
 		}
 		fmt.Fprintf(&b, "- Model-like content: %t\n", u.ModelLike)
 	}
@@ -433,12 +432,12 @@ func details(it *item) map[string]NamedField {
 	items := map[string]NamedField{}
 	text := func(key, name, value string) {
 		if value != "" {
-			items[key] = NamedField{Name: name, Type: "text", Value: clip(value, 4000)}
+			items[key] = NamedField{Name: name, Type: "text", Value: report.Clip(value, 4000)}
 		}
 	}
 	code := func(key, name, value string) {
 		if value != "" {
-			items[key] = NamedField{Name: name, Type: "code", Value: clip(value, 4000)}
+			items[key] = NamedField{Name: name, Type: "code", Value: report.Clip(value, 4000)}
 		}
 	}
 	text("rule", "Rule", it.ruleID())
@@ -482,25 +481,4 @@ func mdCode(s string) string {
 	}
 	fence := strings.Repeat("`", longest+1)
 	return fence + " " + s + " " + fence
-}
-
-// clip makes a value from a scanned file printable and at most n runes.
-func clip(s string, n int) string {
-	s = report.Printable(s)
-	if utf8.RuneCountInString(s) > n {
-		r := []rune(s)
-		s = string(r[:n-1]) + "…"
-	}
-	return s
-}
-
-// limit cuts s to at most n bytes on a rune boundary.
-func limit(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

@@ -319,6 +319,14 @@ def gen_torch():
         'sched': torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
             torch.optim.SGD(model.parameters(), lr=0.1), T_0=5).state_dict(),
     }, 'SGD + CosineAnnealingWarmRestarts state')
+    # A storage over 1 MiB through plain pickle protocol 2: bytes are written as
+    # _codecs.encode(text, 'latin1') with text longer than the scanner keeps in memory
+    # (once a critical false alarm). gzip keeps the committed file small; every byte
+    # value occurs, so the text has one- and two-byte UTF-8 characters.
+    import gzip
+    big = (torch.arange(1200000) % 251).to(torch.uint8)
+    write('torch/large_storage_protocol2.pkl.gz', gzip.compress(pickle.dumps(big, protocol=2), 9, mtime=0),
+          'gzip', 'uint8 tensor of 1.2 MB, pickle protocol 2, gzip', 'gzip+pickle.load')
 
 
 # ------------------------------------------------------------------------------------------ more
@@ -404,6 +412,9 @@ for rel, loader in json.load(sys.stdin):
                 elif m.name.endswith(".pkl"): pickle.loads(b)
         elif loader == "torch.load":
             import torch; torch.load(path)
+        elif loader == "gzip+pickle.load":
+            import gzip
+            with gzip.open(path, "rb") as f: pickle.load(f)
         elif loader == "joblib.load":
             import joblib; joblib.load(path)
         else:

@@ -20,7 +20,7 @@ pickle and the harvest never saw:
     differs from its own module and qualname, so that the policy judges the object and not the
     spelling (a re-export of a denylisted loader stays denylisted).
 
-Every candidate is judged by modelgate's denylist (go run ./test/classify) and dropped when the
+Every candidate is judged by modelgate's denylist (go run -tags harvest ./test/classify) and dropped when the
 denylist covers it; test TestHarvestNotDangerous (core/policy) fails if a committed entry is
 dangerous. Modules whose classes do I/O or run code when constructed are not walked at all (see
 SKIP). The Debian package versions are written into the header.
@@ -257,7 +257,7 @@ def child(root):
 
 
 def deny_filter(names):
-    r = subprocess.run(['go', 'run', './test/classify'], input='\n'.join(sorted(names)) + '\n', cwd=ROOT,
+    r = subprocess.run(['go', 'run', '-tags', 'harvest', './test/classify'], input='\n'.join(sorted(names)) + '\n', cwd=ROOT,
                        capture_output=True, text=True, check=True)
     return {line.split('\t')[0] for line in r.stdout.splitlines() if line.endswith('\tdangerous')}
 

@@ -450,3 +450,26 @@ func HasFormat(r *finding.FileResult, formats ...string) bool {
 	}
 	return false
 }
+
+// ReadAt opens f and hands its content to read with random access, for
+// parsers that walk a file by offsets (protobuf graphs). Content that only
+// streams is an error: sources give files on disk, spools and blobs random
+// access, and a parser must not pull a whole model into memory.
+func ReadAt[T any](ctx context.Context, f *File, read func(r io.ReaderAt, size int64) (T, error)) (T, error) {
+	var zero T
+	rc, err := f.Open(ctx)
+	if err != nil {
+		return zero, err
+	}
+	defer rc.Close()
+	if ra, ok := rc.(interface {
+		io.ReaderAt
+		Size() int64
+	}); ok {
+		return read(ra, ra.Size())
+	}
+	if ra, ok := rc.(io.ReaderAt); ok && f.Size >= 0 {
+		return read(ra, f.Size)
+	}
+	return zero, fmt.Errorf("%s cannot be read at random", f.Path)
+}

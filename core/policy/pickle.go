@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/pickle"
@@ -21,15 +22,20 @@ type Nested struct {
 	// loaded by torch.storage._load_from_bytes). The payload is still
 	// scanned; only the nesting itself is not worth a finding.
 	Routine bool
+	// Latin1 is set when the payload is protocol 2's spelling of bytes,
+	// _codecs.encode(text, "latin1"), and Data is truncated: Data.O.S holds
+	// the decoded prefix, while the whole payload is the code points of the
+	// UTF-8 text at stream offset Data.O.Off, Data.O.Len bytes long.
+	Latin1 bool
 }
 
 // torchLegacyMagic is how every torch.save legacy-format stream starts:
 // the pickled magic number 0x1950a86a20f9469cfc6c.
 const torchLegacyMagic = "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19."
 
-func nested(loader string, off int64, data pickle.Value) Nested {
+func nested(loader string, off int64, data pickle.Value, latin1 bool) Nested {
 	routine := loader == "torch.storage._load_from_bytes" && data.O != nil && strings.HasPrefix(data.O.S, torchLegacyMagic)
-	return Nested{Loader: loader, Offset: off, Data: data, Routine: routine}
+	return Nested{Loader: loader, Offset: off, Data: data, Routine: routine, Latin1: latin1 && data.O.Truncated()}
 }
 
 // nestedLoaders deserialize their first argument.
@@ -273,9 +279,9 @@ func (j *judge) judgeCall(c *pickle.Call) {
 		r = j.callThrough(r, c)
 	}
 	if nestedLoaders[r.name] && len(c.Args) >= 1 && (c.Args[0].Kind == pickle.KBytes || c.Args[0].Kind == pickle.KStr) {
-		j.nested = append(j.nested, nested(r.name, c.Offset, c.Args[0]))
+		j.nested = append(j.nested, nested(r.name, c.Offset, c.Args[0], false))
 	} else if b, ok := latin1Bytes(c.Args); nestedLoaders[r.name] && ok {
-		j.nested = append(j.nested, nested(r.name, c.Offset, b))
+		j.nested = append(j.nested, nested(r.name, c.Offset, b, true))
 	}
 	if r.name != "" && r.class != Unknown {
 		j.invoked[r.name] = true
@@ -418,13 +424,17 @@ func (j *judge) resolveNamed(helper string, c *pickle.Call) resolved {
 
 // latin1Bytes recognises a first argument _codecs.encode(text, "latin1"),
 // protocol 2's spelling of a bytes constant, and returns the bytes.
+//
+// Text longer than the VM keeps (a torch storage over 1 MiB) is still a
+// constant: the result then holds the decoded prefix, with Off and Len
+// naming the whole UTF-8 text in the stream, for the caller to decode.
 func latin1Bytes(args []pickle.Value) (pickle.Value, bool) {
 	if len(args) < 1 || args[0].Kind != pickle.KCall {
 		return pickle.Value{}, false
 	}
 	c := args[0].O.Call
 	if c.Callee.Kind != pickle.KGlobal || Canonical(c.Callee.O.Module, c.Callee.O.Name) != "_codecs.encode" ||
-		len(c.Args) != 2 || !c.Args[0].IsStr() || c.Args[0].O.Truncated() || !c.Args[1].IsStr() {
+		len(c.Args) != 2 || !c.Args[0].IsStr() || !c.Args[1].IsStr() {
 		return pickle.Value{}, false
 	}
 	switch strings.ToLower(strings.ReplaceAll(c.Args[1].Str(), "_", "-")) {
@@ -432,13 +442,30 @@ func latin1Bytes(args []pickle.Value) (pickle.Value, bool) {
 	default:
 		return pickle.Value{}, false
 	}
-	text := c.Args[0].Str()
+	src := c.Args[0].O
+	truncated := src.Truncated()
+	if truncated && src.Off < 0 {
+		return pickle.Value{}, false
+	}
+	text := src.S
 	b := make([]byte, 0, len(text))
-	for _, r := range text {
+	for len(text) > 0 {
+		r, n := utf8.DecodeRuneInString(text)
+		if r == utf8.RuneError && n <= 1 {
+			if truncated && len(text) < utf8.UTFMax && !utf8.FullRuneInString(text) {
+				break // the kept prefix ends inside a character
+			}
+			return pickle.Value{}, false
+		}
 		if r > 0xff {
+			// latin-1 cannot encode it: loading fails here.
 			return pickle.Value{}, false
 		}
 		b = append(b, byte(r))
+		text = text[n:]
+	}
+	if truncated {
+		return pickle.Value{Kind: pickle.KBytes, O: &pickle.Object{S: string(b), Len: src.Len, Off: src.Off}}, true
 	}
 	return pickle.Value{Kind: pickle.KBytes, O: &pickle.Object{S: string(b), Len: int64(len(b)), Off: -1}}, true
 }

@@ -49,6 +49,9 @@ type Config struct {
 	// Signatures require OpenSSF model signatures for chosen model
 	// directories (see signatures.go).
 	Signatures []SignatureRequirement `yaml:"signatures"`
+	// Plugins are detector plugins to run, each pinned by SHA-256 (see
+	// plugins.go).
+	Plugins []PluginSpec `yaml:"plugins"`
 }
 
 // Suppression accepts findings of a rule on matching paths.
@@ -220,6 +223,9 @@ func newPolicy(cfg Config, now time.Time, base string) (*Policy, error) {
 		p.expiries = append(p.expiries, exp)
 	}
 	if err := p.loadSignatureTrust(base); err != nil {
+		return nil, err
+	}
+	if err := validatePlugins(cfg.Plugins); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -13,10 +13,17 @@ import (
 	"io"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/modelgate/modelgate/core/limits"
 )
 
 // ErrMalformed marks input that is not valid protobuf wire format.
 var ErrMalformed = errors.New("malformed protobuf")
+
+// ErrImpossible marks (together with ErrMalformed) a declared length no
+// file of this size could hold by orders of magnitude (limits.Impossible):
+// a message aimed at a reader's size arithmetic, not a truncated file.
+var ErrImpossible = errors.New("declared length impossible for the file size")
 
 // ErrLimit marks a walk stopped by Limits.
 var ErrLimit = errors.New("protobuf limit exceeded")
@@ -204,6 +211,9 @@ func (p *Reader) field(ctx context.Context, pos, end int64, depth int) (Field, i
 		}
 		pos += int64(l)
 		if v > uint64(end-pos) {
+			if limits.Impossible(float64(v), p.size-pos) {
+				return f, 0, fmt.Errorf("%w: %w: field %d length %d at offset %d of a %d-byte file", ErrMalformed, ErrImpossible, num, v, pos, p.size)
+			}
 			return f, 0, fmt.Errorf("%w: field %d length %d runs past its message at offset %d", ErrMalformed, num, v, pos)
 		}
 		f.Off, f.Len = pos, int64(v)

@@ -225,3 +225,26 @@ func Printable(s string) string {
 	}
 	return b.String()
 }
+
+// Clip makes a value from a scanned file fit in a one-line message:
+// control characters are escaped (Printable) and the value is shortened to
+// n runes, the last one an ellipsis.
+func Clip(s string, n int) string {
+	s = Printable(s)
+	if utf8.RuneCountInString(s) > n {
+		r := []rune(s)
+		s = string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// Limit cuts s to at most n bytes on a rune boundary.
+func Limit(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

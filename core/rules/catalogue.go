@@ -172,6 +172,14 @@ var builtin = []Rule{
 		Tags:  []string{"security", "pytorch", "integrity"},
 	},
 	{
+		ID: ImpossibleSize, Name: "HeaderSizeImpossible", Severity: finding.SeverityHigh,
+		Title: "Header declares sizes no file of its size could hold",
+		What:  "An HDF5, ONNX or zip header declares a count or size (an object header or heap block, an attribute's dataspace, a tensor's dims or raw data, a central directory's entry count or size, a member's uncompressed size) that needs at least 65536 times the bytes left in the file and over 4 GiB. A merely truncated file is not this: it keeps its usual report (not fully scanned, or the format's malformed rule).",
+		Why:   "No writer or cut-off download produces such a header; it is aimed at the loader's size arithmetic, the heap-overflow class of CVE-2024-25664/25665, where a reader allocates or indexes by a declared count it never checks against the file.",
+		Fix:   "Do not load the file; obtain the model from a trusted source.",
+		Tags:  []string{"security", "integrity", "parser-attack"},
+	},
+	{
 		ID: NotScannedUnknown, Name: "NotScannedUnknownFormat", Severity: finding.SeverityMedium, Unscanned: true,
 		Title: "Content could not be identified",
 		What:  "The file or member looks like a model by name or context but its content matches no format modelgate understands.",

@@ -24,6 +24,9 @@ type Rule struct {
 	// Unscanned marks rules that describe content that could not be scanned
 	// rather than something found in it.
 	Unscanned bool
+	// Plugin names the out-of-process detector that registered the rule
+	// ("" for built-in rules).
+	Plugin string
 }
 
 // Rule ids. They are stable: never renumber, only add.
@@ -52,6 +55,9 @@ const (
 	ZipNameMismatch = "MG206"
 	NumpyDataSize   = "MG207"
 	TorchTarLayout  = "MG208"
+	// ImpossibleSize is a header size no file of its size could hold, in
+	// formats with no malformed-header rule of their own (HDF5, ONNX, zip).
+	ImpossibleSize = "MG209"
 
 	// Could not be scanned.
 	NotScannedUnknown   = "MG901"

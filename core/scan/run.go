@@ -184,7 +184,15 @@ func Run(ctx context.Context, src Source, opts Options) (*report.Report, error) 
 			rep.Detectors = append(rep.Detectors, d)
 		}
 	}
-	rep.Detectors = append(rep.Detectors, opts.ExtraDetectors...)
+	// An extra detector replaces the entry of the format it stands for (a
+	// plugin is both a format and a detector with Plugin set).
+	for _, x := range opts.ExtraDetectors {
+		if i := slices.IndexFunc(rep.Detectors, func(d report.Detector) bool { return d.Name == x.Name }); i >= 0 {
+			rep.Detectors[i] = x
+			continue
+		}
+		rep.Detectors = append(rep.Detectors, x)
+	}
 	return rep, nil
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,11 +25,21 @@ type rulesDocument struct {
 
 func newRulesCmd(stdout io.Writer) *cobra.Command {
 	var format string
+	var plugins []string
 	cmd := &cobra.Command{
 		Use:   "rules [RULE_ID...]",
 		Short: "Document every rule (or the ones named): id, severity, what, why, how to fix",
-		RunE: func(_ *cobra.Command, args []string) error {
-			cat := rules.Default()
+		Long:  "Document every rule (or the ones named): id, severity, what, why, how to fix. With --plugin, the plugins' rules too.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch format {
+			case "text", "json", "markdown":
+			default:
+				return usageErr("unknown --format %q (want text, json or markdown)", format)
+			}
+			cat, err := pluginCatalogue(cmd.Context(), plugins)
+			if err != nil {
+				return usageErr("%v", err)
+			}
 			all := cat.All()
 			if len(args) > 0 {
 				all = all[:0:0]
@@ -43,7 +54,11 @@ func newRulesCmd(stdout io.Writer) *cobra.Command {
 			switch format {
 			case "text":
 				for _, r := range all {
-					fmt.Fprintf(stdout, "%s  %-8s  %s\n    what: %s\n    why:  %s\n    fix:  %s\n\n", r.ID, r.Severity, r.Title, r.What, r.Why, r.Fix)
+					from := ""
+					if r.Plugin != "" {
+						from = "  (plugin " + r.Plugin + ")"
+					}
+					fmt.Fprintf(stdout, "%s  %-8s  %s%s\n    what: %s\n    why:  %s\n    fix:  %s\n\n", r.ID, r.Severity, r.Title, from, r.What, r.Why, r.Fix)
 				}
 				fmt.Fprintln(stdout, "Pickle decision table (first matching row; policy mode default / strict / lenient):")
 				for _, d := range policy.DecisionTable() {
@@ -53,7 +68,7 @@ func newRulesCmd(stdout io.Writer) *cobra.Command {
 				doc := rulesDocument{SchemaVersion: report.SchemaVersion, Rules: []jsonreport.Rule{}}
 				for _, r := range all {
 					doc.Rules = append(doc.Rules, jsonreport.Rule{ID: r.ID, Name: r.Name, Title: r.Title, Severity: r.Severity,
-						What: r.What, Why: r.Why, Fix: r.Fix, Tags: r.Tags, NotScanned: r.Unscanned})
+						What: r.What, Why: r.Why, Fix: r.Fix, Tags: r.Tags, NotScanned: r.Unscanned, Plugin: r.Plugin})
 				}
 				enc := json.NewEncoder(stdout)
 				enc.SetIndent("", "  ")
@@ -70,12 +85,22 @@ func newRulesCmd(stdout io.Writer) *cobra.Command {
 				for _, d := range policy.DecisionTable() {
 					fmt.Fprintf(stdout, "| %s | %s | %s | %s | %s |\n", d.What, d.Rule, d.Default, d.Strict, d.Lenient)
 				}
-			default:
-				return usageErr("unknown --format %q (want text, json or markdown)", format)
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "text, json or markdown")
+	addPluginFlag(cmd.Flags(), &plugins)
 	return cmd
+}
+
+// pluginCatalogue is the built-in catalogue plus the rules of the plugins
+// named by --plugin, which are started only to describe themselves.
+func pluginCatalogue(ctx context.Context, flags []string) (*rules.Catalogue, error) {
+	set, err := loadPlugins(ctx, flags, nil, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	defer set.Close()
+	return rules.Default().With(set.Rules()...)
 }

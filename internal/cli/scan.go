@@ -48,6 +48,8 @@ type scanFlags struct {
 	gitlabSchemaVersion string
 	// reports are extra FORMAT=FILE outputs of the same scan.
 	reports []string
+	// plugins are --plugin values (see plugins.go).
+	plugins []string
 }
 
 func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -93,6 +95,7 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 	addInventoryFlags(f, &fl)
 	f.StringVar(&fl.gitlabSchemaVersion, "gitlab-schema-version", gitlab.DefaultSchemaVersion, "gitlab-sast format: security report schema version to declare ("+strings.Join(gitlab.SchemaVersions(), " or ")+")")
 	f.StringArrayVar(&fl.reports, "report", nil, "also write the same scan as FORMAT to FILE (FORMAT=FILE, repeatable), e.g. gitlab-sast=gl-sast-report.json")
+	addPluginFlag(f, &fl.plugins)
 	return cmd
 }
 
@@ -167,6 +170,14 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 	}
 	// An inventory records every file's digest, not only the reported ones.
 	opts.HashAll = fl.format == "cyclonedx" || extra.has("cyclonedx")
+	plugins, err := loadPlugins(ctx, fl.plugins, pol, policyFile, nil)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	defer plugins.Close()
+	if err := usePlugins(plugins, &opts); err != nil {
+		return usageErr("%v", err)
+	}
 
 	root := fl.root
 	var src scan.Source

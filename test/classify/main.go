@@ -1,3 +1,5 @@
+//go:build harvest
+
 // Command classify reads dotted global names (one per line) on stdin and
 // prints "name<TAB>class" judged by modelgate's denylist alone. The
 // allowlist harvester (test/harvest_packages.py) uses it so that the

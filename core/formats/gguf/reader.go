@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/modelgate/modelgate/core/limits"
 )
 
 // reader reads little- or big-endian values sequentially from an
@@ -28,12 +30,8 @@ var errTruncated = errors.New("truncated")
 var errImpossible = errors.New("impossible for the file size")
 
 // impossible reports whether needing need bytes where remaining are left
-// is beyond truncation: at least 65536 times what is left and more than
-// 4 GiB, which no real header field (the largest are vocabularies of a few
-// MiB) comes near.
-func impossible(need float64, remaining int64) bool {
-	return need > 1<<32 && need > float64(remaining)*65536
-}
+// is beyond truncation (see limits.Impossible).
+func impossible(need float64, remaining int64) bool { return limits.Impossible(need, remaining) }
 
 // beyond returns errImpossible when need is impossible for remaining, and
 // errTruncated otherwise.

@@ -71,6 +71,12 @@ func (f *File) openFractalHeap(addr uint64) (*fractalHeap, error) {
 		h.idLen < 2 || h.idLen > 64 {
 		return nil, errors.New("fractal heap header out of range")
 	}
+	if h.rows == 0 {
+		// The root is one direct block of startBlock bytes.
+		if err := f.beyond(float64(h.startBlock), h.root); err != nil {
+			return nil, fmt.Errorf("fractal heap root block of %d bytes at %d: %w", h.startBlock, h.root, err)
+		}
+	}
 	h.offBytes = (maxHeapBits + 7) / 8
 	h.lenBytes = encSize(min(h.maxDirect, maxManaged))
 	h.maxDirectRows = bits.Len64(h.maxDirect) - bits.Len64(h.startBlock) + 2
@@ -118,6 +124,9 @@ func (f *File) heapObject(h *fractalHeap, id []byte) ([]byte, error) {
 }
 
 func (f *File) managedObject(h *fractalHeap, off, n uint64) ([]byte, error) {
+	if err := f.beyond(float64(n), 0); err != nil {
+		return nil, fmt.Errorf("heap object of %d bytes: %w", n, err)
+	}
 	if n == 0 || n > uint64(f.lim.MaxValueBytes) {
 		return nil, fmt.Errorf("heap object of %d bytes", n)
 	}

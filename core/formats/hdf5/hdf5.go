@@ -17,6 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/modelgate/modelgate/core/limits"
 )
 
 // Signature is the 8-byte HDF5 format signature.
@@ -25,6 +27,27 @@ var Signature = []byte("\x89HDF\r\n\x1a\n")
 // ErrUnsupported marks valid-looking HDF5 structures this reader does not
 // implement; the attributes it could not read may hold anything.
 var ErrUnsupported = errors.New("unsupported HDF5 feature")
+
+// ErrImpossible marks a declared size (an object header or heap block, an
+// attribute's dataspace) that no file of this size could hold by orders of
+// magnitude (limits.Impossible): a header aimed at a reader's size
+// arithmetic rather than a truncated file.
+var ErrImpossible = errors.New("declared size impossible for the file size")
+
+// beyond returns ErrImpossible when need bytes cannot fit in the file from
+// address addr on by orders of magnitude.
+func (f *File) beyond(need float64, addr uint64) error {
+	left := f.size - f.base
+	if addr < uint64(left) {
+		left -= int64(addr)
+	} else {
+		left = 0
+	}
+	if limits.Impossible(need, left) {
+		return ErrImpossible
+	}
+	return nil
+}
 
 // Limits bounds one read.
 type Limits struct {
@@ -334,6 +357,9 @@ func (f *File) messagesV1(addr uint64) ([]message, error) {
 			return out, fmt.Errorf("hdf5: more than %d header continuations", f.lim.MaxContinuations)
 		}
 		blk := queue[i]
+		if err := f.beyond(float64(blk.length), blk.addr); err != nil {
+			return out, fmt.Errorf("hdf5: object header block of %d bytes at %d: %w", blk.length, blk.addr, err)
+		}
 		total += int64(blk.length)
 		if blk.length > uint64(f.size) || total > f.lim.MaxHeaderBytes {
 			return out, fmt.Errorf("hdf5: object header larger than %d bytes", f.lim.MaxHeaderBytes)
@@ -435,6 +461,9 @@ func (f *File) messagesV2(addr uint64) ([]message, error) {
 			return out, fmt.Errorf("hdf5: more than %d header continuations", f.lim.MaxContinuations)
 		}
 		blk := queue[i]
+		if err := f.beyond(float64(blk.length), blk.addr); err != nil {
+			return out, fmt.Errorf("hdf5: object header block of %d bytes at %d: %w", blk.length, blk.addr, err)
+		}
 		total += int64(blk.length)
 		if blk.length > uint64(f.size) || total > f.lim.MaxHeaderBytes {
 			return out, fmt.Errorf("hdf5: object header larger than %d bytes", f.lim.MaxHeaderBytes)
@@ -663,6 +692,15 @@ func (f *File) elements(d []byte) (int64, error) {
 	if rank > 32 || len(d) < p+rank*f.lenSize {
 		return 0, errors.New("malformed dataspace message")
 	}
+	// An attribute's data lives in its message: every element takes at
+	// least a byte of the file.
+	need := 1.0
+	for i := 0; i < rank; i++ {
+		need *= float64(f.uint(d[p+i*f.lenSize : p+(i+1)*f.lenSize]))
+	}
+	if limits.Impossible(need, f.size) {
+		return 0, fmt.Errorf("dataspace of %.4g elements in a %d-byte file: %w", need, f.size, ErrImpossible)
+	}
 	n := int64(1)
 	for i := 0; i < rank; i++ {
 		dim := f.uint(d[p+i*f.lenSize : p+(i+1)*f.lenSize])
@@ -720,6 +758,9 @@ func (f *File) globalHeap(addr uint64) (map[uint32][]byte, error) {
 		return nil, errors.New("global heap collection without GCOL signature")
 	}
 	csize := f.uint(h[8 : 8+f.lenSize])
+	if err := f.beyond(float64(csize), addr); err != nil {
+		return nil, fmt.Errorf("global heap collection of %d bytes at %d: %w", csize, addr, err)
+	}
 	if csize > uint64(f.size) || csize > uint64(f.lim.MaxValueBytes)+4096 {
 		return nil, fmt.Errorf("global heap collection of %d bytes is too large", csize)
 	}

@@ -104,6 +104,12 @@ func scanHDF5(ctx context.Context, in *engine.Input, env *engine.Env) error {
 // unreadable reports an HDF5 file this reader could not fully parse as not
 // scanned, and adds the byte-pattern safety net: h5py may still load it.
 func unreadable(in *engine.Input, env *engine.Env, err error) error {
+	if errors.Is(err, hdf5.ErrImpossible) {
+		// Orders of magnitude beyond the file: aimed at the reader's
+		// size arithmetic, not a cut-off download.
+		env.Report(finding.Finding{RuleID: rules.ImpossibleSize, Offset: -1,
+			Message: fmt.Sprintf("HDF5 header declares a size no file of this size could hold, aimed at readers' size arithmetic: %v", err)})
+	}
 	if hit, off := containsLambda(in); hit {
 		env.Report(finding.Finding{RuleID: rules.KerasUnreadableConfig, Offset: off,
 			Message: fmt.Sprintf("HDF5 structure could not be read (%v) and the file contains a Keras Lambda layer marker", err)})
@@ -228,4 +234,4 @@ func orDefault(s, d string) string {
 
 // FormatVersion changes whenever this package reports differently for the
 // same bytes; reports record it next to the format name.
-const FormatVersion = "1.0.0"
+const FormatVersion = "1.1.0"

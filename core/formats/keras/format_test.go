@@ -160,3 +160,38 @@ func TestLambdaAllowedBySHA256(t *testing.T) {
 		t.Errorf("reviewed Lambda still reported: %+v", res.Findings)
 	}
 }
+
+// TestImpossibleHDF5Size: an HDF5 header declaring a size no file of this
+// size could hold (a 2^60-byte global heap in 6 KiB) is reported high as an
+// attack on readers' size arithmetic; a real file cut short is only not
+// scanned, as before.
+func TestImpossibleHDF5Size(t *testing.T) {
+	b, err := os.ReadFile("../hdf5/testdata/v3_latest.h5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	crafted := append([]byte(nil), b...)
+	i := bytes.Index(crafted, []byte("GCOL"))
+	if i < 0 {
+		t.Fatal("no global heap collection")
+	}
+	binary.LittleEndian.PutUint64(crafted[i+8:], 1<<60)
+	cases := []struct {
+		name string
+		data []byte
+		want bool
+	}{
+		{"2^60-byte global heap", crafted, true},
+		{"real file cut short", b[:2100], false},
+	}
+	for _, tc := range cases {
+		got := rulesOf(scan(t, tc.data))
+		if _, ok := got[rules.NotScannedError]; !ok {
+			t.Errorf("%s: not reported as not scanned: %v", tc.name, got)
+		}
+		sev, ok := got[rules.ImpossibleSize]
+		if ok != tc.want || (ok && sev != finding.SeverityHigh) {
+			t.Errorf("%s: %v; want %s at high: %v", tc.name, got, rules.ImpossibleSize, tc.want)
+		}
+	}
+}

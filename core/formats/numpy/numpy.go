@@ -20,6 +20,7 @@ import (
 	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/formats/picklefmt"
+	"github.com/modelgate/modelgate/core/limits"
 	"github.com/modelgate/modelgate/core/rules"
 )
 
@@ -378,7 +379,7 @@ func (Npy) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
 		f := finding.Finding{RuleID: rules.NumpyDataSize, Offset: h.DataOffset,
 			Message:  fmt.Sprintf("array data is %d bytes but shape %v of %d-byte items needs %d; numpy.load fails on this file", data, h.Shape, h.Descr.ItemSize, want),
 			Evidence: fmt.Sprintf("format %d.%d, data at offset %d", h.Major, h.Minor, h.DataOffset)}
-		if float64(want) > 1<<32 && float64(want) > float64(data)*65536 {
+		if limits.Impossible(float64(want), data) {
 			// Orders of magnitude beyond the file: a header aimed at a
 			// reader's size arithmetic rather than a cut-off download.
 			f.Severity = finding.SeverityHigh

@@ -18,6 +18,7 @@ import (
 
 	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/finding"
+	"github.com/modelgate/modelgate/core/limits"
 	"github.com/modelgate/modelgate/core/protoscan"
 	"github.com/modelgate/modelgate/core/rules"
 )
@@ -145,6 +146,7 @@ func (Format) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error
 	// Findings gathered before an error are still reported: the parts of
 	// the model read so far are what a loader would have read too.
 	s.report()
+	impossibleLength(env, err)
 	if err != nil {
 		if errors.Is(err, protoscan.ErrLimit) {
 			env.NotScanned(rules.NotScannedLimit, "", fmt.Sprintf("onnx: %v", err))
@@ -153,6 +155,15 @@ func (Format) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error
 		return fmt.Errorf("onnx: %w", err)
 	}
 	return nil
+}
+
+// impossibleLength reports a length no file of this size could hold (the
+// walk stopped there, which the caller reports as not scanned).
+func impossibleLength(env *engine.Env, err error) {
+	if errors.Is(err, protoscan.ErrImpossible) {
+		env.Report(finding.Finding{RuleID: rules.ImpossibleSize, Offset: -1,
+			Message: fmt.Sprintf("ONNX protobuf declares a length no file of this size could hold, aimed at readers' size arithmetic: %v", err)})
+	}
 }
 
 type opKey struct{ domain, op string }
@@ -406,6 +417,7 @@ func (s *scanner) sparse(ctx context.Context, f protoscan.Field, where string) e
 
 // TensorProto fields that matter here.
 const (
+	tensorDims         = 1
 	tensorName         = 8
 	tensorExternalData = 13
 	tensorDataLocation = 14
@@ -422,8 +434,26 @@ func (s *scanner) tensor(ctx context.Context, f protoscan.Field, where string) e
 		off  int64
 	}
 	var locs []loc
+	// elements is the product of dims; dims lists no more than a few
+	// entries in real tensors, so a float product cannot wrap around.
+	elements, hasDims, externalData := 1.0, false, false
 	err := s.p.Sub(ctx, f, func(g protoscan.Field) error {
 		switch {
+		case g.Num == tensorDims && g.Type == protowire.VarintType:
+			elements, hasDims = elements*float64(int64(g.Value)), true
+		case g.Num == tensorDims && g.IsBytes():
+			b, _, err := s.p.Bytes(g, 4096) // packed: at most 4096 bytes of varints count
+			if err != nil {
+				return err
+			}
+			for len(b) > 0 {
+				v, n := protowire.ConsumeVarint(b)
+				if n < 0 {
+					break
+				}
+				elements, hasDims = elements*float64(int64(v)), true
+				b = b[n:]
+			}
 		case g.Num == tensorName && g.IsBytes():
 			var err error
 			name, err = s.p.String(g, maxString)
@@ -431,6 +461,7 @@ func (s *scanner) tensor(ctx context.Context, f protoscan.Field, where string) e
 		case g.Num == tensorDataLocation && g.Type == protowire.VarintType:
 			external = g.Value == locationExternal
 		case g.Num == tensorExternalData && g.IsBytes():
+			externalData = true
 			var key, value string
 			err := s.p.Sub(ctx, g, func(e protoscan.Field) error {
 				if !e.IsBytes() {
@@ -456,6 +487,12 @@ func (s *scanner) tensor(ctx context.Context, f protoscan.Field, where string) e
 	})
 	if err != nil {
 		return err
+	}
+	// Without external data the elements are in this file, at least half
+	// a byte each (4-bit types pack two to a byte).
+	if hasDims && !external && !externalData && s.env != nil && limits.Impossible(elements/2, s.p.Size()) {
+		s.env.Report(finding.Finding{RuleID: rules.ImpossibleSize, Offset: f.Off,
+			Message: fmt.Sprintf("tensor %q (%s) declares %.4g elements in a %d-byte file with no external data: impossible for its size, aimed at readers' size arithmetic", name, where, elements, s.p.Size())})
 	}
 	for _, l := range locs {
 		s.external++
@@ -578,4 +615,4 @@ func quote(s string) string { return fmt.Sprintf("%q", s) }
 
 // FormatVersion changes whenever this package reports differently for the
 // same bytes; reports record it next to the format name.
-const FormatVersion = "1.0.0"
+const FormatVersion = "1.1.0"

@@ -81,6 +81,7 @@ func (TensorFile) Scan(ctx context.Context, in *engine.Input, env *engine.Env) e
 	s := &scanner{p: protoscan.New(in.R, in.Size, protoscan.DefaultLimits()), env: env}
 	whole := protoscan.Field{Type: protowire.BytesType, Off: 0, Len: in.Size, Depth: -1}
 	if err := s.tensor(ctx, whole, "tensor file"); err != nil {
+		impossibleLength(env, err)
 		if errorsIsLimit(err) {
 			env.NotScanned(rules.NotScannedLimit, "", fmt.Sprintf("onnx tensor: %v", err))
 			return nil

@@ -4,8 +4,10 @@
 package picklefmt
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -168,15 +170,32 @@ func scanAt(ctx context.Context, r io.ReaderAt, env *engine.Env, member string, 
 			sev = finding.SeverityLow
 			fix = "This is how torch tensors look when saved with plain pickle; its findings, if any, are reported on the nested member. Prefer safetensors for sharing weights."
 		}
-		env.Report(finding.Finding{RuleID: "MG105", Severity: sev, Fix: fix, Member: member, Offset: n.Offset, Global: n.Loader,
-			Message:  fmt.Sprintf("%s loads a constant %d-byte payload; scanned it as member %s", n.Loader, n.Data.O.Len, nested),
-			Evidence: n.Data.String()})
-		var nr io.ReaderAt = strings.NewReader(n.Data.O.S)
-		size := int64(len(n.Data.O.S))
-		if n.Data.O.Truncated() {
-			nr, size = io.NewSectionReader(r, n.Data.O.Off, n.Data.O.Len), n.Data.O.Len
+		size := fmt.Sprintf("%d-byte", n.Data.O.Len)
+		if n.Latin1 {
+			size = fmt.Sprintf("latin-1 (%d bytes of text)", n.Data.O.Len)
 		}
-		if err := env.Recurse(ctx, nested, nr, size, ""); err != nil {
+		env.Report(finding.Finding{RuleID: "MG105", Severity: sev, Fix: fix, Member: member, Offset: n.Offset, Global: n.Loader,
+			Message:  fmt.Sprintf("%s loads a constant %s payload; scanned it as member %s", n.Loader, size, nested),
+			Evidence: n.Data.String()})
+		if n.Latin1 {
+			// Protocol 2 bytes too long for the VM to keep: decode the
+			// text from the stream while scanning it.
+			text := io.NewSectionReader(r, n.Data.O.Off, n.Data.O.Len)
+			if err := env.RecurseStream(ctx, nested, &latin1Reader{r: bufio.NewReaderSize(text, 64<<10)}, n.Data.O.Len, ""); err != nil {
+				var bad *latin1Error
+				if !errors.As(err, &bad) {
+					return tr, err
+				}
+				env.NotScanned(rules.NotScannedError, nested, bad.Error())
+			}
+			continue
+		}
+		var nr io.ReaderAt = strings.NewReader(n.Data.O.S)
+		nsize := int64(len(n.Data.O.S))
+		if n.Data.O.Truncated() {
+			nr, nsize = io.NewSectionReader(r, n.Data.O.Off, n.Data.O.Len), n.Data.O.Len
+		}
+		if err := env.Recurse(ctx, nested, nr, nsize, ""); err != nil {
 			return tr, err
 		}
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/finding"
+	"github.com/modelgate/modelgate/core/limits"
 )
 
 // Rule ids (documented in core/rules/safetensors.go).
@@ -57,6 +58,10 @@ type Tensor struct {
 type Problem struct {
 	Rule string
 	Msg  string
+	// Severity is set (high) when the header declares sizes no file of
+	// this size could hold (limits.Impossible): a header aimed at the
+	// loader's size arithmetic. Otherwise it is zero, the rule's own.
+	Severity finding.Severity
 }
 
 // Header is the parsed header.
@@ -80,7 +85,15 @@ type Header struct {
 
 func (h *Header) problem(rule, format string, args ...any) {
 	if len(h.Problems) < 100 {
-		h.Problems = append(h.Problems, Problem{rule, fmt.Sprintf(format, args...)})
+		h.Problems = append(h.Problems, Problem{Rule: rule, Msg: fmt.Sprintf(format, args...)})
+	}
+}
+
+// impossible records a declared size no file of this size could hold.
+func (h *Header) impossible(rule, format string, args ...any) {
+	if len(h.Problems) < 100 {
+		h.Problems = append(h.Problems, Problem{Rule: rule, Severity: finding.SeverityHigh,
+			Msg: fmt.Sprintf(format, args...) + ": impossible for the file size by orders of magnitude, a header aimed at readers' size arithmetic"})
 	}
 }
 
@@ -98,6 +111,9 @@ func Parse(r io.ReaderAt, size int64) *Header {
 	}
 	h.Length = binary.LittleEndian.Uint64(lb[:])
 	switch {
+	case limits.Impossible(float64(h.Length), size-8):
+		h.impossible(RuleHeader, "header length %d in a %d-byte file", h.Length, size)
+		return h
 	case h.Length > MaxHeader:
 		h.problem(RuleHeader, "header length %d exceeds the %d-byte limit of the safetensors library", h.Length, MaxHeader)
 		return h
@@ -388,12 +404,21 @@ func (h *Header) layout(dataLen uint64) {
 			continue
 		}
 		if want, ok := byteSize(t); !ok {
-			h.problem(RuleLayout, "tensor %q: shape %v overflows", t.Name, t.Shape)
+			// Over 2^64 bytes: no file holds that.
+			h.impossible(RuleLayout, "tensor %q: shape %v of %s overflows 64 bits of bytes", t.Name, t.Shape, t.DType)
 		} else if want != t.End-t.Start {
-			h.problem(RuleLayout, "tensor %q: shape %v of %s needs %d bytes but data_offsets [%d, %d) hold %d", t.Name, t.Shape, t.DType, want, t.Start, t.End, t.End-t.Start)
+			if limits.Impossible(float64(want), int64(dataLen)) {
+				h.impossible(RuleLayout, "tensor %q: shape %v of %s needs %d bytes in a %d-byte data buffer", t.Name, t.Shape, t.DType, want, dataLen)
+			} else {
+				h.problem(RuleLayout, "tensor %q: shape %v of %s needs %d bytes but data_offsets [%d, %d) hold %d", t.Name, t.Shape, t.DType, want, t.Start, t.End, t.End-t.Start)
+			}
 		}
 		if t.End > dataLen {
-			h.problem(RuleLayout, "tensor %q: data_offsets [%d, %d) run past the %d-byte data buffer", t.Name, t.Start, t.End, dataLen)
+			if limits.Impossible(float64(t.End), int64(dataLen)) {
+				h.impossible(RuleLayout, "tensor %q: data_offsets [%d, %d) in a %d-byte data buffer", t.Name, t.Start, t.End, dataLen)
+			} else {
+				h.problem(RuleLayout, "tensor %q: data_offsets [%d, %d) run past the %d-byte data buffer", t.Name, t.Start, t.End, dataLen)
+			}
 		}
 		switch {
 		case t.Start < prev:
@@ -565,7 +590,7 @@ func (Format) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error
 		if p.Rule == RuleHeader {
 			off = 8
 		}
-		env.Report(finding.Finding{RuleID: p.Rule, Offset: off, Message: "safetensors " + p.Msg})
+		env.Report(finding.Finding{RuleID: p.Rule, Severity: p.Severity, Offset: off, Message: "safetensors " + p.Msg})
 	}
 	if !h.NoHeader {
 		properties(env, h)
@@ -630,4 +655,4 @@ func properties(env *engine.Env, h *Header) {
 
 // FormatVersion changes whenever this package reports differently for the
 // same bytes; reports record it next to the format name.
-const FormatVersion = "1.1.0"
+const FormatVersion = "1.2.0"

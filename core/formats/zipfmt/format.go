@@ -166,6 +166,7 @@ func scan(ctx context.Context, in *engine.Input, env *engine.Env, torch bool) er
 	}
 	lim := env.Limits.WithDefaults()
 	s := &scanner{in: in, env: env, arch: a, seen: map[[16]byte]int{}, firstHeader: -1}
+	s.impossibleDirectory()
 	if torch {
 		s.torch = torchStorageDirs(ctx, a, lim)
 	}
@@ -259,6 +260,7 @@ func (s *scanner) entry(ctx context.Context, e *Entry) error {
 	if e.IsDir() && !e.IsSymlink {
 		return nil
 	}
+	s.impossibleSizes(e, member)
 	if e.Truncated() {
 		s.env.NotScanned(rules.NotScannedError, member, fmt.Sprintf("member data (%d bytes at offset %d) runs past the end of the file; the part present is scanned", e.CompressedSize, e.DataOffset))
 	}
@@ -520,4 +522,53 @@ func crcOf(ctx context.Context, r io.Reader) (uint32, error) {
 
 // FormatVersion changes whenever this package reports differently for the
 // same bytes; reports record it next to the format name.
-const FormatVersion = "1.0.0"
+const FormatVersion = "1.1.0"
+
+// minCentralEntry is the fixed part of a central directory entry.
+const minCentralEntry = 46
+
+// maxDeflateRatio is the most deflate (and deflate64) can expand: a
+// 258-byte match per bit pair, about 1032:1.
+const maxDeflateRatio = 1032
+
+// impossibleDirectory reports an end record declaring an entry count or a
+// directory size no file of this size could hold (limits.Impossible). Only
+// ZIP64 records can: 16- and 32-bit fields stay below the floor.
+func (s *scanner) impossibleDirectory() {
+	a := s.arch
+	if a.NoCentralDirectory {
+		return
+	}
+	if need := float64(a.Count) * minCentralEntry; limits.Impossible(need, s.in.Size) {
+		s.impossible("", fmt.Sprintf("end of central directory declares %d entries (at least %d bytes each) in a %d-byte file", a.Count, minCentralEntry, s.in.Size))
+	}
+	if limits.Impossible(float64(a.CDSize), s.in.Size) {
+		s.impossible("", fmt.Sprintf("end of central directory declares a %d-byte directory in a %d-byte file", a.CDSize, s.in.Size))
+	}
+}
+
+// impossibleSizes reports member sizes no file of this size could hold:
+// compressed data past the file by orders of magnitude, or an uncompressed
+// size that the compressed bytes could not produce (stored data is as long
+// as it is; deflate expands at most maxDeflateRatio times, so 65536 times
+// is beyond any real member). Other methods (bzip2, LZMA, zstd) can expand
+// runs of zeros further and are left to the decompression limits.
+func (s *scanner) impossibleSizes(e *Entry, member string) {
+	left := max(s.in.Size-e.DataOffset, 0)
+	switch {
+	case limits.Impossible(float64(e.CompressedSize), left):
+		s.impossible(member, fmt.Sprintf("member %q declares %d compressed bytes with %d left in the file", e.Name, e.CompressedSize, left))
+	case e.Method == MethodStore && limits.Impossible(float64(e.UncompressedSize), left):
+		s.impossible(member, fmt.Sprintf("stored member %q declares %d bytes with %d left in the file", e.Name, e.UncompressedSize, left))
+	case (e.Method == MethodDeflate || e.Method == methodDeflate64) && limits.Impossible(float64(e.UncompressedSize), e.CompressedSize):
+		s.impossible(member, fmt.Sprintf("deflated member %q declares %d uncompressed bytes from %d compressed (deflate expands at most %d times)", e.Name, e.UncompressedSize, e.CompressedSize, maxDeflateRatio))
+	}
+}
+
+func (s *scanner) impossible(member, msg string) {
+	s.env.Report(finding.Finding{RuleID: rules.ImpossibleSize, Severity: finding.SeverityHigh, Member: member, Offset: -1,
+		Message: msg + ": impossible for the file size by orders of magnitude, a header aimed at readers' size arithmetic"})
+}
+
+// methodDeflate64 is PKWARE's enhanced deflate (method 9).
+const methodDeflate64 = 9

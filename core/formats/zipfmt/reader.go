@@ -100,6 +100,8 @@ type Archive struct {
 	Zip64 bool
 	// Count is the number of entries the end record claims.
 	Count uint64
+	// CDSize is the central directory size the end record claims.
+	CDSize uint64
 	// NoCentralDirectory is set when no end record was found and members
 	// are found by walking local headers from offset 0, like a streaming
 	// unzip would.
@@ -451,7 +453,7 @@ func tryEOCD(r io.ReaderAt, size, pos int64, rec []byte) *Archive {
 			}
 		}
 	}
-	a.CDEnd = cdEnd
+	a.CDEnd, a.CDSize = cdEnd, cdSize
 	if cdSize == 0 {
 		// An empty archive: accept only if the record ends the file, so
 		// that stray signature bytes in other formats do not match.

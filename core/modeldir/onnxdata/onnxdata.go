@@ -68,19 +68,7 @@ func (Analyzer) Analyze(ctx context.Context, t *modeldir.Tree, dir string, marke
 }
 
 func locations(ctx context.Context, f *modeldir.File) ([]string, error) {
-	rc, err := f.Open(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	if ra, ok := rc.(interface {
-		io.ReaderAt
-		Size() int64
-	}); ok {
-		return onnx.ExternalDataLocations(ctx, ra, ra.Size())
-	}
-	if ra, ok := rc.(io.ReaderAt); ok && f.Size >= 0 {
-		return onnx.ExternalDataLocations(ctx, ra, f.Size)
-	}
-	return nil, fmt.Errorf("%s cannot be read at random", f.Path)
+	return modeldir.ReadAt(ctx, f, func(r io.ReaderAt, size int64) ([]string, error) {
+		return onnx.ExternalDataLocations(ctx, r, size)
+	})
 }

@@ -38,6 +38,8 @@ type Rule struct {
 	// NotScanned marks rules that describe content that could not be
 	// scanned (the MG9xx rules) rather than something found in it.
 	NotScanned bool `json:"not_scanned,omitempty"`
+	// Plugin names the detector plugin that declared the rule.
+	Plugin string `json:"plugin,omitempty"`
 }
 
 // Document is the top-level JSON object: every field of report.Report

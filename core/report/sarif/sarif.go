@@ -20,6 +20,12 @@
 //   - Content that could not be scanned is not a result but a
 //     toolExecutionNotification of invocations[0], with the MG9xx rule as
 //     its descriptor (the MG9xx rules are tool.driver.notifications).
+//   - Each detector plugin (report.Detectors entries with Plugin set) is a
+//     tool.extensions entry with its name, version and the descriptors of
+//     its rules (the catalogue rules whose Plugin names it). Its rules stay
+//     in tool.driver.rules too, where GitHub looks them up, so ruleIndex
+//     keeps pointing into the driver; results of plugin rules carry the
+//     plugin's name in properties.detector.
 //   - partialFingerprints.primaryLocationLineHash is a hash of rule id,
 //     path, member and the finding's key (global, else call, else evidence,
 //     else offset) plus ":1"; the same hash is also under "modelgate/v1".
@@ -39,7 +45,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	gosarif "github.com/owenrumney/go-sarif/v2/sarif"
 
@@ -161,7 +166,7 @@ func Build(r *report.Report, opts Options) *gosarif.Report {
 		seen:      map[string]int{},
 	}
 	b.driver()
-	b.run = gosarif.NewRun(gosarif.Tool{Driver: b.drv, Extensions: extensions(r.Detectors)})
+	b.run = gosarif.NewRun(gosarif.Tool{Driver: b.drv, Extensions: b.extensions()})
 	b.run.OriginalUriBaseIDs = map[string]*gosarif.ArtifactLocation{SrcRoot: rootLocation(r.Root)}
 	if opts.Category != "" {
 		b.run.AutomationDetails = gosarif.NewRunAutomationDetails().WithID(strings.TrimSuffix(opts.Category, "/") + "/")
@@ -184,23 +189,6 @@ type builder struct {
 	noteIndex map[string]int // into drv.Notifications
 	seen      map[string]int // fingerprint occurrences
 	dropped   int
-}
-
-// extensions lists the detectors that took part, so a result can be traced
-// to the parser version that produced it. Their rules live in the driver.
-func extensions(ds []report.Detector) []*gosarif.ToolComponent {
-	var out []*gosarif.ToolComponent
-	for _, d := range ds {
-		c := gosarif.NewDriver(d.Name)
-		if d.Version != "" {
-			c.WithVersion(d.Version)
-			if v := strings.TrimPrefix(d.Version, "v"); semverRE.MatchString(v) {
-				c.WithSemanticVersion(v)
-			}
-		}
-		out = append(out, c)
-	}
-	return out
 }
 
 var semverRE = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
@@ -265,6 +253,29 @@ func (b *builder) driver() {
 	}
 }
 
+// extensions names every detector (format or plugin) that took part, with its
+// version, so a result can be traced to the parser that produced it; plugins
+// also carry their rules.
+func (b *builder) extensions() []*gosarif.ToolComponent {
+	var out []*gosarif.ToolComponent
+	for _, d := range b.r.Detectors {
+		ext := gosarif.NewDriver(d.Name)
+		if d.Version != "" {
+			ext.WithVersion(d.Version)
+			if v := strings.TrimPrefix(d.Version, "v"); semverRE.MatchString(v) {
+				ext.WithSemanticVersion(v)
+			}
+		}
+		for _, rule := range b.cat.All() {
+			if d.Plugin && rule.Plugin == d.Name {
+				ext.Rules = append(ext.Rules, descriptor(rule, !rule.Unscanned))
+			}
+		}
+		out = append(out, ext)
+	}
+	return out
+}
+
 func unknownRule(id string, sev finding.Severity) rules.Rule {
 	return rules.Rule{
 		ID: id, Severity: sev,
@@ -290,8 +301,8 @@ func (b *builder) addNotificationDescriptor(rule rules.Rule) {
 // descriptor renders a rule. Finding rules get the GitHub properties
 // (security-severity, tags with "security", precision, problem.severity).
 func descriptor(rule rules.Rule, security bool) *gosarif.ReportingDescriptor {
-	title := limit(firstNonEmpty(rule.Title, rule.ID), 1024)
-	full := limit(firstNonEmpty(rule.What, rule.Title, rule.ID), 1024)
+	title := report.Limit(firstNonEmpty(rule.Title, rule.ID), 1024)
+	full := report.Limit(firstNonEmpty(rule.What, rule.Title, rule.ID), 1024)
 	text, md := help(rule)
 	d := gosarif.NewRule(rule.ID).
 		WithShortDescription(gosarif.NewMultiformatMessageString(title)).
@@ -299,7 +310,7 @@ func descriptor(rule rules.Rule, security bool) *gosarif.ReportingDescriptor {
 		WithHelp(&gosarif.MultiformatMessageString{Text: &text, Markdown: &md}).
 		WithDefaultConfiguration(gosarif.NewReportingConfiguration().WithLevel(Level(rule.Severity)))
 	if rule.Name != "" {
-		d.WithName(limit(rule.Name, 255))
+		d.WithName(report.Limit(rule.Name, 255))
 	}
 	tags := append([]string(nil), rule.Tags...)
 	props := gosarif.Properties{}
@@ -394,6 +405,9 @@ func (b *builder) result(fd finding.Finding) *gosarif.Result {
 	})
 
 	props := gosarif.Properties{"severity": fd.Severity.String()}
+	if known && rule.Plugin != "" {
+		props["detector"] = rule.Plugin
+	}
 	if fd.Member != "" {
 		props["member"] = fd.Member
 	}
@@ -463,25 +477,25 @@ func resultMessage(fd finding.Finding, rule rules.Rule, known bool) string {
 	}
 	first := strings.TrimSuffix(title, ".")
 	if fd.Global != "" {
-		first += ": " + clip(fd.Global, 200)
+		first += ": " + report.Clip(fd.Global, 200)
 	}
 	parts := []string{sentence(first)}
 	switch {
 	case fd.Member != "" && fd.Offset >= 0:
-		parts = append(parts, fmt.Sprintf("In member %s of the file, at byte offset %d.", clip(fd.Member, 300), fd.Offset))
+		parts = append(parts, fmt.Sprintf("In member %s of the file, at byte offset %d.", report.Clip(fd.Member, 300), fd.Offset))
 	case fd.Member != "":
-		parts = append(parts, fmt.Sprintf("In member %s of the file.", clip(fd.Member, 300)))
+		parts = append(parts, fmt.Sprintf("In member %s of the file.", report.Clip(fd.Member, 300)))
 	case fd.Offset >= 0:
 		parts = append(parts, fmt.Sprintf("At byte offset %d.", fd.Offset))
 	}
 	if fd.Message != "" && fd.Message != title {
-		parts = append(parts, sentence(clip(fd.Message, maxValue)))
+		parts = append(parts, sentence(report.Clip(fd.Message, maxValue)))
 	}
 	if fd.Call != "" {
-		parts = append(parts, "Call: "+clip(fd.Call, maxValue)+".")
+		parts = append(parts, "Call: "+report.Clip(fd.Call, maxValue)+".")
 	}
 	if fd.Evidence != "" {
-		parts = append(parts, "Evidence: "+clip(fd.Evidence, maxValue)+".")
+		parts = append(parts, "Evidence: "+report.Clip(fd.Evidence, maxValue)+".")
 	}
 	if fix := firstNonEmpty(fd.Fix, rule.Fix); fix != "" {
 		parts = append(parts, "Fix: "+sentence(fix))
@@ -521,7 +535,7 @@ func (b *builder) invocation() {
 	for _, w := range r.Warnings {
 		n := gosarif.NewNotification().
 			WithLevel("warning").
-			WithTextMessage(sentence(clip(w.Message, maxValue)))
+			WithTextMessage(sentence(report.Clip(w.Message, maxValue)))
 		n.Properties = gosarif.Properties{"kind": w.Kind}
 		inv.AddToolConfigurationNotification(n)
 	}
@@ -543,9 +557,9 @@ func (b *builder) notification(p string, u finding.Unscanned) *gosarif.Notificat
 	if u.Member != "" {
 		where += ", member " + u.Member + ","
 	}
-	msg := fmt.Sprintf("%s was not scanned: %s", clip(where, 500), sentence(clip(u.Reason, maxValue)))
+	msg := fmt.Sprintf("%s was not scanned: %s", report.Clip(where, 500), sentence(report.Clip(u.Reason, maxValue)))
 	if u.Suppression != nil {
-		msg += " Accepted by a policy suppression: " + sentence(clip(u.Suppression.Reason, maxValue))
+		msg += " Accepted by a policy suppression: " + sentence(report.Clip(u.Suppression.Reason, maxValue))
 	}
 	if rule, ok := b.cat.Get(u.RuleID); ok {
 		msg += fmt.Sprintf(" %s (%s).", strings.TrimSuffix(rule.Title, "."), u.RuleID)
@@ -666,27 +680,6 @@ func sentence(s string) string {
 		return s
 	}
 	return s + "."
-}
-
-// clip makes a value from a scanned file fit in a one-line message:
-// control characters are escaped and the value is shortened to n runes.
-func clip(s string, n int) string {
-	s = report.Printable(s)
-	if utf8.RuneCountInString(s) > n {
-		r := []rune(s)
-		s = string(r[:n-1]) + "…"
-	}
-	return s
-}
-
-func limit(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 func firstNonEmpty(ss ...string) string {

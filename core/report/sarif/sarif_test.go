@@ -484,3 +484,74 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Errorf("output differs from %s (run go test -update to accept)", path)
 	}
 }
+
+// TestPluginExtension: a detector plugin's rules appear in
+// tool.extensions with its version, stay in tool.driver.rules for GitHub,
+// and its results name it; the log is valid.
+func TestPluginExtension(t *testing.T) {
+	r := sample(t)
+	cat, err := r.Catalogue().With(rules.Rule{ID: "TFL001", Name: "TFLiteCustomOp", Severity: finding.SeverityHigh,
+		Title: "Custom operator", What: "w", Why: "y", Fix: "f", Plugin: "tflite"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Rules = cat
+	r.Detectors = append(r.Detectors, report.Detector{Name: "tflite", Version: "0.1.0", Plugin: true})
+	r.Files = append(r.Files, finding.FileResult{Path: "m.tflite", Status: finding.StatusScanned,
+		Findings: []finding.Finding{{RuleID: "TFL001", Severity: finding.SeverityHigh, Path: "m.tflite", Offset: 12, Global: "MyOp", Message: "custom op MyOp"}}})
+	out := write(t, r, sarif.Options{})
+	sariftest.Validate(t, out)
+	var log struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct{ ID string } `json:"rules"`
+				} `json:"driver"`
+				Extensions []struct {
+					Name, Version, SemanticVersion string
+					Rules                          []struct {
+						ID         string         `json:"id"`
+						Properties map[string]any `json:"properties"`
+					} `json:"rules"`
+				} `json:"extensions"`
+			} `json:"tool"`
+			Results []struct {
+				RuleID     string         `json:"ruleId"`
+				Properties map[string]any `json:"properties"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(out, &log); err != nil {
+		t.Fatal(err)
+	}
+	run := log.Runs[0]
+	// Built-in formats are extensions too (name and version); the plugin's
+	// entry is the one that carries rules.
+	if len(run.Tool.Extensions) != len(r.Detectors) {
+		t.Fatalf("extensions %+v for detectors %+v", run.Tool.Extensions, r.Detectors)
+	}
+	ext := run.Tool.Extensions[len(run.Tool.Extensions)-1]
+	if ext.Name != "tflite" || ext.Version != "0.1.0" || ext.SemanticVersion != "0.1.0" || len(ext.Rules) != 1 ||
+		ext.Rules[0].ID != "TFL001" || ext.Rules[0].Properties["security-severity"] != "8.0" {
+		t.Errorf("extension %+v", ext)
+	}
+	inDriver := false
+	for _, d := range run.Tool.Driver.Rules {
+		inDriver = inDriver || d.ID == "TFL001"
+	}
+	if !inDriver {
+		t.Error("TFL001 missing from tool.driver.rules")
+	}
+	found := false
+	for _, res := range run.Results {
+		if res.RuleID == "TFL001" {
+			found = true
+			if res.Properties["detector"] != "tflite" {
+				t.Errorf("result properties %v", res.Properties)
+			}
+		}
+	}
+	if !found {
+		t.Error("no TFL001 result")
+	}
+}
