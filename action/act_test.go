@@ -52,7 +52,7 @@ func actBinary(t *testing.T) string {
 
 // sourceRoots are what `go build ./cmd/modelgate` and action.yml need;
 // TestSourceRootsCoverTheBinary keeps the list in step with the imports.
-var sourceRoots = []string{"action.yml", "go.mod", "go.sum", "action", "cmd", "core", "gitlab", "hooks", "internal", "sdk"}
+var sourceRoots = []string{"action.yml", "go.mod", "go.sum", "action", "cmd", "core", "gitlab", "hooks", "internal", "mlflowplugin", "sdk"}
 
 // TestSourceRootsCoverTheBinary: every package the binary links from this
 // module lies under one of sourceRoots, or the act runs would build from an

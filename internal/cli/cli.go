@@ -70,6 +70,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetErr(stderr)
 	root.AddCommand(newScanCmd(stdin, stdout, stderr), newRulesCmd(stdout), newVersionCmd(stdout), newHookCmd(stdout), newInventoryCmd(stdin, stdout, stderr), newVerifySignatureCmd(stdout))
 	root.AddCommand(newActionCmd(stdout))
+	root.AddCommand(newMLflowCmd(stdout, stderr))
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
