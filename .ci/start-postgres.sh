@@ -12,6 +12,8 @@ if [ -z "$pg_bin" ]; then
   pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 fi
 pg_port=${MODELGATE_PG_PORT:-55432}
+# A port something already listens on (another run's server) is skipped.
+while (exec 3<>"/dev/tcp/127.0.0.1/$pg_port") 2>/dev/null; do pg_port=$((pg_port + 1)); done
 pg_dir=$(mktemp -d /tmp/modelgate-pg.XXXXXX)
 chmod 755 "$pg_dir"
 pg_as=()
