@@ -142,6 +142,11 @@ type Unscanned struct {
 	// (reviewed data that no format understands, say); it then never
 	// fails the gate but is still reported.
 	Suppression *Suppression `json:"suppression,omitempty"`
+	// FailsGate is set by the policy: true when this item, under the
+	// policy's fail_on_unscanned and suppressions, fails the gate. Writers
+	// that give a per-item or per-model verdict read it instead of
+	// re-deriving the policy from ModelLike.
+	FailsGate bool `json:"fails_gate"`
 }
 
 // JoinMember nests a member name inside a parent member path.

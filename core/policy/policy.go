@@ -374,6 +374,7 @@ func (p *Policy) Apply(files []finding.FileResult) {
 			if s := p.suppression(u.RuleID, "", files[fi].Path); s != nil {
 				u.Suppression = s
 			}
+			u.FailsGate = u.Suppression == nil && p.FailsOnUnscanned(*u)
 		}
 	}
 }

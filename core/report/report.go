@@ -14,7 +14,7 @@ import (
 
 // SchemaVersion is the version of the JSON report schema (docs/json-report.md).
 // Bump the major part on incompatible changes.
-const SchemaVersion = "1.1"
+const SchemaVersion = "1.2"
 
 // Tool identifies the producer of a report.
 type Tool struct {

@@ -242,11 +242,12 @@ func fileComponent(_ *report.Report, f *finding.FileResult) cdx.Component {
 }
 
 // verdict summarises the files' findings against the report's threshold.
-// A not-scanned verdict counts model-like unscanned items that are not
-// suppressed, as the default policy does.
+// A not-scanned verdict counts the unscanned items the policy fails on
+// (fail_on_unscanned, suppressions), so a component's verdict agrees with
+// the gate.
 func verdict(r *report.Report, files []*finding.FileResult) []cdx.Property {
 	counts := map[finding.Severity]int{}
-	total, failing, unscanned := 0, 0, 0
+	total, failing, unscanned, blocking := 0, 0, 0, 0
 	var ids []string
 	for _, f := range files {
 		for _, fd := range f.Findings {
@@ -263,8 +264,11 @@ func verdict(r *report.Report, files []*finding.FileResult) []cdx.Property {
 			}
 		}
 		for _, u := range f.Unscanned {
-			if u.Suppression == nil && u.ModelLike {
+			if u.Suppression == nil {
 				unscanned++
+			}
+			if u.FailsGate {
+				blocking++
 			}
 		}
 	}
@@ -272,7 +276,7 @@ func verdict(r *report.Report, files []*finding.FileResult) []cdx.Property {
 	switch {
 	case failing > 0:
 		v = "fail"
-	case unscanned > 0:
+	case blocking > 0:
 		v = "not-scanned"
 	}
 	props := []cdx.Property{

@@ -11,6 +11,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/modelgate/modelgate/core/policy"
 	"github.com/modelgate/modelgate/core/report"
 	"github.com/modelgate/modelgate/core/report/cyclonedx"
 	"github.com/modelgate/modelgate/core/report/cyclonedx/cyclonedxtest"
@@ -26,7 +27,10 @@ func read(t *testing.T, rel string) []byte {
 	return b
 }
 
-func inventory(t *testing.T) *report.Report {
+func inventory(t *testing.T) *report.Report { return inventoryWith(t, nil) }
+
+// inventoryWith scans the sample tree under pol (nil: the built-in policy).
+func inventoryWith(t *testing.T, pol *policy.Policy) *report.Report {
 	t.Helper()
 	fsys := fstest.MapFS{
 		"llm/llama3-chat.gguf":         {Data: read(t, "examples/models/llama3-chat.gguf")},
@@ -38,7 +42,7 @@ func inventory(t *testing.T) *report.Report {
 		"tabular/sklearn_pipeline.pkl": {Data: read(t, "examples/models/sklearn_pipeline_scaler_svc.pkl")},
 	}
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	rep, err := scan.Run(context.Background(), scan.FS(fsys, ""), scan.Options{HashAll: true, Now: func() time.Time { return now }})
+	rep, err := scan.Run(context.Background(), scan.FS(fsys, ""), scan.Options{Policy: pol, HashAll: true, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,6 +132,63 @@ func TestBOMValidAndComplete(t *testing.T) {
 				if c.BOMRef == "model:llm/llama3-chat.gguf" && (c.ModelCard == nil || c.ModelCard.ModelParameters.ArchitectureFamily != "llama") {
 					t.Errorf("GGUF model card %+v", c.ModelCard)
 				}
+			}
+		})
+	}
+}
+
+// TestVerdictFollowsFailOnUnscanned: a component's not-scanned verdict
+// agrees with the gate, so a policy that accepts unscanned content (or
+// suppresses the item) gives "pass", as the exit code does.
+func TestVerdictFollowsFailOnUnscanned(t *testing.T) {
+	const unknown = "model:tabular/unknown-weights.bin"
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name, policy, want string
+		wantExit           int
+	}{
+		{"default", "", "not-scanned", 1},
+		{"never", "fail_on_unscanned: never\n", "pass", 1},
+		{"suppressed", "suppressions:\n  - rule: MG901\n    path: tabular/unknown-weights.bin\n    reason: reviewed random test data\n", "pass", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var pol *policy.Policy
+			if tt.policy != "" {
+				var err error
+				if pol, err = policy.Parse([]byte(tt.policy), "test.yaml", now); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rep := inventoryWith(t, pol)
+			if rep.ExitCode != tt.wantExit {
+				t.Errorf("exit %d, want %d", rep.ExitCode, tt.wantExit)
+			}
+			w, err := cyclonedx.New(cyclonedx.Options{SpecVersion: "1.6", Deterministic: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			if err := w.Write(context.Background(), &out, rep); err != nil {
+				t.Fatal(err)
+			}
+			var b bom
+			if err := json.Unmarshal(out.Bytes(), &b); err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			for _, c := range b.Components {
+				if c.BOMRef != unknown {
+					continue
+				}
+				for _, p := range c.Properties {
+					if p.Name == "modelgate:verdict" {
+						got = p.Value
+					}
+				}
+			}
+			if got != tt.want {
+				t.Errorf("%s verdict %q, want %q", unknown, got, tt.want)
 			}
 		})
 	}

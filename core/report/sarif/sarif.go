@@ -578,7 +578,7 @@ func (b *builder) notification(p string, u finding.Unscanned) *gosarif.Notificat
 		WithTextMessage(msg).
 		WithDescriptor(ref).
 		WithLocations([]*gosarif.Location{location(p)})
-	props := gosarif.Properties{"model_like": u.ModelLike, "reason": u.Reason}
+	props := gosarif.Properties{"model_like": u.ModelLike, "fails_gate": u.FailsGate, "reason": u.Reason}
 	if u.Member != "" {
 		props["member"] = u.Member
 	}
