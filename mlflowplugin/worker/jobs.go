@@ -65,8 +65,16 @@ func (p *Pool) scanJob(ctx context.Context, j *store.Job) (outcome, error) {
 		}
 		return p.recordError(ctx, j, err.Error())
 	}
+	release, err := p.scanSlot(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	defer release()
 	opts := p.cfg.ScanOptions()
 	opts.Root = loc.URI
+	if opts.Jobs == 0 {
+		opts.Jobs = 1
+	}
 	hfs := NewHashingFS(loc.FS)
 	rep, err := scan.Run(ctx, scan.FS(hfs, "", "."), opts)
 	if err != nil {
@@ -110,6 +118,16 @@ func (p *Pool) scanJob(ctx context.Context, j *store.Job) (outcome, error) {
 		}
 	}
 	return outcome{note: note}, nil
+}
+
+// scanSlot waits for one of the ScanSlots.
+func (p *Pool) scanSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case p.slots <- struct{}{}:
+		return func() { <-p.slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 func (p *Pool) result(ctx context.Context, j *store.Job, uri string, rep *report.Report, digest string) (*store.Result, error) {

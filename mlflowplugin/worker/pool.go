@@ -8,10 +8,10 @@ package worker
 
 import (
 	"context"
-
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -41,6 +41,13 @@ type Config struct {
 	ProtectedStages []string
 	// Workers is the number of jobs run at once (default 2).
 	Workers int
+	// ScanSlots bounds the scans running at once across Workers, and a
+	// scan reads one file at a time unless ScanOptions sets Jobs (default
+	// GOMAXPROCS-1, at least 1). Scanning is CPU-bound: leaving a core to
+	// the HTTP path is what keeps a delivery's answer in milliseconds
+	// while a backlog is scanned. Jobs waiting for READY or writing tags
+	// hold no slot.
+	ScanSlots int
 	// Lease is how long a claimed job stays ours without a heartbeat
 	// (default 30 s); a dead worker's job is claimed again after it.
 	Lease time.Duration
@@ -66,15 +73,19 @@ type Config struct {
 
 // Pool runs jobs.
 type Pool struct {
-	cfg  Config
-	log  *slog.Logger
-	wake chan struct{}
+	cfg   Config
+	log   *slog.Logger
+	wake  chan struct{}
+	slots chan struct{}
 }
 
 // New returns a pool.
 func New(cfg Config) *Pool {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
+	}
+	if cfg.ScanSlots <= 0 {
+		cfg.ScanSlots = max(1, runtime.GOMAXPROCS(0)-1)
 	}
 	if cfg.Lease <= 0 {
 		cfg.Lease = 30 * time.Second
@@ -110,7 +121,7 @@ func New(cfg Config) *Pool {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Pool{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}
+	return &Pool{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), slots: make(chan struct{}, cfg.ScanSlots)}
 }
 
 // Wake tells an idle worker that a job was queued.
