@@ -105,7 +105,7 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 		}
 	}
 	s.Handler = server.New(server.Config{Store: st, MLflow: mlv, Databricks: dbv, Protected: o.Protected, MaxBody: o.MaxBody,
-		Wake: s.Pool.Wake, ReportURL: s.ReportURL, Metrics: s.Metrics, Logger: o.Logger})
+		Wake: s.Pool.Wake, Arrived: s.Pool.Arrived, ReportURL: s.ReportURL, Metrics: s.Metrics, Logger: o.Logger})
 	return s, nil
 }
 

@@ -38,7 +38,10 @@ type Config struct {
 	Protected []string
 	MaxBody   int64
 	// Wake is called after a job is queued.
-	Wake      func()
+	Wake func()
+	// Arrived is called when a delivery request comes in, before any
+	// work on it (the worker pool yields the CPU to a burst).
+	Arrived   func()
 	ReportURL func(model, version string) string
 	Metrics   *Metrics
 	Logger    *slog.Logger
@@ -58,6 +61,9 @@ func New(cfg Config) *Handler {
 	}
 	if cfg.Wake == nil {
 		cfg.Wake = func() {}
+	}
+	if cfg.Arrived == nil {
+		cfg.Arrived = func() {}
 	}
 	if cfg.ReportURL == nil {
 		cfg.ReportURL = func(string, string) string { return "" }
@@ -128,6 +134,7 @@ func (h *Handler) reject(w http.ResponseWriter, endpoint string, status int, err
 func (h *Handler) mlflow(w http.ResponseWriter, r *http.Request) {
 	started := time.Now()
 	const ep = "mlflow"
+	h.cfg.Arrived()
 	if h.cfg.MLflow == nil {
 		http.NotFound(w, r)
 		return
@@ -233,6 +240,7 @@ func (h *Handler) enqueue(w http.ResponseWriter, r *http.Request, endpoint, deli
 func (h *Handler) databricks(w http.ResponseWriter, r *http.Request) {
 	started := time.Now()
 	const ep = "databricks"
+	h.cfg.Arrived()
 	if h.cfg.Databricks == nil {
 		http.NotFound(w, r)
 		return

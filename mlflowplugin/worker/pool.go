@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelgate/modelgate/core/scan"
@@ -48,6 +49,9 @@ type Config struct {
 	// while a backlog is scanned. Jobs waiting for READY or writing tags
 	// hold no slot.
 	ScanSlots int
+	// Yield is how long a worker holds back from claiming a job while
+	// deliveries are arriving (default 1 s; see Arrived).
+	Yield time.Duration
 	// Lease is how long a claimed job stays ours without a heartbeat
 	// (default 30 s); a dead worker's job is claimed again after it.
 	Lease time.Duration
@@ -77,6 +81,8 @@ type Pool struct {
 	log   *slog.Logger
 	wake  chan struct{}
 	slots chan struct{}
+	// lastArrival is when the latest delivery arrived (UnixNano).
+	lastArrival atomic.Int64
 }
 
 // New returns a pool.
@@ -86,6 +92,9 @@ func New(cfg Config) *Pool {
 	}
 	if cfg.ScanSlots <= 0 {
 		cfg.ScanSlots = max(1, runtime.GOMAXPROCS(0)-1)
+	}
+	if cfg.Yield <= 0 {
+		cfg.Yield = time.Second
 	}
 	if cfg.Lease <= 0 {
 		cfg.Lease = 30 * time.Second
@@ -132,6 +141,35 @@ func (p *Pool) Wake() {
 	}
 }
 
+// quiet is the gap between deliveries after which a burst is over.
+const quiet = 20 * time.Millisecond
+
+// Arrived tells the pool a delivery is being received. Workers start no
+// job until deliveries have paused for a moment, or for at most Yield:
+// Go has no goroutine priorities, and a scan that starts a second later
+// loses nothing, while a delivery answered late is retried by MLflow and,
+// after three tries, lost until the next reconcile.
+func (p *Pool) Arrived() { p.lastArrival.Store(time.Now().UnixNano()) }
+
+// yield waits until no delivery arrived for quiet, for at most Yield.
+func (p *Pool) yield(ctx context.Context) {
+	deadline := time.Now().Add(p.cfg.Yield)
+	for {
+		now := time.Now()
+		wait := time.Unix(0, p.lastArrival.Load()).Add(quiet).Sub(now)
+		if wait <= 0 || !now.Before(deadline) {
+			return
+		}
+		t := time.NewTimer(min(wait, deadline.Sub(now)))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // Run works until ctx is cancelled, then stops claiming and gives running
 // jobs grace to finish; jobs still running after it are cancelled and
 // released to the queue for the next start (or another replica).
@@ -175,6 +213,7 @@ func (p *Pool) Drain(ctx context.Context) error {
 
 func (p *Pool) loop(ctx, jobCtx context.Context, owner string, drain bool) {
 	for ctx.Err() == nil {
+		p.yield(ctx)
 		j, err := p.cfg.Store.Claim(ctx, owner, p.cfg.Lease)
 		if err != nil {
 			if ctx.Err() == nil {
