@@ -155,6 +155,9 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener, so ServeOptions) e
 		}
 		close(errc)
 	}()
+	go s.Store.WatchJobs(ctx, s.Pool.Wake, func(err error) {
+		s.log.Warn("job notifications interrupted; polling meanwhile", "err", err)
+	})
 	poolDone := make(chan struct{})
 	go func() { s.Pool.Run(ctx, so.Grace); close(poolDone) }()
 	if so.ReconcileInterval > 0 {

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Job kinds.
@@ -128,6 +130,8 @@ type Store struct {
 	dialect dialect
 	now     func() time.Time
 	closers []func() error
+	// pgConfig opens WatchJobs' LISTEN connection (PostgreSQL only).
+	pgConfig *pgx.ConnConfig
 }
 
 // Open opens (and migrates) the store named by dsn: a postgres:// or
@@ -255,7 +259,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7131313)`); err != nil {
 			return fmt.Errorf("store: migrate lock: %w", err)
 		}
-		for _, st := range stmts {
+		for _, st := range append(stmts, pgNotifyTrigger...) {
 			if _, err := tx.ExecContext(ctx, st); err != nil {
 				return fmt.Errorf("store: migrate: %w", err)
 			}

@@ -304,3 +304,56 @@ func TestStore_GroupCommitAnswers(t *testing.T) {
 		})
 	}
 }
+
+// TestStore_PostgresNotifiesQueuedJobs: a replica watching the shared
+// store hears of every job another replica queues (a delivery, a
+// reconcile, a job released at shutdown), and once when it starts
+// listening.
+func TestStore_PostgresNotifiesQueuedJobs(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dsn := pgtest.DSN(t)
+	a, err := Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	woken := make(chan struct{}, 16)
+	errs := make(chan error, 16)
+	go b.WatchJobs(ctx, func() { woken <- struct{}{} }, func(err error) { errs <- err })
+	expect := func(what string) {
+		t.Helper()
+		select {
+		case <-woken:
+		case err := <-errs:
+			t.Fatalf("%s: %v", what, err)
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s: no notification", what)
+		}
+	}
+	expect("listening")
+	if _, err := a.Enqueue(ctx, "d1", "mlflow", "e", scanJob1("1")); err != nil {
+		t.Fatal(err)
+	}
+	expect("delivery queued")
+	if _, err := a.Enqueue(ctx, "", "reconcile", "reconcile", scanJob1("2")); err != nil {
+		t.Fatal(err)
+	}
+	expect("reconcile queued")
+	j, err := a.Claim(ctx, "w", time.Minute)
+	if err != nil || j == nil {
+		t.Fatalf("claim %v %v", j, err)
+	}
+	if err := a.Release(ctx, j.ID, "w"); err != nil {
+		t.Fatal(err)
+	}
+	expect("job released")
+	// SQLite has no other process to tell: WatchJobs returns at once.
+	s := open(t, backends[0])
+	s.WatchJobs(ctx, func() { t.Error("SQLite store woke") }, nil)
+}

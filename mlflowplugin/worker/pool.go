@@ -221,6 +221,9 @@ func (p *Pool) loop(ctx, jobCtx context.Context, owner string, drain bool) {
 			}
 		}
 		if j != nil {
+			// One wake (or notification) stands for any number of jobs:
+			// pass it on, so another idle worker looks for the next one.
+			p.Wake()
 			p.run(jobCtx, owner, j)
 			continue
 		}
