@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
+	"github.com/modelgate/modelgate/core/limits"
 	"github.com/modelgate/modelgate/core/report"
 	"github.com/modelgate/modelgate/core/report/jsonreport"
 	"github.com/modelgate/modelgate/core/report/sarif"
@@ -75,6 +77,11 @@ func (p *Pool) scanJob(ctx context.Context, j *store.Job) (outcome, error) {
 	if opts.Jobs == 0 {
 		opts.Jobs = 1
 	}
+	maxFile := limits.Default().MaxFileBytes
+	if opts.Limits != nil {
+		maxFile = opts.Limits.MaxFileBytes
+	}
+	loc.Spool(opts.TempDir, maxFile)
 	hfs := NewHashingFS(loc.FS)
 	rep, err := scan.Run(ctx, scan.FS(hfs, "", "."), opts)
 	if err != nil {
@@ -87,7 +94,9 @@ func (p *Pool) scanJob(ctx context.Context, j *store.Job) (outcome, error) {
 		}
 		return outcome{}, fmt.Errorf("scan: %w", err)
 	}
-	digest, extra, err := Digest(ctx, loc.FS, hfs.Sums())
+	known := hfs.Sums()
+	maps.Copy(known, artifacts.Sums(loc.FS))
+	digest, extra, err := Digest(ctx, loc.FS, known)
 	if err != nil {
 		return outcome{}, fmt.Errorf("digest: %w", err)
 	}
