@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/modelgate/modelgate/core/scan"
+	"github.com/modelgate/modelgate/mlflowplugin/artifacts"
 	"github.com/modelgate/modelgate/mlflowplugin/fakemlflow"
+	"github.com/modelgate/modelgate/mlflowplugin/registry"
 	"github.com/modelgate/modelgate/mlflowplugin/store"
 	"github.com/modelgate/modelgate/mlflowplugin/worker"
 )
@@ -27,6 +29,9 @@ import (
 //
 //   - local-disk: scan.Run over the directory on disk, the scanner's own
 //     throughput;
+//   - verify-download-and-hash: what `modelgate mlflow verify` does, the
+//     download alone (streamed through the fake's artifact proxy and
+//     hashed, nothing scanned or written);
 //   - receiver: the receiver's whole job through a fake of MLflow's
 //     artifact proxy on a real loopback HTTP server (get the version,
 //     resolve get-download-uri, list, stream the download into the
@@ -75,6 +80,30 @@ func BenchmarkFakeMLflowAPI_Scan1GBVersion(b *testing.B) {
 			}
 			if rep.Outcome.Failed() || len(rep.Files) != 3 {
 				b.Fatalf("local scan: %s (%d files)", rep.Verdict, len(rep.Files))
+			}
+		}
+		b.StopTimer()
+		peak.report(b)
+	})
+
+	b.Run("verify-download-and-hash", func(b *testing.B) {
+		fake := fakemlflow.New()
+		defer fake.Close()
+		v := fake.CreateVersion("big", small, fakemlflow.CreateOptions{Silent: true, DiskFiles: map[string]string{"model.pkl": big}})
+		client, err := registry.New(registry.Config{TrackingURI: fake.URL})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(size)
+		peak := watchMemory()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			loc, err := artifacts.Resolve(ctx, client, "big", v, "", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, n, err := worker.Digest(ctx, loc.FS, nil); err != nil || n != size {
+				b.Fatalf("digest over %d bytes: %v", n, err)
 			}
 		}
 		b.StopTimer()

@@ -39,8 +39,9 @@ type Config struct {
 	MaxBody   int64
 	// Wake is called after a job is queued.
 	Wake func()
-	// Arrived is called when a delivery request comes in, before any
-	// work on it (the worker pool yields the CPU to a burst).
+	// Arrived is called for each authenticated delivery, before it is
+	// queued (the worker pool yields the CPU to a burst; unauthenticated
+	// requests do not count, so they cannot hold the scans back).
 	Arrived   func()
 	ReportURL func(model, version string) string
 	Metrics   *Metrics
@@ -134,7 +135,6 @@ func (h *Handler) reject(w http.ResponseWriter, endpoint string, status int, err
 func (h *Handler) mlflow(w http.ResponseWriter, r *http.Request) {
 	started := time.Now()
 	const ep = "mlflow"
-	h.cfg.Arrived()
 	if h.cfg.MLflow == nil {
 		http.NotFound(w, r)
 		return
@@ -149,6 +149,7 @@ func (h *Handler) mlflow(w http.ResponseWriter, r *http.Request) {
 		h.reject(w, ep, webhook.StatusOf(err), err, started)
 		return
 	}
+	h.cfg.Arrived()
 	ev := d.Event
 	data := ev.Data
 	var job *store.NewJob
@@ -240,7 +241,6 @@ func (h *Handler) enqueue(w http.ResponseWriter, r *http.Request, endpoint, deli
 func (h *Handler) databricks(w http.ResponseWriter, r *http.Request) {
 	started := time.Now()
 	const ep = "databricks"
-	h.cfg.Arrived()
 	if h.cfg.Databricks == nil {
 		http.NotFound(w, r)
 		return
@@ -255,6 +255,7 @@ func (h *Handler) databricks(w http.ResponseWriter, r *http.Request) {
 		h.reject(w, ep, webhook.StatusOf(err), err, started)
 		return
 	}
+	h.cfg.Arrived()
 	var job store.NewJob
 	switch ev.Event {
 	case webhook.DBVersionCreated:
