@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/modelgate/modelgate/core/limits"
@@ -90,6 +91,7 @@ func (p *Pool) scanJob(ctx context.Context, j *store.Job) (outcome, error) {
 		}
 		// Listing or download failures surface here; retry them.
 		if scan.IsPathError(err) {
+			release()
 			return p.recordError(ctx, j, "artifacts: "+err.Error())
 		}
 		return outcome{}, fmt.Errorf("scan: %w", err)
@@ -101,6 +103,7 @@ func (p *Pool) scanJob(ctx context.Context, j *store.Job) (outcome, error) {
 		return outcome{}, fmt.Errorf("digest: %w", err)
 	}
 	r, err := p.result(ctx, j, loc.URI, rep, digest)
+	release() // the rest is REST calls and a store write
 	if err != nil {
 		return outcome{}, err
 	}
@@ -129,11 +132,13 @@ func (p *Pool) scanJob(ctx context.Context, j *store.Job) (outcome, error) {
 	return outcome{note: note}, nil
 }
 
-// scanSlot waits for one of the ScanSlots.
+// scanSlot waits for one of the ScanSlots; release may be called more
+// than once.
 func (p *Pool) scanSlot(ctx context.Context) (release func(), err error) {
 	select {
 	case p.slots <- struct{}{}:
-		return func() { <-p.slots }, nil
+		var once sync.Once
+		return func() { once.Do(func() { <-p.slots }) }, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}

@@ -144,7 +144,7 @@ func (p *Pool) Wake() {
 // quiet is the gap between deliveries after which a burst is over.
 const quiet = 20 * time.Millisecond
 
-// Arrived tells the pool a delivery is being received. Workers start no
+// Arrived tells the pool an authenticated delivery came in. Workers start no
 // job until deliveries have paused for a moment, or for at most Yield:
 // Go has no goroutine priorities, and a scan that starts a second later
 // loses nothing, while a delivery answered late is retried by MLflow and,
