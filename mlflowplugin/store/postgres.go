@@ -33,27 +33,38 @@ func openPostgres(dsn string) (*Store, error) {
 	return &Store{db: db, accept: accept, dialect: postgresDialect, pgConfig: cfg}, nil
 }
 
-// jobsChannel is what the jobs_notify trigger (see migrate) notifies
-// whenever a job is queued, by any replica or tool.
+// jobsChannel is where replicas announce queued jobs to each other.
 const jobsChannel = "modelgate_jobs"
 
-// pgNotifyTrigger makes every queued job (inserted, retried, deferred or
-// released) notify jobsChannel. PostgreSQL sends one notification per
-// channel and transaction, at commit, so a batch of deliveries makes one.
-var pgNotifyTrigger = []string{
-	`CREATE OR REPLACE FUNCTION modelgate_jobs_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-	BEGIN
-		PERFORM pg_notify('` + jobsChannel + `', '');
-		RETURN NULL;
-	END $$`,
-	// Created once: dropping and re-creating it at every start would lock
-	// the jobs table under the other replicas' traffic.
-	`DO $$ BEGIN
-		IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'jobs_notify' AND tgrelid = 'jobs'::regclass) THEN
-			CREATE TRIGGER jobs_notify AFTER INSERT OR UPDATE OF state ON jobs
-				FOR EACH ROW WHEN (NEW.state = 'queued') EXECUTE FUNCTION modelgate_jobs_notify();
-		END IF;
-	END $$`,
+// announce asks the notifier to tell the other replicas that jobs were
+// queued. Requests made while a notification is being sent fold into the
+// next one.
+func (s *Store) announce() {
+	if s.dialect != postgresDialect {
+		return
+	}
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+// notifier sends NOTIFY in its own transaction, after the jobs' commit and
+// off the answer path: a transaction that notifies holds a database-wide
+// lock through its commit, so notifying inside the enqueue would serialise
+// every replica's commits (and their WAL flushes) behind each other.
+func (s *Store) notifier() {
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-s.notify:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		// A lost notification costs a poll interval, nothing more.
+		_, _ = s.db.ExecContext(ctx, `SELECT pg_notify($1, '')`, jobsChannel)
+		cancel()
+	}
 }
 
 // WatchJobs calls wake whenever a job is queued on a shared store

@@ -130,8 +130,10 @@ type Store struct {
 	dialect dialect
 	now     func() time.Time
 	closers []func() error
-	// pgConfig opens WatchJobs' LISTEN connection (PostgreSQL only).
+	// pgConfig opens WatchJobs' LISTEN connection; notify wakes the
+	// notifier (PostgreSQL only).
 	pgConfig *pgx.ConnConfig
+	notify   chan struct{}
 }
 
 // Open opens (and migrates) the store named by dsn: a postgres:// or
@@ -160,6 +162,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	for range batchers {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.batcher() }()
+	}
+	if s.dialect == postgresDialect {
+		s.notify = make(chan struct{}, 1)
+		wg.Add(1)
+		go func() { defer wg.Done(); s.notifier() }()
 	}
 	go func() { wg.Wait(); close(s.batcherDone) }()
 	if err := s.migrate(ctx); err != nil {
@@ -259,7 +266,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7131313)`); err != nil {
 			return fmt.Errorf("store: migrate lock: %w", err)
 		}
-		for _, st := range append(stmts, pgNotifyTrigger...) {
+		for _, st := range stmts {
 			if _, err := tx.ExecContext(ctx, st); err != nil {
 				return fmt.Errorf("store: migrate: %w", err)
 			}
@@ -344,6 +351,7 @@ func (s *Store) batcher() {
 		for _, r := range batch {
 			close(r.done)
 		}
+		s.announce()
 	}
 }
 
@@ -675,7 +683,11 @@ func (s *Store) Defer(ctx context.Context, id int64, owner, why string, at time.
 // Release gives a running job back at once (graceful shutdown): the
 // attempt is not counted.
 func (s *Store) Release(ctx context.Context, id int64, owner string) error {
-	return s.Defer(ctx, id, owner, "released at shutdown", s.now())
+	err := s.Defer(ctx, id, owner, "released at shutdown", s.now())
+	if err == nil {
+		s.announce() // another replica can take it now
+	}
+	return err
 }
 
 // JobFilter selects jobs to list.
