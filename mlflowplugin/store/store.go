@@ -5,7 +5,10 @@
 // FOR UPDATE SKIP LOCKED, deliveries dedupe on a primary key).
 //
 // A job is accepted only inside a committed transaction, so once a
-// delivery is answered 2xx the job survives kill -9. Running jobs hold a
+// delivery is answered 2xx the job survives kill -9. Concurrent enqueues
+// are group-committed (one transaction, on PostgreSQL one statement, per
+// batch), and on PostgreSQL every commit of queued jobs is followed by a
+// NOTIFY that WatchJobs hears on the other replicas. Running jobs hold a
 // lease that their worker renews; a job whose worker died is claimed again
 // when the lease runs out.
 package store
