@@ -299,7 +299,13 @@ func postDatabricks(t *testing.T, url string, secret []byte, ev map[string]any) 
 	return resp.StatusCode
 }
 
-func TestFakeMLflowAPI_DatabricksTransitionRequestRejected(t *testing.T) {
+// TestFakeDatabricksAPI_TransitionRequestRejectedAndStageMovedBack runs
+// against fakemlflow's Databricks routes, a FAKE of the documented
+// workspace-registry contract (integration-contracts.md §1.6: flat signed
+// payloads; POST /api/2.0/mlflow/transition-requests/reject {name, version,
+// stage, comment} answering an activity, as Databricks' REST reference has
+// it; transition-stage), not of a real workspace: none runs here.
+func TestFakeDatabricksAPI_TransitionRequestRejectedAndStageMovedBack(t *testing.T) {
 	r := newRig(t, nil)
 	r.fake.SendWebhooks("", nil) // a Databricks workspace sends only its own webhooks
 	bad := r.fake.CreateVersion("airline", evilModel(t), fakemlflow.CreateOptions{})

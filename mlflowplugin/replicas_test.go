@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -60,7 +62,19 @@ func TestFakeMLflowAPI_PostgresTwoReplicasLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("load test")
 	}
-	dsn := pgtest.DSN(t)
+	loadTest(t, pgtest.DSN(t), 2)
+}
+
+// TestFakeMLflowAPI_SQLiteLoad is the same load on one receiver process
+// with the embedded SQLite store.
+func TestFakeMLflowAPI_SQLiteLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	loadTest(t, filepath.Join(t.TempDir(), "state.db"), 1)
+}
+
+func loadTest(t *testing.T, db string, replicas int) {
 	fake := fakemlflow.New()
 	defer fake.Close()
 	const models, perModel, replays = 20, 100, 200
@@ -78,9 +92,14 @@ func TestFakeMLflowAPI_PostgresTwoReplicasLoad(t *testing.T) {
 			all = append(all, signedDelivery(fmt.Sprintf("load-%s-%s", name, v), versionCreated(name, v)))
 		}
 	}
-	r1 := startReceiver(t, fake.URL, dsn, "--workers", "2")
-	r2 := startReceiver(t, fake.URL, dsn, "--workers", "2")
-	urls := []string{"http://" + r1.addr + "/webhooks/mlflow", "http://" + r2.addr + "/webhooks/mlflow"}
+	var rs []*receiver
+	var urls []string
+	for i := 0; i < replicas; i++ {
+		r := startReceiver(t, fake.URL, db, "--workers", "2")
+		rs = append(rs, r)
+		urls = append(urls, "http://"+r.addr+"/webhooks/mlflow")
+	}
+	cpuBefore := receiversCPU(t, rs)
 
 	type send struct {
 		d   delivery
@@ -88,9 +107,9 @@ func TestFakeMLflowAPI_PostgresTwoReplicasLoad(t *testing.T) {
 	}
 	var sends []send
 	for i, d := range all {
-		sends = append(sends, send{d, urls[i%2]})
+		sends = append(sends, send{d, urls[i%replicas]})
 		if i%10 == 5 && len(sends) < len(all)+replays { // a replay of an earlier delivery, to the other replica
-			sends = append(sends, send{all[i-3], urls[(i-2)%2]})
+			sends = append(sends, send{all[i-3], urls[(i-2)%replicas]})
 		}
 	}
 	work := make(chan send)
@@ -130,13 +149,18 @@ func TestFakeMLflowAPI_PostgresTwoReplicasLoad(t *testing.T) {
 	if statuses[http.StatusAccepted] != len(sends) {
 		t.Fatalf("answers %v, want %d × 202", statuses, len(sends))
 	}
+	cpu := receiversCPU(t, rs) - cpuBefore
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	pct := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))] }
-	t.Logf("load: %d deliveries (%d replays) to 2 replicas on PostgreSQL in %s: %.0f deliveries/s; time to 2xx p50 %s p99 %s max %s",
-		len(sends), len(sends)-len(all), elapsed.Round(time.Millisecond), float64(len(sends))/elapsed.Seconds(),
-		pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), lat[len(lat)-1].Round(10*time.Microsecond))
+	pct := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))].Round(10 * time.Microsecond) }
+	backend := "SQLite"
+	if strings.HasPrefix(db, "postgres") {
+		backend = "PostgreSQL"
+	}
+	t.Logf("load: %d deliveries (%d replays) to %d receiver(s) on %s in %s: %.0f deliveries/s; time to 2xx p50 %s p95 %s p99 %s max %s; receivers' CPU %.2f s (%.0f µs per delivery)",
+		len(sends), len(sends)-len(all), replicas, backend, elapsed.Round(time.Millisecond), float64(len(sends))/elapsed.Seconds(),
+		pct(0.50), pct(0.95), pct(0.99), lat[len(lat)-1].Round(10*time.Microsecond), cpu, cpu*1e6/float64(len(sends)))
 
-	st, err := store.Open(context.Background(), dsn)
+	st, err := store.Open(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +183,7 @@ func TestFakeMLflowAPI_PostgresTwoReplicasLoad(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Logf("load: %d versions scanned and tagged by 2 replicas × 2 workers in %s", len(all), time.Since(scanStart).Round(time.Millisecond))
+	t.Logf("load: %d versions scanned and tagged by %d receiver(s) × 2 workers in %s", len(all), replicas, time.Since(scanStart).Round(time.Millisecond))
 	jobs, err := st.Jobs(context.Background(), store.JobFilter{})
 	if err != nil {
 		t.Fatal(err)
@@ -171,8 +195,8 @@ func TestFakeMLflowAPI_PostgresTwoReplicasLoad(t *testing.T) {
 		}
 		owners[j.Owner[:len(j.Owner)-3]]++ // host/pid, without the worker suffix
 	}
-	if len(owners) != 2 {
-		t.Errorf("jobs ran on %d replicas (%v), want both", len(owners), owners)
+	if len(owners) != replicas {
+		t.Errorf("jobs ran on %d receivers (%v), want %d", len(owners), owners, replicas)
 	}
 	for key, status := range want {
 		var name, v string
@@ -186,6 +210,33 @@ func TestFakeMLflowAPI_PostgresTwoReplicasLoad(t *testing.T) {
 			t.Fatalf("%s: status %q, want %q", key, tags[worker.TagStatus], status)
 		}
 	}
-	r1.stop(t)
-	r2.stop(t)
+	for _, r := range rs {
+		r.stop(t)
+	}
+}
+
+// receiversCPU sums the receivers' process_cpu_seconds_total, read from
+// their /metrics.
+func receiversCPU(t *testing.T, rs []*receiver) float64 {
+	t.Helper()
+	var sum float64
+	for _, r := range rs {
+		resp, err := http.Get("http://" + r.addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(resp.Body)
+		resp.Body.Close()
+		for _, l := range strings.Split(b.String(), "\n") {
+			if v, ok := strings.CutPrefix(l, "process_cpu_seconds_total "); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum += f
+			}
+		}
+	}
+	return sum
 }

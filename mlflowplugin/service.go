@@ -105,7 +105,7 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 		}
 	}
 	s.Handler = server.New(server.Config{Store: st, MLflow: mlv, Databricks: dbv, Protected: o.Protected, MaxBody: o.MaxBody,
-		Wake: s.Pool.Wake, ReportURL: s.ReportURL, Metrics: s.Metrics, Logger: o.Logger})
+		Wake: s.Pool.Wake, Arrived: s.Pool.Arrived, ReportURL: s.ReportURL, Metrics: s.Metrics, Logger: o.Logger})
 	return s, nil
 }
 
@@ -155,6 +155,9 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener, so ServeOptions) e
 		}
 		close(errc)
 	}()
+	go s.Store.WatchJobs(ctx, s.Pool.Wake, func(err error) {
+		s.log.Warn("job notifications interrupted; polling meanwhile", "err", err)
+	})
 	poolDone := make(chan struct{})
 	go func() { s.Pool.Run(ctx, so.Grace); close(poolDone) }()
 	if so.ReconcileInterval > 0 {

@@ -38,7 +38,7 @@ const maxEntries = 100000
 // NewFS wraps a store as an fs.FS bound to ctx (fs.FS has no context of its
 // own). Listings are cached for the FS's life: one scan sees one tree.
 func NewFS(ctx context.Context, s Store) fs.FS {
-	return &storeFS{ctx: ctx, store: s, dirs: map[string][]Entry{}, small: map[string][]byte{}}
+	return &storeFS{ctx: ctx, store: s, dirs: map[string][]Entry{}, small: map[string][]byte{}, sums: map[string]string{}}
 }
 
 type storeFS struct {
@@ -52,6 +52,13 @@ type storeFS struct {
 	// the scan, and a second download of a few KB is pure latency.
 	small      map[string][]byte
 	smallTotal int64
+	// Spool settings (see Location.Spool), the hashes of spooled files
+	// and the files whose content disagreed with their listing.
+	spooling bool
+	spoolDir string
+	spoolMax int64
+	sums     map[string]string
+	failed   map[string]error
 }
 
 const (
@@ -150,6 +157,16 @@ func (f *storeFS) Open(name string) (fs.File, error) {
 	}
 	if e.IsDir {
 		return &dirFile{fsys: f, name: name, e: e}, nil
+	}
+	f.mu.Lock()
+	bad := f.failed[name]
+	spool := f.spooling && e.Size > smallFile && e.Size <= f.spoolMax
+	f.mu.Unlock()
+	if bad != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: bad}
+	}
+	if spool {
+		return &spoolFile{fsys: f, name: name, e: e}, nil
 	}
 	return &file{fsys: f, name: name, e: e}, nil
 }

@@ -2,6 +2,8 @@ package artifacts
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
@@ -91,5 +93,75 @@ func TestProxyPath(t *testing.T) {
 	}
 	if _, err := proxyPath("mlflow-artifacts:"); err == nil {
 		t.Error("empty proxy path accepted")
+	}
+}
+
+func TestFS_SpoolsLargeFilesForRandomAccess(t *testing.T) {
+	big := strings.Repeat("0123456789abcdef", 20000) // 320,000 bytes, above smallFile
+	sum := sha256.Sum256([]byte(big))
+	for _, tc := range []struct {
+		name, served string
+		wantErr      bool
+	}{
+		{"as listed", big, false},
+		{"longer than listed", big + "tail the listing hid", true},
+		{"shorter than listed", big[:len(big)-10], true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := &mapStore{
+				dirs:  map[string][]Entry{".": {{Name: "model.pkl", Size: int64(len(big))}, {Name: "MLmodel", Size: 3}}},
+				files: map[string]string{"model.pkl": tc.served, "MLmodel": "abc"},
+			}
+			loc := &Location{FS: NewFS(context.Background(), st)}
+			loc.Spool(t.TempDir(), 1<<30)
+			f, err := loc.FS.Open("model.pkl")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ra, ok := f.(interface {
+				io.ReaderAt
+				Size() int64
+			})
+			if !ok || ra.Size() != int64(len(big)) {
+				t.Fatalf("spooled file %T offers no random access of the listed size", f)
+			}
+			if err := f.Close(); err != nil || st.opens != 0 {
+				t.Fatalf("closing an unread file: %v, %d downloads", err, st.opens)
+			}
+			f, _ = loc.FS.Open("model.pkl")
+			ra = f.(interface {
+				io.ReaderAt
+				Size() int64
+			})
+			// The tail first, as the zip sniff reads it, then the head.
+			tail := make([]byte, 100)
+			n, tailErr := ra.ReadAt(tail, int64(len(big))-50)
+			head := make([]byte, 16)
+			_, headErr := ra.ReadAt(head, 0)
+			closeErr := f.Close()
+			sums := Sums(loc.FS)
+			_, reopenErr := loc.FS.Open("model.pkl")
+			if tc.wantErr {
+				if tailErr == nil || headErr == nil {
+					t.Fatalf("reads of content that disagrees with its listing: %v, %v", tailErr, headErr)
+				}
+				if _, ok := sums["model.pkl"]; ok || reopenErr == nil {
+					t.Fatalf("bad content hashed (%v) or opened again (%v)", sums, reopenErr)
+				}
+				return
+			}
+			if n != 50 || tailErr != io.EOF || string(tail[:n]) != big[len(big)-50:] {
+				t.Fatalf("tail read %d %v %q", n, tailErr, tail[:n])
+			}
+			if headErr != nil || string(head) != big[:16] || closeErr != nil {
+				t.Fatalf("head read %q %v, close %v", head, headErr, closeErr)
+			}
+			if sums["model.pkl"] != hex.EncodeToString(sum[:]) || reopenErr != nil {
+				t.Fatalf("sums %v, reopen %v", sums, reopenErr)
+			}
+			if st.opens != 1 {
+				t.Fatalf("%d downloads, want 1", st.opens)
+			}
+		})
 	}
 }

@@ -14,8 +14,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,10 +32,13 @@ type Version struct {
 	Name, Version, Source, RunID, Stage string
 	Tags                                map[string]string
 	Files                               map[string][]byte
-	artifactURI                         string
-	readyAt                             time.Time
-	failed                              bool
-	created                             time.Time
+	// Disk maps artifact paths to local files streamed from disk by the
+	// artifact proxy (large models the fake must not hold in memory).
+	Disk        map[string]string
+	artifactURI string
+	readyAt     time.Time
+	failed      bool
+	created     time.Time
 }
 
 type model struct {
@@ -97,6 +102,9 @@ type CreateOptions struct {
 	// version's tree under the mlflow-artifacts proxy). "runs:" makes it
 	// runs:/<run_id>/model, served by the run-artifact API.
 	ArtifactURI string
+	// DiskFiles adds artifacts streamed from local files (artifact path →
+	// file), served by the mlflow-artifacts proxy only.
+	DiskFiles map[string]string
 }
 
 // CreateVersion registers a new version of name holding files and returns
@@ -120,7 +128,7 @@ func (s *Server) CreateVersion(name string, files map[string][]byte, o CreateOpt
 	}
 	runID := fmt.Sprintf("run%04d", m.next)
 	m.versions[v] = &Version{Name: name, Version: v, Source: "runs:/" + runID + "/model", RunID: runID, Stage: stage,
-		Tags: map[string]string{}, Files: cp, readyAt: time.Now().Add(o.Pending), created: time.Now(), artifactURI: o.ArtifactURI}
+		Tags: map[string]string{}, Files: cp, Disk: maps.Clone(o.DiskFiles), readyAt: time.Now().Add(o.Pending), created: time.Now(), artifactURI: o.ArtifactURI}
 	switch o.ArtifactURI {
 	case "runs:":
 		m.versions[v].artifactURI = "runs:/" + runID + "/model"
@@ -568,15 +576,27 @@ func (s *Server) artifacts(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	files := map[string][]byte{}
+	disk := map[string]string{}
+	sizes := map[string]int64{}
 	if m := s.models[parts[1]]; m != nil {
 		if v := m.versions[parts[2]]; v != nil {
 			for p, b := range v.Files {
 				files[artifactRoot(v.Name, v.Version)+"/"+p] = b
+				sizes[artifactRoot(v.Name, v.Version)+"/"+p] = int64(len(b))
+			}
+			for p, local := range v.Disk {
+				disk[artifactRoot(v.Name, v.Version)+"/"+p] = local
+				sizes[artifactRoot(v.Name, v.Version)+"/"+p] = -1
 			}
 		}
 	}
 	delay := s.DownloadDelay
 	s.mu.Unlock()
+	for p, local := range disk {
+		if fi, err := os.Stat(local); err == nil {
+			sizes[p] = fi.Size()
+		}
+	}
 	if r.URL.Path == base {
 		dir := strings.Trim(r.URL.Query().Get("path"), "/")
 		if strings.Contains(dir, "..") {
@@ -585,7 +605,7 @@ func (s *Server) artifacts(w http.ResponseWriter, r *http.Request) {
 		}
 		seen := map[string]bool{}
 		var out []map[string]any
-		for p, b := range files {
+		for p, size := range sizes {
 			rest, ok := strings.CutPrefix(p, dir+"/")
 			if !ok {
 				continue
@@ -598,7 +618,7 @@ func (s *Server) artifacts(w http.ResponseWriter, r *http.Request) {
 			if sub {
 				out = append(out, map[string]any{"path": first, "is_dir": true})
 			} else {
-				out = append(out, map[string]any{"path": first, "is_dir": false, "file_size": len(b)})
+				out = append(out, map[string]any{"path": first, "is_dir": false, "file_size": size})
 			}
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i]["path"].(string) < out[j]["path"].(string) })
@@ -607,7 +627,8 @@ func (s *Server) artifacts(w http.ResponseWriter, r *http.Request) {
 	}
 	p := strings.TrimPrefix(r.URL.Path, base+"/")
 	b, ok := files[p]
-	if !ok {
+	local, onDisk := disk[p]
+	if !ok && !onDisk {
 		apiError(w, 404, "RESOURCE_DOES_NOT_EXIST", "no artifact "+p)
 		return
 	}
@@ -624,6 +645,17 @@ func (s *Server) artifacts(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(delay)
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
+	if onDisk {
+		f, err := os.Open(local)
+		if err != nil {
+			apiError(w, 500, "INTERNAL_ERROR", err.Error())
+			return
+		}
+		defer f.Close()
+		w.Header().Set("Content-Length", strconv.FormatInt(sizes[p], 10))
+		_, _ = io.Copy(w, f)
+		return
+	}
 	_, _ = w.Write(b)
 }
 

@@ -38,7 +38,11 @@ type Config struct {
 	Protected []string
 	MaxBody   int64
 	// Wake is called after a job is queued.
-	Wake      func()
+	Wake func()
+	// Arrived is called for each authenticated delivery, before it is
+	// queued (the worker pool yields the CPU to a burst; unauthenticated
+	// requests do not count, so they cannot hold the scans back).
+	Arrived   func()
 	ReportURL func(model, version string) string
 	Metrics   *Metrics
 	Logger    *slog.Logger
@@ -58,6 +62,9 @@ func New(cfg Config) *Handler {
 	}
 	if cfg.Wake == nil {
 		cfg.Wake = func() {}
+	}
+	if cfg.Arrived == nil {
+		cfg.Arrived = func() {}
 	}
 	if cfg.ReportURL == nil {
 		cfg.ReportURL = func(string, string) string { return "" }
@@ -142,6 +149,7 @@ func (h *Handler) mlflow(w http.ResponseWriter, r *http.Request) {
 		h.reject(w, ep, webhook.StatusOf(err), err, started)
 		return
 	}
+	h.cfg.Arrived()
 	ev := d.Event
 	data := ev.Data
 	var job *store.NewJob
@@ -247,6 +255,7 @@ func (h *Handler) databricks(w http.ResponseWriter, r *http.Request) {
 		h.reject(w, ep, webhook.StatusOf(err), err, started)
 		return
 	}
+	h.cfg.Arrived()
 	var job store.NewJob
 	switch ev.Event {
 	case webhook.DBVersionCreated:

@@ -5,7 +5,10 @@
 // FOR UPDATE SKIP LOCKED, deliveries dedupe on a primary key).
 //
 // A job is accepted only inside a committed transaction, so once a
-// delivery is answered 2xx the job survives kill -9. Running jobs hold a
+// delivery is answered 2xx the job survives kill -9. Concurrent enqueues
+// are group-committed (one transaction, on PostgreSQL one statement, per
+// batch), and on PostgreSQL every commit of queued jobs is followed by a
+// NOTIFY that WatchJobs hears on the other replicas. Running jobs hold a
 // lease that their worker renews; a job whose worker died is claimed again
 // when the lease runs out.
 package store
@@ -20,6 +23,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Job kinds.
@@ -128,6 +133,10 @@ type Store struct {
 	dialect dialect
 	now     func() time.Time
 	closers []func() error
+	// pgConfig opens WatchJobs' LISTEN connection; notify wakes the
+	// notifier (PostgreSQL only).
+	pgConfig *pgx.ConnConfig
+	notify   chan struct{}
 }
 
 // Open opens (and migrates) the store named by dsn: a postgres:// or
@@ -146,7 +155,23 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 	s.now = time.Now
 	s.enq, s.quit, s.batcherDone = make(chan *enqueueReq), make(chan struct{}), make(chan struct{})
-	go s.batcher()
+	// SQLite has one writer, so one batcher. On PostgreSQL a second batch
+	// forms and is sent while the first waits for its WAL flush.
+	batchers := 1
+	if s.dialect == postgresDialect {
+		batchers = 2
+	}
+	var wg sync.WaitGroup
+	for range batchers {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.batcher() }()
+	}
+	if s.dialect == postgresDialect {
+		s.notify = make(chan struct{}, 1)
+		wg.Add(1)
+		go func() { defer wg.Done(); s.notifier() }()
+	}
+	go func() { wg.Wait(); close(s.batcherDone) }()
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -221,6 +246,8 @@ func (s *Store) migrate(ctx context.Context) error {
 			created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, finished_at BIGINT NOT NULL DEFAULT 0)`,
 		`CREATE UNIQUE INDEX IF NOT EXISTS jobs_active_key ON jobs (dedupe_key) WHERE state IN ('queued', 'running')`,
 		`CREATE INDEX IF NOT EXISTS jobs_claim ON jobs (state, run_after, id)`,
+		// A replayed delivery looks up the job its first delivery queued.
+		`CREATE INDEX IF NOT EXISTS jobs_by_delivery ON jobs (delivery_id)`,
 		`CREATE TABLE IF NOT EXISTS deliveries (
 			id TEXT PRIMARY KEY, source TEXT NOT NULL, event TEXT NOT NULL, received_at BIGINT NOT NULL, job_id BIGINT NOT NULL DEFAULT 0)`,
 		`CREATE TABLE IF NOT EXISTS results (
@@ -270,11 +297,6 @@ type Enqueued struct {
 // one transaction. A delivery id seen before creates nothing.
 func (s *Store) Enqueue(ctx context.Context, deliveryID, source, event string, j NewJob) (Enqueued, error) {
 	req := &enqueueReq{deliveryID: deliveryID, source: source, event: event, job: j, done: make(chan struct{})}
-	if s.dialect == postgresDialect && deliveryID != "" {
-		// One autocommitted statement on its own connection: PostgreSQL
-		// groups concurrent commits into one WAL flush itself.
-		return s.enqueuePostgres(ctx, s.accept, req)
-	}
 	select {
 	case s.enq <- req:
 	case <-s.quit:
@@ -297,12 +319,13 @@ type enqueueReq struct {
 // maxBatch bounds one group commit.
 const maxBatch = 128
 
-// batcher is SQLite's group commit: the enqueues waiting when a commit ends go into
-// the next transaction together, so concurrent deliveries share one WAL
-// flush and are served in arrival order (database/sql hands a contended
-// connection to a random waiter, which is what made the tail slow).
+// batcher is the group commit: the enqueues waiting when a commit ends go
+// into the next transaction together, so concurrent deliveries share one
+// WAL flush (an fsync each would serialise them) and are served in arrival
+// order (database/sql hands a contended connection to a random waiter,
+// which is what made the tail slow). No request waits for a batch to fill:
+// a lone delivery is committed at once.
 func (s *Store) batcher() {
-	defer close(s.batcherDone)
 	for {
 		var first *enqueueReq
 		select {
@@ -323,19 +346,149 @@ func (s *Store) batcher() {
 		// One lock order across replicas: two batches never wait on each
 		// other's delivery rows in opposite orders.
 		sort.SliceStable(batch, func(i, j int) bool { return batch[i].deliveryID < batch[j].deliveryID })
-		if err := s.runBatch(batch); err != nil && len(batch) > 1 {
-			// Something in the batch failed (a serialization conflict with
-			// another replica, say): each request gets its own transaction.
-			for _, r := range batch {
-				_ = s.runBatch([]*enqueueReq{r})
-			}
-		} else if err != nil {
-			batch[0].err = err
+		if s.dialect == postgresDialect {
+			s.commitPostgres(batch)
+		} else {
+			s.commit(batch)
 		}
 		for _, r := range batch {
 			close(r.done)
 		}
+		s.announce()
 	}
+}
+
+// commit runs a batch in one transaction. If something in it fails (a
+// deadlock with another replica, say) each request gets its own.
+func (s *Store) commit(batch []*enqueueReq) {
+	if len(batch) == 0 {
+		return
+	}
+	if err := s.runBatch(batch); err != nil && len(batch) > 1 {
+		for _, r := range batch {
+			r.err = s.runBatch([]*enqueueReq{r})
+		}
+	} else if err != nil {
+		batch[0].err = err
+	}
+}
+
+// commitPostgres sends the batch's deliveries as one statement (one round
+// trip, one commit); enqueues without a delivery id (reconcile) take the
+// transaction path.
+func (s *Store) commitPostgres(batch []*enqueueReq) {
+	var withID, without []*enqueueReq
+	for _, r := range batch {
+		if r.deliveryID != "" {
+			withID = append(withID, r)
+		} else {
+			without = append(without, r)
+		}
+	}
+	s.commit(without)
+	if len(withID) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.enqueuePostgresBatch(ctx, withID); err != nil {
+		for _, r := range withID {
+			r.out, r.err = s.enqueuePostgres(ctx, s.accept, r)
+		}
+	}
+}
+
+// pgBatchEnqueue records a batch of deliveries and queues their jobs in
+// one autocommitted statement. Rows are inserted in delivery-id order and
+// jobs in key order, so two replicas' batches never wait on each other in
+// a cycle. The lookups of an existing job read the statement's snapshot: a
+// job another replica commits meanwhile is reported as job 0, which only
+// the answer's informational job_id shows.
+const pgBatchEnqueue = `WITH input AS (
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+			WITH ORDINALITY AS t(id, source, event, kind, model, version, alias, jsource, payload, dkey, n)
+	), d AS (
+		INSERT INTO deliveries (id, source, event, received_at)
+		SELECT id, source, event, $11 FROM input ORDER BY id
+		ON CONFLICT DO NOTHING RETURNING id
+	), jb AS (
+		INSERT INTO jobs (kind, model, version, alias, source, delivery_id, payload, dedupe_key, state, run_after, created_at, updated_at)
+		SELECT kind, model, version, alias, jsource, id, payload, dkey, 'queued', $11, $11, $11 FROM input
+		WHERE id IN (SELECT id FROM d) ORDER BY dkey, n
+		ON CONFLICT DO NOTHING RETURNING id, delivery_id, dedupe_key
+	)
+	SELECT r.n, r.fresh, r.inserted,
+		CASE WHEN r.fresh AND r.inserted IS NULL THEN COALESCE((SELECT jb.id FROM jb WHERE jb.dedupe_key = r.dkey),
+			(SELECT j.id FROM jobs j WHERE j.dedupe_key = r.dkey AND j.state IN ('queued', 'running') LIMIT 1)) END,
+		CASE WHEN NOT r.fresh THEN (SELECT j.id FROM jobs j WHERE j.delivery_id = r.id ORDER BY j.id LIMIT 1) END
+	FROM (SELECT i.n, i.id, i.dkey, d.id IS NOT NULL AS fresh, jb.id AS inserted
+		FROM input i LEFT JOIN d ON d.id = i.id LEFT JOIN jb ON jb.delivery_id = i.id) r`
+
+func (s *Store) enqueuePostgresBatch(ctx context.Context, batch []*enqueueReq) error {
+	// A delivery id twice in one batch (a retry racing the original) is
+	// sent once; the others are its duplicates.
+	first := map[string]*enqueueReq{}
+	var sent, dups []*enqueueReq
+	for _, r := range batch {
+		if _, ok := first[r.deliveryID]; ok {
+			dups = append(dups, r)
+			continue
+		}
+		first[r.deliveryID] = r
+		sent = append(sent, r)
+	}
+	cols := make([][]string, 10)
+	for _, r := range sent {
+		j := r.job
+		for c, v := range []string{r.deliveryID, r.source, r.event, j.Kind, j.Model, j.Version, j.Alias, j.Source, string(j.Payload), j.key()} {
+			cols[c] = append(cols[c], v)
+		}
+	}
+	args := make([]any, 0, 11)
+	for _, c := range cols {
+		args = append(args, c)
+	}
+	args = append(args, ms(s.now()))
+	rows, err := s.accept.QueryContext(ctx, pgBatchEnqueue, args...)
+	if err != nil {
+		return fmt.Errorf("store: enqueue batch: %w", err)
+	}
+	defer rows.Close()
+	got := 0
+	for rows.Next() {
+		var n int
+		var fresh bool
+		var inserted, active, earlier sql.NullInt64
+		if err := rows.Scan(&n, &fresh, &inserted, &active, &earlier); err != nil {
+			return fmt.Errorf("store: enqueue batch: %w", err)
+		}
+		if n < 1 || n > len(sent) {
+			return fmt.Errorf("store: enqueue batch: row %d of %d", n, len(sent))
+		}
+		r := sent[n-1]
+		switch {
+		case !fresh:
+			r.out = Enqueued{DuplicateDelivery: true, JobID: earlier.Int64}
+		case inserted.Valid:
+			r.out = Enqueued{JobID: inserted.Int64}
+		default:
+			r.out = Enqueued{ActiveJob: true, JobID: active.Int64}
+		}
+		got++
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: enqueue batch: %w", err)
+	}
+	if got != len(sent) {
+		return fmt.Errorf("store: enqueue batch: %d answers for %d deliveries", got, len(sent))
+	}
+	for _, r := range sent {
+		r.err = nil
+	}
+	for _, r := range dups {
+		r.out, r.err = Enqueued{DuplicateDelivery: true, JobID: first[r.deliveryID].out.JobID}, nil
+	}
+	return nil
 }
 
 func (s *Store) runBatch(batch []*enqueueReq) error {
@@ -361,9 +514,6 @@ func (s *Store) runBatch(batch []*enqueueReq) error {
 }
 
 func (s *Store) enqueueTx(ctx context.Context, tx *sql.Tx, r *enqueueReq) (Enqueued, error) {
-	if s.dialect == postgresDialect && r.deliveryID != "" {
-		return s.enqueuePostgres(ctx, tx, r)
-	}
 	var out Enqueued
 	now := ms(s.now())
 	j := r.job
@@ -536,7 +686,11 @@ func (s *Store) Defer(ctx context.Context, id int64, owner, why string, at time.
 // Release gives a running job back at once (graceful shutdown): the
 // attempt is not counted.
 func (s *Store) Release(ctx context.Context, id int64, owner string) error {
-	return s.Defer(ctx, id, owner, "released at shutdown", s.now())
+	err := s.Defer(ctx, id, owner, "released at shutdown", s.now())
+	if err == nil {
+		s.announce() // another replica can take it now
+	}
+	return err
 }
 
 // JobFilter selects jobs to list.

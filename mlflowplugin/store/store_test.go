@@ -219,3 +219,141 @@ func TestStore_ConcurrentClaimsAndDeliveries(t *testing.T) {
 		})
 	}
 }
+
+// TestStore_GroupCommitAnswers sends many enqueues at once through three
+// handles (replicas), so they are committed in shared batches: one delivery
+// id sent ten times makes one job and nine duplicates; ten deliveries for
+// one job make one job and nine that join it.
+func TestStore_GroupCommitAnswers(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := b.dsn(t)
+			var stores []*Store
+			for i := 0; i < 3; i++ {
+				s, err := Open(ctx, dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				stores = append(stores, s)
+			}
+			type answer struct {
+				replay bool
+				out    Enqueued
+				err    error
+			}
+			answers := make(chan answer, 20)
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for g := 0; g < 20; g++ {
+				wg.Add(1)
+				go func(g int) {
+					defer wg.Done()
+					s := stores[g%3]
+					<-start
+					if g%2 == 0 {
+						out, err := s.Enqueue(ctx, "same", "mlflow", "e", scanJob1("1"))
+						answers <- answer{true, out, err}
+						return
+					}
+					out, err := s.Enqueue(ctx, fmt.Sprintf("other-%d", g), "mlflow", "e", scanJob1("2"))
+					answers <- answer{false, out, err}
+				}(g)
+			}
+			close(start)
+			wg.Wait()
+			close(answers)
+			var fresh, dups, created, joined int
+			var jobIDs []int64
+			for a := range answers {
+				if a.err != nil {
+					t.Fatal(a.err)
+				}
+				switch {
+				case a.replay && a.out.DuplicateDelivery:
+					dups++
+				case a.replay:
+					fresh++
+					jobIDs = append(jobIDs, a.out.JobID)
+				case a.out.DuplicateDelivery:
+					t.Fatalf("distinct delivery answered as a duplicate: %+v", a.out)
+				case a.out.ActiveJob:
+					joined++
+				default:
+					created++
+					jobIDs = append(jobIDs, a.out.JobID)
+				}
+			}
+			if fresh != 1 || dups != 9 || created != 1 || joined != 9 {
+				t.Fatalf("replayed id: %d fresh, %d duplicates; one job's deliveries: %d created, %d joined; want 1/9 and 1/9",
+					fresh, dups, created, joined)
+			}
+			jobs, err := stores[0].Jobs(ctx, JobFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(jobs) != 2 {
+				t.Fatalf("%d jobs in the store, want 2", len(jobs))
+			}
+			for _, id := range jobIDs {
+				if id != jobs[0].ID && id != jobs[1].ID {
+					t.Fatalf("answered job %d, which is not in the store (%d, %d)", id, jobs[0].ID, jobs[1].ID)
+				}
+			}
+		})
+	}
+}
+
+// TestStore_PostgresNotifiesQueuedJobs: a replica watching the shared
+// store hears of every job another replica queues (a delivery, a
+// reconcile, a job released at shutdown), and once when it starts
+// listening.
+func TestStore_PostgresNotifiesQueuedJobs(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dsn := pgtest.DSN(t)
+	a, err := Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	woken := make(chan struct{}, 16)
+	errs := make(chan error, 16)
+	go b.WatchJobs(ctx, func() { woken <- struct{}{} }, func(err error) { errs <- err })
+	expect := func(what string) {
+		t.Helper()
+		select {
+		case <-woken:
+		case err := <-errs:
+			t.Fatalf("%s: %v", what, err)
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s: no notification", what)
+		}
+	}
+	expect("listening")
+	if _, err := a.Enqueue(ctx, "d1", "mlflow", "e", scanJob1("1")); err != nil {
+		t.Fatal(err)
+	}
+	expect("delivery queued")
+	if _, err := a.Enqueue(ctx, "", "reconcile", "reconcile", scanJob1("2")); err != nil {
+		t.Fatal(err)
+	}
+	expect("reconcile queued")
+	j, err := a.Claim(ctx, "w", time.Minute)
+	if err != nil || j == nil {
+		t.Fatalf("claim %v %v", j, err)
+	}
+	if err := a.Release(ctx, j.ID, "w"); err != nil {
+		t.Fatal(err)
+	}
+	expect("job released")
+	// SQLite has no other process to tell: WatchJobs returns at once.
+	s := open(t, backends[0])
+	s.WatchJobs(ctx, func() { t.Error("SQLite store woke") }, nil)
+}

@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"sync"
 	"time"
 
+	"github.com/modelgate/modelgate/core/limits"
 	"github.com/modelgate/modelgate/core/report"
 	"github.com/modelgate/modelgate/core/report/jsonreport"
 	"github.com/modelgate/modelgate/core/report/sarif"
@@ -65,8 +68,21 @@ func (p *Pool) scanJob(ctx context.Context, j *store.Job) (outcome, error) {
 		}
 		return p.recordError(ctx, j, err.Error())
 	}
+	release, err := p.scanSlot(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	defer release()
 	opts := p.cfg.ScanOptions()
 	opts.Root = loc.URI
+	if opts.Jobs == 0 {
+		opts.Jobs = 1
+	}
+	maxFile := limits.Default().MaxFileBytes
+	if opts.Limits != nil {
+		maxFile = opts.Limits.MaxFileBytes
+	}
+	loc.Spool(opts.TempDir, maxFile)
 	hfs := NewHashingFS(loc.FS)
 	rep, err := scan.Run(ctx, scan.FS(hfs, "", "."), opts)
 	if err != nil {
@@ -75,15 +91,19 @@ func (p *Pool) scanJob(ctx context.Context, j *store.Job) (outcome, error) {
 		}
 		// Listing or download failures surface here; retry them.
 		if scan.IsPathError(err) {
+			release()
 			return p.recordError(ctx, j, "artifacts: "+err.Error())
 		}
 		return outcome{}, fmt.Errorf("scan: %w", err)
 	}
-	digest, extra, err := Digest(ctx, loc.FS, hfs.Sums())
+	known := hfs.Sums()
+	maps.Copy(known, artifacts.Sums(loc.FS))
+	digest, extra, err := Digest(ctx, loc.FS, known)
 	if err != nil {
 		return outcome{}, fmt.Errorf("digest: %w", err)
 	}
 	r, err := p.result(ctx, j, loc.URI, rep, digest)
+	release() // the rest is REST calls and a store write
 	if err != nil {
 		return outcome{}, err
 	}
@@ -110,6 +130,18 @@ func (p *Pool) scanJob(ctx context.Context, j *store.Job) (outcome, error) {
 		}
 	}
 	return outcome{note: note}, nil
+}
+
+// scanSlot waits for one of the ScanSlots; release may be called more
+// than once.
+func (p *Pool) scanSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case p.slots <- struct{}{}:
+		var once sync.Once
+		return func() { once.Do(func() { <-p.slots }) }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 func (p *Pool) result(ctx context.Context, j *store.Job, uri string, rep *report.Report, digest string) (*store.Result, error) {

@@ -8,11 +8,12 @@ package worker
 
 import (
 	"context"
-
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelgate/modelgate/core/scan"
@@ -41,6 +42,16 @@ type Config struct {
 	ProtectedStages []string
 	// Workers is the number of jobs run at once (default 2).
 	Workers int
+	// ScanSlots bounds the scans running at once across Workers, and a
+	// scan reads one file at a time unless ScanOptions sets Jobs (default
+	// GOMAXPROCS-1, at least 1). Scanning is CPU-bound: leaving a core to
+	// the HTTP path is what keeps a delivery's answer in milliseconds
+	// while a backlog is scanned. Jobs waiting for READY or writing tags
+	// hold no slot.
+	ScanSlots int
+	// Yield is how long a worker holds back from claiming a job while
+	// deliveries are arriving (default 1 s; see Arrived).
+	Yield time.Duration
 	// Lease is how long a claimed job stays ours without a heartbeat
 	// (default 30 s); a dead worker's job is claimed again after it.
 	Lease time.Duration
@@ -66,15 +77,24 @@ type Config struct {
 
 // Pool runs jobs.
 type Pool struct {
-	cfg  Config
-	log  *slog.Logger
-	wake chan struct{}
+	cfg   Config
+	log   *slog.Logger
+	wake  chan struct{}
+	slots chan struct{}
+	// lastArrival is when the latest delivery arrived (UnixNano).
+	lastArrival atomic.Int64
 }
 
 // New returns a pool.
 func New(cfg Config) *Pool {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
+	}
+	if cfg.ScanSlots <= 0 {
+		cfg.ScanSlots = max(1, runtime.GOMAXPROCS(0)-1)
+	}
+	if cfg.Yield <= 0 {
+		cfg.Yield = time.Second
 	}
 	if cfg.Lease <= 0 {
 		cfg.Lease = 30 * time.Second
@@ -110,7 +130,7 @@ func New(cfg Config) *Pool {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Pool{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}
+	return &Pool{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), slots: make(chan struct{}, cfg.ScanSlots)}
 }
 
 // Wake tells an idle worker that a job was queued.
@@ -118,6 +138,35 @@ func (p *Pool) Wake() {
 	select {
 	case p.wake <- struct{}{}:
 	default:
+	}
+}
+
+// quiet is the gap between deliveries after which a burst is over.
+const quiet = 20 * time.Millisecond
+
+// Arrived tells the pool an authenticated delivery came in. Workers start no
+// job until deliveries have paused for a moment, or for at most Yield:
+// Go has no goroutine priorities, and a scan that starts a second later
+// loses nothing, while a delivery answered late is retried by MLflow and,
+// after three tries, lost until the next reconcile.
+func (p *Pool) Arrived() { p.lastArrival.Store(time.Now().UnixNano()) }
+
+// yield waits until no delivery arrived for quiet, for at most Yield.
+func (p *Pool) yield(ctx context.Context) {
+	deadline := time.Now().Add(p.cfg.Yield)
+	for {
+		now := time.Now()
+		wait := time.Unix(0, p.lastArrival.Load()).Add(quiet).Sub(now)
+		if wait <= 0 || !now.Before(deadline) {
+			return
+		}
+		t := time.NewTimer(min(wait, deadline.Sub(now)))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
 	}
 }
 
@@ -164,6 +213,7 @@ func (p *Pool) Drain(ctx context.Context) error {
 
 func (p *Pool) loop(ctx, jobCtx context.Context, owner string, drain bool) {
 	for ctx.Err() == nil {
+		p.yield(ctx)
 		j, err := p.cfg.Store.Claim(ctx, owner, p.cfg.Lease)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -171,6 +221,9 @@ func (p *Pool) loop(ctx, jobCtx context.Context, owner string, drain bool) {
 			}
 		}
 		if j != nil {
+			// One wake (or notification) stands for any number of jobs:
+			// pass it on, so another idle worker looks for the next one.
+			p.Wake()
 			p.run(jobCtx, owner, j)
 			continue
 		}
