@@ -9,7 +9,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unsafe"
 )
 
 // Kind tags a symbolic value.
@@ -80,6 +79,10 @@ type Object struct {
 	Call *Call
 	// PID is the persistent id, for KPersistent.
 	PID *Value
+	// pool is the class of an object the VM may recycle, shared whether
+	// anything but its one owner references it (see pool.go).
+	pool   uint8
+	shared bool
 }
 
 // Names are a global's module and name as the stream gives them.
@@ -102,120 +105,8 @@ var (
 	unknownValue = Value{Kind: KUnknown}
 )
 
-// inlineObject returns a string or bytes object holding a copy of b. Short
-// payloads (dict keys, names, decimal digits, datetime state: several per
-// record of an object-heavy pickle) share one allocation with their object,
-// the string pointing into it; it is never written again.
-func inlineObject(b []byte) *Object {
-	var o *Object
-	switch n := len(b); {
-	case n == 0:
-		return &Object{}
-	case n <= 8:
-		p := &struct {
-			o Object
-			b [8]byte
-		}{}
-		copy(p.b[:], b)
-		p.o.S, o = unsafe.String(&p.b[0], n), &p.o
-	case n <= 24:
-		p := &struct {
-			o Object
-			b [24]byte
-		}{}
-		copy(p.b[:], b)
-		p.o.S, o = unsafe.String(&p.b[0], n), &p.o
-	case n <= 40:
-		p := &struct {
-			o Object
-			b [40]byte
-		}{}
-		copy(p.b[:], b)
-		p.o.S, o = unsafe.String(&p.b[0], n), &p.o
-	default:
-		o = &Object{S: string(b)}
-	}
-	return o
-}
-
 func strValue(s string, off int64, n int64) Value {
 	return Value{Kind: KStr, O: &Object{S: s, Len: n, Off: off}}
-}
-
-// containerValue copies items into a new container. Small ones (call
-// argument tuples, pairs) take one allocation for the object and its items;
-// the items' capacity is their length, so adding to one copies first.
-func containerValue(k Kind, items []Value) Value {
-	count := int64(len(items))
-	if len(items) > maxItems {
-		items = items[:maxItems]
-	}
-	var o *Object
-	switch len(items) {
-	case 0:
-		o = &Object{}
-	case 1:
-		p := &struct {
-			o Object
-			a [1]Value
-		}{}
-		copy(p.a[:], items)
-		p.o.Items, o = p.a[:], &p.o
-	case 2:
-		p := &struct {
-			o Object
-			a [2]Value
-		}{}
-		copy(p.a[:], items)
-		p.o.Items, o = p.a[:], &p.o
-	case 3:
-		p := &struct {
-			o Object
-			a [3]Value
-		}{}
-		copy(p.a[:], items)
-		p.o.Items, o = p.a[:], &p.o
-	case 4:
-		p := &struct {
-			o Object
-			a [4]Value
-		}{}
-		copy(p.a[:], items)
-		p.o.Items, o = p.a[:], &p.o
-	default:
-		o = &Object{Items: append([]Value(nil), items...)}
-	}
-	o.Len = count
-	return Value{Kind: k, O: o}
-}
-
-// emptyDict is EMPTY_DICT's value: the object and room for dictRoom keys
-// and values in one allocation, since the SETITEMS that follows almost
-// always fills it and the dicts of records and instance state are small.
-func emptyDict() Value {
-	p := &struct {
-		o Object
-		a [dictRoom]Value
-	}{}
-	p.o.Items = p.a[:0]
-	return Value{Kind: KDict, O: &p.o}
-}
-
-// dictRoom is how many keys and values an empty dict holds before its
-// items move to a slice of their own: 12 keeps the object and its items at
-// 368 bytes (the 384-byte size class).
-const dictRoom = 12
-
-func (o *Object) add(vs ...Value) {
-	o.Len += int64(len(vs))
-	room := maxItems - len(o.Items)
-	if room <= 0 {
-		return
-	}
-	if len(vs) > room {
-		vs = vs[:room]
-	}
-	o.Items = append(o.Items, vs...)
 }
 
 // IsStr reports whether v is a constant string.

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Limits bounds one run of the VM.
@@ -187,6 +188,8 @@ type machine struct {
 	pickle   int
 	opOff    int64
 	gets     int64
+	// pools recycles the objects of values that are dropped unshared.
+	pools pools
 }
 
 var errStop = errors.New("stop")
@@ -257,6 +260,8 @@ func (m *machine) run() error {
 }
 
 func (m *machine) event(k EventKind, detail string, target, arg Value) {
+	share(target)
+	share(arg)
 	if len(m.tr.Events) >= 10000 {
 		return
 	}
@@ -337,14 +342,13 @@ func (m *machine) global(mod, name, op string) Value {
 }
 
 func (m *machine) call(op string, callee Value, args Value, kwargs *Value) Value {
-	// The call and its result are one allocation: a REDUCE per record is
-	// the shape of record caches and pandas object columns.
-	p := &struct {
-		o Object
-		c Call
-	}{c: Call{Callee: callee, Op: op, Offset: m.opOff, Pickle: m.pickle, Kwargs: kwargs, Used: true}}
-	c := &p.c
-	p.o.Call = c
+	// The call and its result are one pooled object: a REDUCE per record
+	// is the shape of record caches and pandas object columns.
+	o := m.pools.get(poolCall)
+	n := (*callNode)(unsafe.Pointer(o))
+	n.c = Call{Callee: callee, Op: op, Offset: m.opOff, Pickle: m.pickle, Kwargs: kwargs, Used: true}
+	n.args = args
+	c := &n.c
 	if args.Kind == KTuple {
 		c.Args = args.O.Items
 		c.ArgsKnown = true
@@ -354,9 +358,10 @@ func (m *machine) call(op string, callee Value, args Value, kwargs *Value) Value
 	if callee.Kind == KGlobal && m.routine(callee.O) {
 		m.tr.Routine++
 	} else if len(m.tr.Calls) < 100000 {
+		o.shared = true
 		m.tr.Calls = append(m.tr.Calls, c)
 	}
-	return Value{Kind: KCall, O: &p.o}
+	return Value{Kind: KCall, O: o}
 }
 
 // keepPrevMemo saves the finished pickle's memo for a later pickle's
@@ -423,6 +428,9 @@ func (m *machine) routine(g *Object) bool {
 
 func (m *machine) memoPut(idx uint64, v Value) error {
 	keep := m.kept(idx)
+	if keep {
+		share(v)
+	}
 	if m.present.has(idx) {
 		if keep {
 			m.memo.put(idx, v, true)
@@ -574,6 +582,7 @@ func (m *machine) step(op byte) error {
 			return err
 		}
 		if len(m.tr.Results) < 1000 {
+			share(v)
 			m.tr.Results = append(m.tr.Results, v)
 		}
 		return errStop
@@ -589,14 +598,19 @@ func (m *machine) step(op byte) error {
 		if v.Kind == KCall {
 			v.O.Call.Used = false
 		}
+		m.pools.drop(v)
 	case '1': // POP_MARK
-		_, err := m.popMark()
+		items, err := m.popMark()
+		for _, v := range items {
+			m.pools.drop(v)
+		}
 		return err
 	case '2': // DUP
 		t, err := m.top()
 		if err != nil {
 			return err
 		}
+		share(*t)
 		return m.push(*t)
 	case 'F': // FLOAT
 		s, err := m.line()
@@ -753,26 +767,26 @@ func (m *machine) step(op byte) error {
 		}
 		return m.push(Value{Kind: KStr, O: o})
 	case ')':
-		return m.push(containerValue(KTuple, nil))
+		return m.push(m.pools.container(KTuple, nil))
 	case ']':
-		return m.push(containerValue(KList, nil))
+		return m.push(m.pools.container(KList, nil))
 	case '}':
-		return m.push(emptyDict())
+		return m.push(m.pools.dict())
 	case 0x8f:
-		return m.push(containerValue(KSet, nil))
+		return m.push(m.pools.container(KSet, nil))
 	case 't': // TUPLE
 		items, err := m.popMark()
 		if err != nil {
 			return err
 		}
-		return m.push(containerValue(KTuple, items))
+		return m.push(m.pools.container(KTuple, items))
 	case 0x85, 0x86, 0x87: // TUPLE1..3
 		n := int(op - 0x84)
 		if len(m.stack)-n < m.fence() {
 			return m.underflow()
 		}
 		items := m.stack[len(m.stack)-n:]
-		v := containerValue(KTuple, items)
+		v := m.pools.container(KTuple, items)
 		m.stack = m.stack[:len(m.stack)-n]
 		return m.push(v)
 	case 'l': // LIST
@@ -780,7 +794,7 @@ func (m *machine) step(op byte) error {
 		if err != nil {
 			return err
 		}
-		return m.push(containerValue(KList, items))
+		return m.push(m.pools.container(KList, items))
 	case 'd': // DICT
 		items, err := m.popMark()
 		if err != nil {
@@ -789,13 +803,13 @@ func (m *machine) step(op byte) error {
 		if len(items)%2 != 0 {
 			return fail("odd number of items for DICT")
 		}
-		return m.push(containerValue(KDict, items))
+		return m.push(m.pools.container(KDict, items))
 	case 0x91: // FROZENSET
 		items, err := m.popMark()
 		if err != nil {
 			return err
 		}
-		return m.push(containerValue(KFrozenSet, items))
+		return m.push(m.pools.container(KFrozenSet, items))
 	case 'a': // APPEND
 		return m.appendItems(len(m.stack)-1, "APPEND")
 	case 'e': // APPENDS
@@ -828,7 +842,7 @@ func (m *machine) step(op byte) error {
 			return fail("'%s' object has no attribute 'add'", pyType(set))
 		}
 		if set.Kind == KSet {
-			set.O.add(items...)
+			m.pools.add(set.O, items)
 		} else if len(items) > 0 {
 			m.event(EvNonContainer, "ADDITEMS on "+describeKind(set), set, firstOr(items))
 		}
@@ -859,12 +873,15 @@ func (m *machine) step(op byte) error {
 			return err
 		}
 		if mod.IsStr() && name.IsStr() {
+			// The global keeps the strings' text.
+			share(mod)
+			share(name)
 			return m.push(m.global(mod.Str(), name.Str(), "STACK_GLOBAL"))
 		}
 		if isConcreteNonStr(mod) || isConcreteNonStr(name) {
 			return fail("STACK_GLOBAL requires str")
 		}
-		m.event(EvDynamicGlobal, fmt.Sprintf("STACK_GLOBAL(%s, %s)", mod, name), mod, name)
+		m.event(EvDynamicGlobal, fmt.Sprintf("STACK_GLOBAL(%s, %s)", mod, name), mod, name) // shares both
 		g := globalValue(symName(mod), symName(name))
 		return m.push(g)
 	case 'i': // INST
@@ -887,7 +904,7 @@ func (m *machine) step(op byte) error {
 			return err
 		}
 		cls := m.global(mod, name, "INST")
-		return m.push(m.call("INST", cls, containerValue(KTuple, items), nil))
+		return m.push(m.call("INST", cls, m.pools.container(KTuple, items), nil))
 	case 'o': // OBJ
 		items, err := m.popMark()
 		if err != nil {
@@ -899,7 +916,7 @@ func (m *machine) step(op byte) error {
 		if isConcrete(items[0]) {
 			return fail("'%s' object is not callable", pyType(items[0]))
 		}
-		return m.push(m.call("OBJ", items[0], containerValue(KTuple, items[1:]), nil))
+		return m.push(m.call("OBJ", items[0], m.pools.container(KTuple, items[1:]), nil))
 	case 'R': // REDUCE
 		args, err := m.pop()
 		if err != nil {
@@ -971,6 +988,8 @@ func (m *machine) step(op byte) error {
 			m.event(EvBuild, "", target, state)
 		}
 		if m.opts.OnBuild != nil {
+			share(target)
+			share(state)
 			m.hooked = m.rd.Offset()
 			if err := m.opts.OnBuild(target, state, &Stream{r: m.rd, replayed: m.hooked <= m.replayedTo}); err != nil {
 				return fail("%v", err)
@@ -1136,7 +1155,7 @@ func (m *machine) appendItems(k int, op string) error {
 		return fail("'%s' object has no attribute 'append'", pyType(list))
 	}
 	if list.Kind == KList {
-		list.O.add(items...)
+		m.pools.add(list.O, items)
 	} else {
 		m.nonContainer(op, list, items)
 	}
@@ -1163,7 +1182,7 @@ func (m *machine) setItems(k int, op string) error {
 		return fail("'%s' object does not support item assignment", pyType(d))
 	}
 	if d.Kind == KDict {
-		d.O.add(items...)
+		m.pools.add(d.O, items)
 	} else {
 		m.nonContainer(op, d, items)
 	}
