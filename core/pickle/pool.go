@@ -75,9 +75,10 @@ type (
 	callNode struct {
 		o Object
 		c Call
-		// args is the value the call was given (a tuple whose items are
-		// c.Args, usually), which the call owns.
+		// args is the tuple the call was given, whose items are c.Args,
+		// unless they are in room: the call owns both.
 		args Value
+		room [2]Value
 	}
 )
 
@@ -228,36 +229,52 @@ func (p *pools) dropDepth(v Value, depth int) {
 	if o == nil || o.pool == poolNone || o.shared || depth > maxDropDepth {
 		return
 	}
-	class := o.pool
-	switch class {
-	case poolCall:
+	if o.pool == poolCall {
 		n := (*callNode)(unsafe.Pointer(o))
 		p.dropDepth(n.c.Callee, depth+1)
 		p.dropDepth(n.args, depth+1)
+		p.dropDepth(n.room[0], depth+1)
+		p.dropDepth(n.room[1], depth+1)
 		if n.c.Kwargs != nil {
 			p.dropDepth(*n.c.Kwargs, depth+1)
 		}
+	} else {
+		for _, it := range o.Items {
+			if it.O != nil {
+				p.dropDepth(it, depth+1)
+			}
+		}
+	}
+	p.release(o)
+}
+
+// release recycles an unshared object whose owned objects, if any, have
+// been dropped or moved elsewhere.
+func (p *pools) release(o *Object) {
+	class := o.pool
+	if class == poolCall {
+		n := (*callNode)(unsafe.Pointer(o))
 		*n = callNode{}
 		n.o.Call = &n.c
-	default:
-		for _, it := range o.Items {
-			p.dropDepth(it, depth+1)
-		}
+	} else {
 		items := o.Items
-		clear(items[:cap(items)])
+		clear(items)
 		*o = Object{}
 		var room []Value
 		switch class {
 		case poolTuple1, poolTuple2, poolTuple3, poolTuple4, poolDict:
-			// The inline room, which APPENDS may have grown out of (a
-			// tuple never gets items, but a list of four does).
 			room = inlineRoom(o, class)
+			if cap(items) > 0 && &items[:1][0] != &room[:1][0] {
+				// APPENDS grew the items out of the room (a tuple never
+				// gets items, but a list of four does): the room holds
+				// stale copies.
+				clear(room[:cap(room)])
+			}
 		case poolBare:
 			if cap(items) <= 2*maxItems {
 				room = items[:0] // a list's items: keep the slice
 			}
 		}
-		clear(room[:cap(room)])
 		o.Items = room
 	}
 	o.pool = class

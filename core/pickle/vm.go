@@ -270,10 +270,14 @@ func (m *machine) event(k EventKind, detail string, target, arg Value) {
 
 func (m *machine) push(v Value) error {
 	if len(m.stack) >= m.opts.Limits.MaxStack {
-		return &vmError{msg: fmt.Sprintf("stack deeper than max_stack %d", m.opts.Limits.MaxStack), budget: true}
+		return m.stackFull()
 	}
 	m.stack = append(m.stack, v)
 	return nil
+}
+
+func (m *machine) stackFull() error {
+	return &vmError{msg: fmt.Sprintf("stack deeper than max_stack %d", m.opts.Limits.MaxStack), budget: true}
 }
 
 func (m *machine) fence() int {
@@ -347,13 +351,21 @@ func (m *machine) call(op string, callee Value, args Value, kwargs *Value) Value
 	o := m.pools.get(poolCall)
 	n := (*callNode)(unsafe.Pointer(o))
 	n.c = Call{Callee: callee, Op: op, Offset: m.opOff, Pickle: m.pickle, Kwargs: kwargs, Used: true}
-	n.args = args
 	c := &n.c
-	if args.Kind == KTuple {
-		c.Args = args.O.Items
+	switch a := args.O; {
+	case args.Kind == KTuple && a.pool >= poolTuple1 && a.pool <= poolTuple2 && !a.shared && int64(len(a.Items)) == a.Len:
+		// A small tuple that nothing else references: its items move
+		// into the call, and the tuple is recycled at once.
+		c.Args = append(n.room[:0], a.Items...)
 		c.ArgsKnown = true
-	} else if args.Kind != KUnknown {
-		c.Args = []Value{args}
+		m.pools.release(a)
+	case args.Kind == KTuple:
+		c.Args = a.Items
+		c.ArgsKnown = true
+		n.args = args
+	case args.Kind != KUnknown:
+		n.room[0] = args
+		c.Args = n.room[:1]
 	}
 	if callee.Kind == KGlobal && m.routine(callee.O) {
 		m.tr.Routine++
@@ -424,6 +436,43 @@ func (m *machine) routine(g *Object) bool {
 	m.routineNext++
 	slot.g, slot.ok = g, ok
 	return ok
+}
+
+// memoPutFast is memoPut for a new index in the dense range below the
+// memo limit, the case of every MEMOIZE; it reports false, doing nothing,
+// otherwise.
+func (m *machine) memoPutFast(idx uint64, v Value) bool {
+	w, bit := idx>>6, uint64(1)<<(idx&63)
+	if w >= uint64(len(m.present.bits)) || m.present.bits[w]&bit != 0 {
+		return false
+	}
+	if m.live == nil || m.live.has(idx) {
+		if m.memo.n >= m.opts.Limits.MaxMemo {
+			return false
+		}
+		share(v)
+		m.memo.put(idx, v, false)
+		m.present.bits[w] |= bit
+		m.memoLen++
+		if m.mayGoLive && m.memo.n >= liveMemoMinEntries {
+			m.goLive()
+		}
+		return true
+	}
+	m.present.bits[w] |= bit
+	m.memoLen++
+	return true
+}
+
+// memoGetFast returns the kept value at idx, if there is one and nothing
+// else (a memo expansion check, a replay, an earlier pickle's memo) is
+// involved.
+func (m *machine) memoGetFast(idx uint64) (Value, bool) {
+	if g := m.gets + 1; g > 1_000_000 && g > 100*int64(m.memoLen+1) || !m.present.has(idx) || !m.kept(idx) {
+		return Value{}, false
+	}
+	m.gets++
+	return m.memo.get(idx), true
 }
 
 func (m *machine) memoPut(idx uint64, v Value) error {
@@ -517,6 +566,7 @@ func (m *machine) memoGet(idx uint64) error {
 
 // one runs a single pickle to STOP.
 func (m *machine) one() error {
+	r := m.rd
 	for {
 		m.tr.Opcodes++
 		if m.tr.Opcodes&0xffff == 0 {
@@ -527,15 +577,26 @@ func (m *machine) one() error {
 		if m.tr.Opcodes > m.opts.Limits.MaxOpcodes {
 			return &vmError{msg: fmt.Sprintf("more than max_opcodes %d opcodes", m.opts.Limits.MaxOpcodes), budget: true}
 		}
-		m.opOff = m.rd.Offset()
-		op, err := m.rd.byte()
-		if err != nil {
-			if m.opOff == m.rd.size && len(m.stack) == 0 && m.tr.Opcodes == 1 {
-				return fail("Ran out of input")
+		var op byte
+		if r.pos < r.end {
+			m.opOff = r.base + int64(r.pos)
+			op = r.buf[r.pos]
+			r.pos++
+		} else {
+			m.opOff = r.Offset()
+			var err error
+			if op, err = r.byte(); err != nil {
+				if m.opOff == r.size && len(m.stack) == 0 && m.tr.Opcodes == 1 {
+					return fail("Ran out of input")
+				}
+				return fail("pickle data was truncated")
 			}
-			return fail("pickle data was truncated")
 		}
-		if err := m.step(op); err != nil {
+		var err error
+		if !m.fast(op) {
+			err = m.step(op)
+		}
+		if err != nil {
 			if err == errStop {
 				return nil
 			}
@@ -545,6 +606,88 @@ func (m *machine) one() error {
 			return err
 		}
 	}
+}
+
+// fast runs the opcodes that make up nearly all of an object-heavy pickle
+// (MEMOIZE, BINGET, short strings, small ints and tuples) when their
+// arguments are buffered and inside the current frame, and reports whether
+// it did; step handles everything else, and these too when they are not so
+// simple. Each case does exactly what step's does.
+func (m *machine) fast(op byte) bool {
+	r := m.rd
+	switch op {
+	case 0x94: // MEMOIZE
+		n := len(m.stack)
+		if n <= m.fence() || !m.memoPutFast(uint64(m.memoLen), m.stack[n-1]) {
+			return false
+		}
+	case 'h': // BINGET
+		if r.pos >= r.end {
+			return false
+		}
+		if len(m.stack) >= m.opts.Limits.MaxStack {
+			return false
+		}
+		v, ok := m.memoGetFast(uint64(r.buf[r.pos]))
+		if !ok {
+			return false
+		}
+		r.pos++
+		m.stack = append(m.stack, v)
+	case 'K': // BININT1
+		if r.pos >= r.end || len(m.stack) >= m.opts.Limits.MaxStack {
+			return false
+		}
+		m.stack = append(m.stack, Value{Kind: KInt, N: int64(r.buf[r.pos])})
+		r.pos++
+	case 0x8c, 'C': // SHORT_BINUNICODE, SHORT_BINBYTES
+		if r.pos >= r.end || len(m.stack) >= m.opts.Limits.MaxStack {
+			return false
+		}
+		n := int(r.buf[r.pos])
+		start := r.pos + 1
+		if start+n > r.end || n > 40 {
+			return false
+		}
+		if off := r.base + int64(start); m.frameEnd > off && off+int64(n) > m.frameEnd {
+			return false // the payload crosses the frame end
+		}
+		b := r.buf[start : start+n]
+		kind := KBytes
+		if op == 0x8c {
+			if !validShortUTF8(b) {
+				return false
+			}
+			kind = KStr
+		}
+		o := m.pools.str(b)
+		o.Len, o.Off = int64(n), r.base+int64(start)
+		r.pos = start + n
+		m.stack = append(m.stack, Value{Kind: kind, O: o})
+	case 0x85, 0x86, 0x87: // TUPLE1..3
+		n := int(op - 0x84)
+		if len(m.stack)-n < m.fence() {
+			return false
+		}
+		items := m.stack[len(m.stack)-n:]
+		v := m.pools.container(KTuple, items)
+		m.stack = m.stack[:len(m.stack)-n]
+		m.stack = append(m.stack, v)
+	default:
+		return false
+	}
+	return true
+}
+
+// validShortUTF8 is utf8.Valid for the short ASCII strings that dict keys
+// and names are, falling back to the full check.
+func validShortUTF8(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return utf8.Valid(b) || validSurrogatePass(string(b))
+		}
+	}
+	return true
 }
 
 func le(b []byte) uint64 {
