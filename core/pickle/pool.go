@@ -39,8 +39,8 @@ const (
 )
 
 type (
-	bareNode   struct{ o Object }
-	str8Node   struct {
+	bareNode struct{ o Object }
+	str8Node struct {
 		o Object
 		b [8]byte
 	}
