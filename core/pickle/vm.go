@@ -592,11 +592,44 @@ func (m *machine) one() error {
 				return fail("pickle data was truncated")
 			}
 		}
-		var err error
-		if !m.fast(op) {
-			err = m.step(op)
+		// The opcodes that make up nearly all of an object-heavy pickle
+		// (MEMOIZE, BINGET, short strings, small ints and tuples) run here
+		// when their arguments are buffered and inside the current frame;
+		// step runs everything else, and these too when they are not so
+		// simple. Each case does exactly what step's does.
+		switch op {
+		case 0x94: // MEMOIZE
+			if n := len(m.stack); n > m.fence() && m.memoPutFast(uint64(m.memoLen), m.stack[n-1]) {
+				continue
+			}
+		case 'h': // BINGET
+			if r.pos < r.end && len(m.stack) < m.opts.Limits.MaxStack {
+				if v, ok := m.memoGetFast(uint64(r.buf[r.pos])); ok {
+					r.pos++
+					m.stack = append(m.stack, v)
+					continue
+				}
+			}
+		case 'K': // BININT1
+			if r.pos < r.end && len(m.stack) < m.opts.Limits.MaxStack {
+				m.stack = append(m.stack, Value{Kind: KInt, N: int64(r.buf[r.pos])})
+				r.pos++
+				continue
+			}
+		case 0x8c, 'C': // SHORT_BINUNICODE, SHORT_BINBYTES
+			if m.shortData(op) {
+				continue
+			}
+		case 0x85, 0x86, 0x87: // TUPLE1..3
+			if n := int(op - 0x84); len(m.stack)-n >= m.fence() {
+				items := m.stack[len(m.stack)-n:]
+				v := m.pools.container(KTuple, items)
+				m.stack = m.stack[:len(m.stack)-n]
+				m.stack = append(m.stack, v)
+				continue
+			}
 		}
-		if err != nil {
+		if err := m.step(op); err != nil {
 			if err == errStop {
 				return nil
 			}
@@ -608,74 +641,33 @@ func (m *machine) one() error {
 	}
 }
 
-// fast runs the opcodes that make up nearly all of an object-heavy pickle
-// (MEMOIZE, BINGET, short strings, small ints and tuples) when their
-// arguments are buffered and inside the current frame, and reports whether
-// it did; step handles everything else, and these too when they are not so
-// simple. Each case does exactly what step's does.
-func (m *machine) fast(op byte) bool {
+// shortData pushes a SHORT_BINUNICODE or SHORT_BINBYTES value when it is
+// buffered, short, inside the frame and valid, and reports whether it did.
+func (m *machine) shortData(op byte) bool {
 	r := m.rd
-	switch op {
-	case 0x94: // MEMOIZE
-		n := len(m.stack)
-		if n <= m.fence() || !m.memoPutFast(uint64(m.memoLen), m.stack[n-1]) {
-			return false
-		}
-	case 'h': // BINGET
-		if r.pos >= r.end {
-			return false
-		}
-		if len(m.stack) >= m.opts.Limits.MaxStack {
-			return false
-		}
-		v, ok := m.memoGetFast(uint64(r.buf[r.pos]))
-		if !ok {
-			return false
-		}
-		r.pos++
-		m.stack = append(m.stack, v)
-	case 'K': // BININT1
-		if r.pos >= r.end || len(m.stack) >= m.opts.Limits.MaxStack {
-			return false
-		}
-		m.stack = append(m.stack, Value{Kind: KInt, N: int64(r.buf[r.pos])})
-		r.pos++
-	case 0x8c, 'C': // SHORT_BINUNICODE, SHORT_BINBYTES
-		if r.pos >= r.end || len(m.stack) >= m.opts.Limits.MaxStack {
-			return false
-		}
-		n := int(r.buf[r.pos])
-		start := r.pos + 1
-		if start+n > r.end || n > 40 {
-			return false
-		}
-		if off := r.base + int64(start); m.frameEnd > off && off+int64(n) > m.frameEnd {
-			return false // the payload crosses the frame end
-		}
-		b := r.buf[start : start+n]
-		kind := KBytes
-		if op == 0x8c {
-			if !validShortUTF8(b) {
-				return false
-			}
-			kind = KStr
-		}
-		o := m.pools.str(b)
-		o.Len, o.Off = int64(n), r.base+int64(start)
-		r.pos = start + n
-		m.stack = append(m.stack, Value{Kind: kind, O: o})
-	case 0x85, 0x86, 0x87: // TUPLE1..3
-		n := int(op - 0x84)
-		if len(m.stack)-n < m.fence() {
-			return false
-		}
-		items := m.stack[len(m.stack)-n:]
-		v := m.pools.container(KTuple, items)
-		m.stack = m.stack[:len(m.stack)-n]
-		m.stack = append(m.stack, v)
-	default:
+	if r.pos >= r.end || len(m.stack) >= m.opts.Limits.MaxStack {
 		return false
 	}
+	n := int(r.buf[r.pos])
+	start := r.pos + 1
+	if start+n > r.end || n > 40 {
+		return false
+	}
+	if off := r.base + int64(start); m.frameEnd > off && off+int64(n) > m.frameEnd {
+		return false // the payload crosses the frame end
+	}
+	b := r.buf[start : start+n]
+	kind := KBytes
+	if op == 0x8c {
+		if !validShortUTF8(b) {
+			return false
+		}
+		kind = KStr
+	}
+	o := m.pools.str(b)
+	o.Len, o.Off = int64(n), r.base+int64(start)
+	r.pos = start + n
+	m.stack = append(m.stack, Value{Kind: kind, O: o})
 	return true
 }
 
