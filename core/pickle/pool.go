@@ -95,6 +95,8 @@ const maxFree = 1 << 14
 // pools holds the free lists of one machine.
 type pools struct {
 	free [nPools][]*Object
+	// work is expose's list of objects to visit.
+	work []*Object
 }
 
 // get returns a cleared object of the class, its Items (if any) empty with
@@ -206,7 +208,14 @@ func (p *pools) add(o *Object, vs []Value) {
 		}
 		vs = vs[:room]
 	}
+	n := len(o.Items)
 	o.Items = append(o.Items, vs...)
+	if o.exposed {
+		// The trace holds the container: what it gains is exposed too.
+		for i := n; i < len(o.Items); i++ {
+			o.Items[i] = p.expose(o.Items[i])
+		}
+	}
 }
 
 // share marks v's object as referenced from more than one place.
@@ -214,6 +223,64 @@ func share(v Value) {
 	if v.O != nil {
 		v.O.shared = true
 	}
+}
+
+// expose prepares v for the trace (a call, an event, a result, a hook):
+// v and everything it holds are marked shared and exposed, and short
+// strings kept in values become objects, so that callers see every string
+// and bytes value as an Object. The returned value is v's exposed form;
+// v's objects change in place. Each object is visited once in a run,
+// since an exposed object is not visited again.
+func (p *pools) expose(v Value) Value {
+	if v.O == nil {
+		return materialize(v)
+	}
+	if v.O.exposed {
+		return v
+	}
+	v.O.shared, v.O.exposed = true, true
+	work := append(p.work[:0], v.O)
+	visit := func(it *Value) {
+		if it.O == nil {
+			*it = materialize(*it)
+		} else if !it.O.exposed {
+			it.O.shared, it.O.exposed = true, true
+			work = append(work, it.O)
+		}
+	}
+	for len(work) > 0 {
+		o := work[len(work)-1]
+		work = work[:len(work)-1]
+		for i := range o.Items {
+			visit(&o.Items[i])
+		}
+		if c := o.Call; c != nil {
+			visit(&c.Callee)
+			for i := range c.Args {
+				visit(&c.Args[i])
+			}
+			if c.Kwargs != nil {
+				visit(c.Kwargs)
+			}
+		}
+		if o.pool == poolCall {
+			visit(&(*callNode)(unsafe.Pointer(o)).args)
+		}
+		if o.PID != nil {
+			visit(o.PID)
+		}
+	}
+	p.work = work[:0]
+	return v
+}
+
+// materialize turns a short string kept in a value into an object.
+func materialize(v Value) Value {
+	if v.lx == 0 {
+		return v
+	}
+	s := v.inlineText()
+	return Value{Kind: v.Kind, O: &Object{S: s, Len: int64(len(s)), Off: -1, shared: true, exposed: true}}
 }
 
 // drop recycles v's object, and the objects it owns, unless it is shared

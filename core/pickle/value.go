@@ -5,6 +5,7 @@
 package pickle
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"strconv"
@@ -47,11 +48,50 @@ const maxInline = 1 << 20
 // pickles allocate nothing per opcode.
 type Value struct {
 	Kind Kind
+	// lx holds a short string or bytes value kept in the value itself
+	// while it is private to the VM (O nil): its low byte is 1 + the
+	// length, the other three its bytes 8 to 10, N its first eight.
+	// Records are full of such strings (names, decimal digits, datetime
+	// state). Values the trace exposes never have one (see pools.expose).
+	// (Four fields of at most a word each keep Value in registers.)
+	lx uint32
 	// N is the number of a KInt or KBool, and the IEEE 754 bits of a
 	// KFloat (see Float): one word for both keeps the stack, the memo and
 	// container items at three words a value.
 	N int64
 	O *Object // everything else
+}
+
+// maxInlineStr is the longest string a Value holds itself.
+const maxInlineStr = 11
+
+// inlineStr returns a string or bytes value holding b (at most
+// maxInlineStr bytes) itself.
+func inlineStr(k Kind, b []byte) Value {
+	var buf [16]byte
+	copy(buf[:], b)
+	return Value{Kind: k, N: int64(binary.LittleEndian.Uint64(buf[:])),
+		lx: uint32(len(b)+1) | binary.LittleEndian.Uint32(buf[7:])&^0xff}
+}
+
+// inlineText returns the text of a value made by inlineStr.
+func (v Value) inlineText() string {
+	var buf [16]byte
+	binary.LittleEndian.PutUint64(buf[:], uint64(v.N))
+	binary.LittleEndian.PutUint32(buf[8:], v.lx>>8)
+	return string(buf[:v.lx&0xff-1])
+}
+
+// text returns a string or bytes value's kept text and full length.
+func (v Value) text() (string, int64) {
+	if v.O != nil {
+		return v.O.S, v.O.Len
+	}
+	if v.lx != 0 {
+		s := v.inlineText()
+		return s, int64(len(s))
+	}
+	return "", 0
 }
 
 // Float returns a KFloat's number.
@@ -80,9 +120,10 @@ type Object struct {
 	// PID is the persistent id, for KPersistent.
 	PID *Value
 	// pool is the class of an object the VM may recycle, shared whether
-	// anything but its one owner references it (see pool.go).
-	pool   uint8
-	shared bool
+	// anything but its one owner references it, exposed whether the
+	// trace does (see pool.go).
+	pool            uint8
+	shared, exposed bool
 }
 
 // Names are a global's module and name as the stream gives them.
@@ -110,14 +151,12 @@ func strValue(s string, off int64, n int64) Value {
 }
 
 // IsStr reports whether v is a constant string.
-func (v Value) IsStr() bool { return v.Kind == KStr && v.O != nil }
+func (v Value) IsStr() bool { return v.Kind == KStr && (v.O != nil || v.lx != 0) }
 
-// Str returns a constant string's text.
+// Str returns a constant string's (or bytes value's) text.
 func (v Value) Str() string {
-	if v.O == nil {
-		return ""
-	}
-	return v.O.S
+	s, _ := v.text()
+	return s
 }
 
 // String renders v compactly, as Python source where possible, for evidence.
@@ -146,23 +185,24 @@ func (v Value) render(b *strings.Builder, depth int) {
 	case KFloat:
 		b.WriteString(strconv.FormatFloat(v.Float(), 'g', -1, 64))
 	case KStr:
-		s := v.O.S
+		s, n := v.text()
+		kept := len(s)
 		if len(s) > 200 {
 			s = s[:200]
 		}
 		b.WriteString(strconv.Quote(s))
-		if v.O.Truncated() || len(v.O.S) > 200 {
-			fmt.Fprintf(b, "...(%d chars)", v.O.Len)
+		if int64(kept) < n || kept > 200 {
+			fmt.Fprintf(b, "...(%d chars)", n)
 		}
 	case KBytes:
-		s := v.O.S
+		s, n := v.text()
 		if len(s) > 48 {
 			s = s[:48]
 		}
 		b.WriteString("b")
 		b.WriteString(strconv.Quote(s))
-		if v.O.Len > int64(len(s)) {
-			fmt.Fprintf(b, "...(%d bytes)", v.O.Len)
+		if n > int64(len(s)) {
+			fmt.Fprintf(b, "...(%d bytes)", n)
 		}
 	case KTuple, KList, KSet, KFrozenSet:
 		open, close := "(", ")"

@@ -260,8 +260,7 @@ func (m *machine) run() error {
 }
 
 func (m *machine) event(k EventKind, detail string, target, arg Value) {
-	share(target)
-	share(arg)
+	target, arg = m.pools.expose(target), m.pools.expose(arg)
 	if len(m.tr.Events) >= 10000 {
 		return
 	}
@@ -370,7 +369,7 @@ func (m *machine) call(op string, callee Value, args Value, kwargs *Value) Value
 	if callee.Kind == KGlobal && m.routine(callee.O) {
 		m.tr.Routine++
 	} else if len(m.tr.Calls) < 100000 {
-		o.shared = true
+		m.pools.expose(Value{Kind: KCall, O: o})
 		m.tr.Calls = append(m.tr.Calls, c)
 	}
 	return Value{Kind: KCall, O: o}
@@ -567,14 +566,20 @@ func (m *machine) memoGet(idx uint64) error {
 // one runs a single pickle to STOP.
 func (m *machine) one() error {
 	r := m.rd
+	// The opcode count lives in a register while the loop runs (a counter
+	// in memory costs a store-to-load round trip per opcode); every return
+	// writes it back.
+	ops, maxOps := m.tr.Opcodes, m.opts.Limits.MaxOpcodes
 	for {
-		m.tr.Opcodes++
-		if m.tr.Opcodes&0xffff == 0 {
+		ops++
+		if ops&0xffff == 0 {
 			if err := m.ctx.Err(); err != nil {
+				m.tr.Opcodes = ops
 				return err
 			}
 		}
-		if m.tr.Opcodes > m.opts.Limits.MaxOpcodes {
+		if ops > maxOps {
+			m.tr.Opcodes = ops
 			return &vmError{msg: fmt.Sprintf("more than max_opcodes %d opcodes", m.opts.Limits.MaxOpcodes), budget: true}
 		}
 		var op byte
@@ -586,7 +591,8 @@ func (m *machine) one() error {
 			m.opOff = r.Offset()
 			var err error
 			if op, err = r.byte(); err != nil {
-				if m.opOff == r.size && len(m.stack) == 0 && m.tr.Opcodes == 1 {
+				m.tr.Opcodes = ops
+				if m.opOff == r.size && len(m.stack) == 0 && ops == 1 {
 					return fail("Ran out of input")
 				}
 				return fail("pickle data was truncated")
@@ -630,6 +636,7 @@ func (m *machine) one() error {
 			}
 		}
 		if err := m.step(op); err != nil {
+			m.tr.Opcodes = ops
 			if err == errStop {
 				return nil
 			}
@@ -664,9 +671,13 @@ func (m *machine) shortData(op byte) bool {
 		}
 		kind = KStr
 	}
+	r.pos = start + n
+	if n <= maxInlineStr {
+		m.stack = append(m.stack, inlineStr(kind, b))
+		return true
+	}
 	o := m.pools.str(b)
 	o.Len, o.Off = int64(n), r.base+int64(start)
-	r.pos = start + n
 	m.stack = append(m.stack, Value{Kind: kind, O: o})
 	return true
 }
@@ -717,8 +728,7 @@ func (m *machine) step(op byte) error {
 			return err
 		}
 		if len(m.tr.Results) < 1000 {
-			share(v)
-			m.tr.Results = append(m.tr.Results, v)
+			m.tr.Results = append(m.tr.Results, m.pools.expose(v))
 		}
 		return errStop
 	case '0': // POP
@@ -1123,8 +1133,7 @@ func (m *machine) step(op byte) error {
 			m.event(EvBuild, "", target, state)
 		}
 		if m.opts.OnBuild != nil {
-			share(target)
-			share(state)
+			target, state = m.pools.expose(target), m.pools.expose(state)
 			m.hooked = m.rd.Offset()
 			if err := m.opts.OnBuild(target, state, &Stream{r: m.rd, replayed: m.hooked <= m.replayedTo}); err != nil {
 				return fail("%v", err)
