@@ -7,6 +7,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -176,6 +177,9 @@ func readIndicesOK(t *testing.T, data []byte) *indexSet {
 
 func set(s *indexSet) string {
 	var out []uint64
+	for i := uint64(0); i < s.seq; i++ {
+		out = append(out, i)
+	}
 	for w, b := range s.bits {
 		for j := 0; j < 64; j++ {
 			if b&(1<<j) != 0 {
@@ -186,6 +190,8 @@ func set(s *indexSet) string {
 	for i := range s.sparse {
 		out = append(out, i)
 	}
+	slices.Sort(out)
+	out = slices.Compact(out)
 	return fmt.Sprint(out)
 }
 

@@ -437,12 +437,11 @@ func (m *machine) routine(g *Object) bool {
 	return ok
 }
 
-// memoPutFast is memoPut for a new index in the dense range below the
-// memo limit, the case of every MEMOIZE; it reports false, doing nothing,
+// memoPutFast is memoPut for the next index in sequence below the memo
+// limit, the case of every MEMOIZE; it reports false, doing nothing,
 // otherwise.
 func (m *machine) memoPutFast(idx uint64, v Value) bool {
-	w, bit := idx>>6, uint64(1)<<(idx&63)
-	if w >= uint64(len(m.present.bits)) || m.present.bits[w]&bit != 0 {
+	if idx != m.present.seq || m.present.hasExtra(idx) {
 		return false
 	}
 	if m.live == nil || m.live.has(idx) {
@@ -451,14 +450,14 @@ func (m *machine) memoPutFast(idx uint64, v Value) bool {
 		}
 		share(v)
 		m.memo.put(idx, v, false)
-		m.present.bits[w] |= bit
+		m.present.seq++
 		m.memoLen++
 		if m.mayGoLive && m.memo.n >= liveMemoMinEntries {
 			m.goLive()
 		}
 		return true
 	}
-	m.present.bits[w] |= bit
+	m.present.seq++
 	m.memoLen++
 	return true
 }
