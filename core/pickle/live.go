@@ -237,6 +237,12 @@ func walkBuffered(rd *reader, pickles *int, stopAfter int, live *indexSet, mark 
 				i += 5
 				continue
 			}
+		} else if opShape[op] == argCount && opArg[op] == 1 {
+			// Short strings and bytes: a one-byte length.
+			if n := int(buf[i+1]); n <= len(buf)-i-2 {
+				i += 2 + n
+				continue
+			}
 		}
 		switch opShape[op] {
 		case argNone:

@@ -633,8 +633,27 @@ func (m *machine) one() error {
 				m.stack = append(m.stack, v)
 				continue
 			}
+		case '(': // MARK
+			if len(m.marks) < maxMarks {
+				m.marks = append(m.marks, len(m.stack))
+				continue
+			}
+		case '}': // EMPTY_DICT
+			if len(m.stack) < m.opts.Limits.MaxStack {
+				m.stack = append(m.stack, m.pools.dict())
+				continue
+			}
 		}
-		if err := m.step(op); err != nil {
+		var err error
+		switch op {
+		case 'R':
+			err = m.reduce()
+		case 'u':
+			err = m.setItemsMark()
+		default:
+			err = m.step(op)
+		}
+		if err != nil {
 			m.tr.Opcodes = ops
 			if err == errStop {
 				return nil
@@ -715,10 +734,8 @@ func (m *machine) readLen(n int) (int64, error) {
 func (m *machine) step(op byte) error {
 	switch op {
 	case '(': // MARK
-		// Real pickles nest a few dozen levels; tens of thousands is a
-		// resource attack on decompiling scanners and recursive consumers.
-		if len(m.marks) >= 10000 {
-			return &vmError{msg: "MARK nesting deeper than 10000", limit: true}
+		if len(m.marks) >= maxMarks {
+			return &vmError{msg: fmt.Sprintf("MARK nesting deeper than %d", maxMarks), limit: true}
 		}
 		m.marks = append(m.marks, len(m.stack))
 	case '.': // STOP
@@ -965,11 +982,7 @@ func (m *machine) step(op byte) error {
 	case 's': // SETITEM
 		return m.setItems(len(m.stack)-2, "SETITEM")
 	case 'u': // SETITEMS
-		k, err := m.markIndex()
-		if err != nil {
-			return err
-		}
-		return m.setItems(k, "SETITEMS")
+		return m.setItemsMark()
 	case 0x90: // ADDITEMS
 		k, err := m.markIndex()
 		if err != nil {
@@ -1062,23 +1075,7 @@ func (m *machine) step(op byte) error {
 		}
 		return m.push(m.call("OBJ", items[0], m.pools.container(KTuple, items[1:]), nil))
 	case 'R': // REDUCE
-		args, err := m.pop()
-		if err != nil {
-			return err
-		}
-		callee, err := m.top()
-		if err != nil {
-			return err
-		}
-		if isConcrete(args) && args.Kind != KTuple {
-			return fail("argument list must be a tuple")
-		}
-		if isConcrete(*callee) {
-			// Values a pickle builds itself (str, tuple, dict...) are
-			// never callable.
-			return fail("'%s' object is not callable", pyType(*callee))
-		}
-		*callee = m.call("REDUCE", *callee, args, nil)
+		return m.reduce()
 	case 0x81: // NEWOBJ
 		args, err := m.pop()
 		if err != nil {
@@ -1279,6 +1276,40 @@ func (m *machine) step(op byte) error {
 		return fail("invalid load key, '\\x%02x'", op)
 	}
 	return nil
+}
+
+// maxMarks bounds MARK nesting: real pickles nest a few dozen levels;
+// tens of thousands is a resource attack on decompiling scanners and
+// recursive consumers.
+const maxMarks = 10000
+
+func (m *machine) reduce() error {
+	args, err := m.pop()
+	if err != nil {
+		return err
+	}
+	callee, err := m.top()
+	if err != nil {
+		return err
+	}
+	if isConcrete(args) && args.Kind != KTuple {
+		return fail("argument list must be a tuple")
+	}
+	if isConcrete(*callee) {
+		// Values a pickle builds itself (str, tuple, dict...) are
+		// never callable.
+		return fail("'%s' object is not callable", pyType(*callee))
+	}
+	*callee = m.call("REDUCE", *callee, args, nil)
+	return nil
+}
+
+func (m *machine) setItemsMark() error {
+	k, err := m.markIndex()
+	if err != nil {
+		return err
+	}
+	return m.setItems(k, "SETITEMS")
 }
 
 func (m *machine) appendItems(k int, op string) error {
