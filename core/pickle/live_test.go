@@ -152,6 +152,7 @@ func TestLiveMemoDropsUnreadEntries(t *testing.T) {
 			src: bytes.NewReader(data), mayGoLive: auto}
 		if !auto {
 			m.live, _ = readIndices(bytes.NewReader(data), 0, int64(len(data)), 0)
+			m.liveEnd = m.live.end()
 		}
 		if err := m.run(); err != nil {
 			t.Fatal(err)

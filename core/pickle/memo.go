@@ -26,6 +26,18 @@ const denseSlack = 1 << 10
 
 func (s *indexSet) has(i uint64) bool { return i < s.seq || s.hasExtra(i) }
 
+// end returns a bound past every index in the set.
+func (s *indexSet) end() uint64 {
+	if s == nil {
+		return 0
+	}
+	e := max(s.seq, uint64(len(s.bits))*64)
+	for i := range s.sparse {
+		e = max(e, i+1)
+	}
+	return e
+}
+
 // hasExtra reports whether i is in the bitmap or the map.
 func (s *indexSet) hasExtra(i uint64) bool {
 	if w := i >> 6; w < uint64(len(s.bits)) {

@@ -319,14 +319,17 @@ func (p *pools) dropDepth(v Value, depth int) {
 // been dropped or moved elsewhere.
 func (p *pools) release(o *Object) {
 	class := o.pool
+	// Only the fields the VM sets on objects of the class are reset (call
+	// writes all of a Call; Names and PID belong to objects it does not
+	// pool), and a released object is never shared.
 	if class == poolCall {
 		n := (*callNode)(unsafe.Pointer(o))
-		*n = callNode{}
-		n.o.Call = &n.c
+		n.c.Callee, n.c.Args, n.c.Kwargs = Value{}, nil, nil
+		n.args, n.room = Value{}, [2]Value{}
 	} else {
 		items := o.Items
 		clear(items)
-		*o = Object{}
+		o.S, o.Len, o.Off = "", 0, 0
 		var room []Value
 		switch class {
 		case poolTuple1, poolTuple2, poolTuple3, poolTuple4, poolDict:

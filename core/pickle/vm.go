@@ -101,6 +101,7 @@ func trace(ctx context.Context, r io.ReaderAt, start, size int64, opts Options, 
 		tr:         &Trace{},
 		ctx:        ctx,
 		live:       live,
+		liveEnd:    live.end(),
 		replayedTo: replayedTo,
 		src:        r, start: start,
 		mayGoLive: live == nil && opts.Memo == LiveMemoAuto,
@@ -155,6 +156,7 @@ type machine struct {
 	memo    memoStore
 	present indexSet
 	live    *indexSet
+	liveEnd uint64 // live.end()
 	memoLen int
 	// prevPresent is the union of earlier pickles' indices when entries
 	// were dropped (live mode): a read of one must replay.
@@ -444,7 +446,7 @@ func (m *machine) memoPutFast(idx uint64, v Value) bool {
 	if idx != m.present.seq || m.present.hasExtra(idx) {
 		return false
 	}
-	if m.live == nil || m.live.has(idx) {
+	if m.live == nil || idx < m.liveEnd && m.live.has(idx) {
 		if m.memo.n >= m.opts.Limits.MaxMemo {
 			return false
 		}
@@ -513,7 +515,7 @@ func (m *machine) goLive() {
 	if !ok {
 		return
 	}
-	m.live = live
+	m.live, m.liveEnd = live, live.end()
 	m.memo.each(func(i uint64, v *Value) {
 		if m.present.has(i) && !live.has(i) {
 			*v = Value{}
