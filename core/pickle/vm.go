@@ -693,6 +693,18 @@ func (m *machine) shortData(op byte) bool {
 	}
 	r.pos = start + n
 	if n <= maxInlineStr {
+		if start+12 <= r.end {
+			// Both words straight from the buffer, masked to the length.
+			lo := binary.LittleEndian.Uint64(r.buf[start:])
+			hi := uint32(0)
+			if n < 8 {
+				lo &= 1<<(8*n) - 1
+			} else {
+				hi = binary.LittleEndian.Uint32(r.buf[start+8:]) & (1<<(8*(n-8)) - 1)
+			}
+			m.stack = append(m.stack, Value{Kind: kind, N: int64(lo), lx: hi<<8 | uint32(n+1)})
+			return true
+		}
 		m.stack = append(m.stack, inlineStr(kind, b))
 		return true
 	}
