@@ -87,6 +87,10 @@ type (
 // state are small.
 const dictRoom = 12
 
+// recycle enables recycling and strings kept in values (tests compare
+// traces with and without).
+var recycle = true
+
 // maxFree bounds each class's free list: a peak of live objects (a batch of
 // a thousand records waiting for APPENDS) is reused, a larger one is left
 // to the garbage collector.
@@ -293,7 +297,7 @@ const maxDropDepth = 16
 
 func (p *pools) dropDepth(v Value, depth int) {
 	o := v.O
-	if o == nil || o.pool == poolNone || o.shared || depth > maxDropDepth {
+	if o == nil || o.pool == poolNone || o.shared || depth > maxDropDepth || !recycle {
 		return
 	}
 	if o.pool == poolCall {
@@ -318,6 +322,9 @@ func (p *pools) dropDepth(v Value, depth int) {
 // release recycles an unshared object whose owned objects, if any, have
 // been dropped or moved elsewhere.
 func (p *pools) release(o *Object) {
+	if !recycle {
+		return
+	}
 	class := o.pool
 	// Only the fields the VM sets on objects of the class are reset (call
 	// writes all of a Call; Names and PID belong to objects it does not

@@ -692,7 +692,7 @@ func (m *machine) shortData(op byte) bool {
 		kind = KStr
 	}
 	r.pos = start + n
-	if n <= maxInlineStr {
+	if n <= maxInlineStr && recycle {
 		if start+12 <= r.end {
 			// Both words straight from the buffer, masked to the length.
 			lo := binary.LittleEndian.Uint64(r.buf[start:])
