@@ -348,8 +348,8 @@ func (p *pools) release(o *Object) {
 				clear(room[:cap(room)])
 			}
 		case poolBare:
-			if cap(items) <= 2*maxItems {
-				room = items[:0] // a list's items: keep the slice
+			if cap(items) <= 16 {
+				room = items[:0] // a small list's items: keep the slice
 			}
 		}
 		o.Items = room
