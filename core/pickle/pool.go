@@ -174,7 +174,9 @@ func (p *pools) container(k Kind, items []Value) Value {
 	count := int64(len(items))
 	if len(items) > maxItems {
 		for _, it := range items[maxItems:] {
-			p.drop(it)
+			if it.O != nil {
+				p.drop(it)
+			}
 		}
 		items = items[:maxItems]
 	}
@@ -208,7 +210,9 @@ func (p *pools) add(o *Object, vs []Value) {
 	room := max(maxItems-len(o.Items), 0)
 	if len(vs) > room {
 		for _, v := range vs[room:] {
-			p.drop(v)
+			if v.O != nil {
+				p.drop(v)
+			}
 		}
 		vs = vs[:room]
 	}

@@ -623,6 +623,31 @@ func (m *machine) one() error {
 				r.pos++
 				continue
 			}
+		case 'G', 'J', 'M': // BINFLOAT, BININT, BININT2
+			w := 8
+			if op == 'J' {
+				w = 4
+			} else if op == 'M' {
+				w = 2
+			}
+			if r.pos+w <= r.end && len(m.stack) < m.opts.Limits.MaxStack {
+				// A frame end inside the argument is m.fixed's to handle.
+				if cur := r.base + int64(r.pos); m.frameEnd <= cur || cur+int64(w) <= m.frameEnd {
+					b := r.buf[r.pos : r.pos+w]
+					var v Value
+					switch op {
+					case 'G':
+						v = Value{Kind: KFloat, N: int64(binary.BigEndian.Uint64(b))}
+					case 'J':
+						v = Value{Kind: KInt, N: int64(int32(binary.LittleEndian.Uint32(b)))}
+					default:
+						v = Value{Kind: KInt, N: int64(binary.LittleEndian.Uint16(b))}
+					}
+					r.pos += w
+					m.stack = append(m.stack, v)
+					continue
+				}
+			}
 		case 0x8c, 'C': // SHORT_BINUNICODE, SHORT_BINBYTES
 			if m.shortData(op) {
 				continue
