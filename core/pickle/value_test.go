@@ -44,3 +44,30 @@ func TestShortDataInline(t *testing.T) {
 		}
 	}
 }
+
+// TestShortStringUTF8: a short SHORT_BINUNICODE is checked as UTF-8 on
+// every path (kept in the value or not, buffered words or bytes).
+func TestShortStringUTF8(t *testing.T) {
+	defer func() { recycle = true }()
+	for _, tc := range []struct {
+		text string
+		ok   bool
+	}{{"é", true}, {"naïve", true}, {"12345678é", true}, {"\xff", false}, {"abcdefgh\xc3", false}, {"\xed\xa0\x80", true}} {
+		for _, pad := range []string{"", strings.Repeat("N", 16)} {
+			for _, rec := range []bool{true, false} {
+				recycle = rec
+				data := "\x80\x04\x8c" + string(rune(len(tc.text))) + tc.text + "." + pad
+				tr, err := Run(context.Background(), strings.NewReader(data), 0, int64(len(data)), Options{StopAfter: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := malformed(tr) == ""; got != tc.ok {
+					t.Errorf("%q (pad %d, recycle %v): accepted %v, want %v: %s", tc.text, len(pad), rec, got, tc.ok, malformed(tr))
+				}
+				if tc.ok && (len(tr.Results) != 1 || tr.Results[0].Str() != tc.text) {
+					t.Errorf("%q: results %v", tc.text, tr.Results)
+				}
+			}
+		}
+	}
+}

@@ -711,25 +711,30 @@ func (m *machine) shortData(op byte) bool {
 	b := r.buf[start : start+n]
 	kind := KBytes
 	if op == 0x8c {
-		if !validShortUTF8(b) {
+		kind = KStr
+	}
+	if n <= maxInlineStr && recycle && start+12 <= r.end {
+		// Both words straight from the buffer, masked to the length;
+		// ASCII (nearly all keys and names) is valid UTF-8.
+		lo := binary.LittleEndian.Uint64(r.buf[start:])
+		hi := uint32(0)
+		if n < 8 {
+			lo &= 1<<(8*n) - 1
+		} else {
+			hi = binary.LittleEndian.Uint32(r.buf[start+8:]) & (1<<(8*(n-8)) - 1)
+		}
+		if kind == KStr && (lo&0x8080808080808080 != 0 || hi&0x80808080 != 0) && !validShortUTF8(b) {
 			return false
 		}
-		kind = KStr
+		r.pos = start + n
+		m.stack = append(m.stack, Value{Kind: kind, N: int64(lo), lx: hi<<8 | uint32(n+1)})
+		return true
+	}
+	if kind == KStr && !validShortUTF8(b) {
+		return false
 	}
 	r.pos = start + n
 	if n <= maxInlineStr && recycle {
-		if start+12 <= r.end {
-			// Both words straight from the buffer, masked to the length.
-			lo := binary.LittleEndian.Uint64(r.buf[start:])
-			hi := uint32(0)
-			if n < 8 {
-				lo &= 1<<(8*n) - 1
-			} else {
-				hi = binary.LittleEndian.Uint32(r.buf[start+8:]) & (1<<(8*(n-8)) - 1)
-			}
-			m.stack = append(m.stack, Value{Kind: kind, N: int64(lo), lx: hi<<8 | uint32(n+1)})
-			return true
-		}
 		m.stack = append(m.stack, inlineStr(kind, b))
 		return true
 	}
