@@ -37,6 +37,9 @@ func FuzzRun(f *testing.F) {
 		if a, b := render(tr), render(plain); a != b {
 			t.Fatalf("recycling changes the trace:\n%s\nwithout:\n%s", a, b)
 		}
+		if err := exposedOnly(tr); err != nil {
+			t.Fatal(err)
+		}
 		if tr.End > int64(len(data)) {
 			t.Fatalf("consumed %d of %d bytes", tr.End, len(data))
 		}

@@ -132,3 +132,91 @@ func TestRecordsRecycle(t *testing.T) {
 		t.Errorf("%.0f allocations for 20000 records, %.0f for 40000: %.2f per record", a, b, (b-a)/20000)
 	}
 }
+
+// exposedOnly reports a value reachable from the trace that still keeps
+// its string in itself: callers read every string as an Object.
+func exposedOnly(tr *Trace) error {
+	seen := map[*Object]bool{}
+	var walk func(v Value, path string) error
+	walk = func(v Value, path string) error {
+		if v.O == nil {
+			if v.lx != 0 {
+				return fmt.Errorf("%s: %s kept in the value", path, v)
+			}
+			return nil
+		}
+		if seen[v.O] {
+			return nil
+		}
+		seen[v.O] = true
+		if !v.O.exposed && v.O.pool != poolNone {
+			return fmt.Errorf("%s: %s not marked exposed", path, v)
+		}
+		for _, it := range v.O.Items {
+			if err := walk(it, path); err != nil {
+				return err
+			}
+		}
+		if c := v.O.Call; c != nil {
+			if err := walkCall(c, path, walk); err != nil {
+				return err
+			}
+		}
+		if v.O.PID != nil {
+			return walk(*v.O.PID, path+".pid")
+		}
+		return nil
+	}
+	for i, c := range tr.Calls {
+		if err := walkCall(c, fmt.Sprintf("call %d", i), walk); err != nil {
+			return err
+		}
+	}
+	for i, e := range tr.Events {
+		if err := walk(e.Target, fmt.Sprintf("event %d target", i)); err != nil {
+			return err
+		}
+		if err := walk(e.Arg, fmt.Sprintf("event %d arg", i)); err != nil {
+			return err
+		}
+	}
+	for i, r := range tr.Results {
+		if err := walk(r, fmt.Sprintf("result %d", i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func walkCall(c *Call, path string, walk func(Value, string) error) error {
+	if err := walk(c.Callee, path+".callee"); err != nil {
+		return err
+	}
+	for _, a := range c.Args {
+		if err := walk(a, path+".args"); err != nil {
+			return err
+		}
+	}
+	if c.Kwargs != nil {
+		return walk(*c.Kwargs, path+".kwargs")
+	}
+	return nil
+}
+
+// TestTraceExposesWholeValues: whatever the input, nothing the trace holds
+// keeps a string in the value itself.
+func TestTraceExposesWholeValues(t *testing.T) {
+	inputs := pickleInputs(t)
+	inputs["records"] = recordsPickle(3000)
+	for name, data := range inputs {
+		for _, memo := range []LiveMemo{LiveMemoAuto, LiveMemoAlways} {
+			tr, err := Run(t.Context(), bytes.NewReader(data), 0, int64(len(data)), Options{Memo: memo})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := exposedOnly(tr); err != nil {
+				t.Errorf("%s (memo mode %d): %v", name, memo, err)
+			}
+		}
+	}
+}
