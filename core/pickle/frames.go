@@ -93,7 +93,7 @@ func (m *machine) dataObject(n int64, into bool) (*Object, error) {
 	} else if err := m.straddle(n); err != nil {
 		return nil, errTruncated
 	}
-	return m.rd.dataObject(n)
+	return m.rd.dataObject(n, &m.pools)
 }
 
 // line reads a text argument. CPython's readline looks for the newline in

@@ -22,9 +22,22 @@ func FuzzRun(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		tr, err := Run(context.Background(), strings.NewReader(string(data)), 0, int64(len(data)),
-			Options{Limits: Limits{MaxOpcodes: 1 << 20, MaxStack: 1 << 16, MaxMemo: 1 << 16}})
+		opts := Options{Limits: Limits{MaxOpcodes: 1 << 20, MaxStack: 1 << 16, MaxMemo: 1 << 16}, Memo: LiveMemo(len(data) % 3)} // every memo mode
+		tr, err := Run(context.Background(), strings.NewReader(string(data)), 0, int64(len(data)), opts)
 		if err != nil {
+			t.Fatal(err)
+		}
+		// Recycling objects must not show in the trace.
+		recycle = false
+		plain, err := Run(context.Background(), strings.NewReader(string(data)), 0, int64(len(data)), opts)
+		recycle = true
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, b := render(tr), render(plain); a != b {
+			t.Fatalf("recycling changes the trace:\n%s\nwithout:\n%s", a, b)
+		}
+		if err := exposedOnly(tr); err != nil {
 			t.Fatal(err)
 		}
 		if tr.End > int64(len(data)) {

@@ -64,7 +64,7 @@ func readIndices(r io.ReaderAt, start, size int64, stopAfter int) (live *indexSe
 		// Most opcodes are handled in place in the buffer; the loop below
 		// takes the rest (a buffer end, long payloads, text arguments
 		// without a newline in the buffer).
-		if stop, ok := walkBuffered(rd, &pickles, stopAfter, mark); stop && fastWalk {
+		if stop, ok := walkBuffered(rd, &pickles, stopAfter, live, mark); stop && fastWalk {
 			return live, ok
 		}
 		if rd.Remaining() == 0 {
@@ -172,6 +172,20 @@ const (
 	argStop
 )
 
+// opSize is the whole size of opcodes without a variable part (0 for the
+// others), so that walkBuffered steps over most opcodes with one lookup.
+var opSize = func() (size [256]uint8) {
+	for op := range 256 {
+		switch opShape[op] {
+		case argNone:
+			size[op] = 1
+		case argFixed:
+			size[op] = 1 + opArg[op]
+		}
+	}
+	return size
+}()
+
 var opShape, opArg = func() (shape, arg [256]uint8) {
 	for _, op := range []byte("(012N\x88\x89)]}\x8ft\x85\x86\x87ldaesu\x90\x93oR\x81\x92bQ\x94\x98") {
 		shape[op] = argNone
@@ -196,7 +210,7 @@ var opShape, opArg = func() (shape, arg [256]uint8) {
 // walkBuffered walks opcodes that lie wholly inside rd's buffer. It
 // returns stop when the walk is over (ok as readIndices returns it), and
 // otherwise leaves rd at the first opcode it did not handle.
-func walkBuffered(rd *reader, pickles *int, stopAfter int, mark func(uint64) bool) (stop, ok bool) {
+func walkBuffered(rd *reader, pickles *int, stopAfter int, live *indexSet, mark func(uint64) bool) (stop, ok bool) {
 	if !fastWalk {
 		return false, false
 	}
@@ -205,6 +219,31 @@ func walkBuffered(rd *reader, pickles *int, stopAfter int, mark func(uint64) boo
 	defer func() { rd.pos += i }()
 	for i+17 <= len(buf) {
 		op := buf[i]
+		if n := opSize[op]; n != 0 {
+			i += int(n)
+			continue
+		}
+		if op == 'h' {
+			// BINGET of an index already in the dense range: the bit
+			// is all mark would set.
+			if j := uint64(buf[i+1]); j>>6 < uint64(len(live.bits)) {
+				live.bits[j>>6] |= 1 << (j & 63)
+				i += 2
+				continue
+			}
+		} else if op == 'j' {
+			if j := le(buf[i+1 : i+5]); j>>6 < uint64(len(live.bits)) {
+				live.bits[j>>6] |= 1 << (j & 63)
+				i += 5
+				continue
+			}
+		} else if opShape[op] == argCount && opArg[op] == 1 {
+			// Short strings and bytes: a one-byte length.
+			if n := int(buf[i+1]); n <= len(buf)-i-2 {
+				i += 2 + n
+				continue
+			}
+		}
 		switch opShape[op] {
 		case argNone:
 			i++

@@ -7,6 +7,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -151,6 +152,7 @@ func TestLiveMemoDropsUnreadEntries(t *testing.T) {
 			src: bytes.NewReader(data), mayGoLive: auto}
 		if !auto {
 			m.live, _ = readIndices(bytes.NewReader(data), 0, int64(len(data)), 0)
+			m.liveEnd = m.live.end()
 		}
 		if err := m.run(); err != nil {
 			t.Fatal(err)
@@ -176,6 +178,9 @@ func readIndicesOK(t *testing.T, data []byte) *indexSet {
 
 func set(s *indexSet) string {
 	var out []uint64
+	for i := uint64(0); i < s.seq; i++ {
+		out = append(out, i)
+	}
 	for w, b := range s.bits {
 		for j := 0; j < 64; j++ {
 			if b&(1<<j) != 0 {
@@ -186,6 +191,8 @@ func set(s *indexSet) string {
 	for i := range s.sparse {
 		out = append(out, i)
 	}
+	slices.Sort(out)
+	out = slices.Compact(out)
 	return fmt.Sprint(out)
 }
 

@@ -8,9 +8,12 @@ package pickle
 // (see live.go) and remembers the rest as one bit each, which is all that
 // MEMOIZE's numbering and the "memo read" checks need.
 
-// indexSet is a set of memo indices: a bitmap for the dense low range that
-// picklers use and a map for the rest.
+// indexSet is a set of memo indices: every index below seq (picklers
+// number entries 0, 1, 2...: a memo of a hundred million entries is then
+// one number, not a growing bitmap), a bitmap for the dense low range
+// and a map for the rest.
 type indexSet struct {
+	seq    uint64
 	bits   []uint64
 	sparse map[uint64]struct{}
 }
@@ -21,9 +24,27 @@ type indexSet struct {
 // LONG_BINPUT 0x7fffffff must not cost a 48 GiB slice.
 const denseSlack = 1 << 10
 
-func (s *indexSet) has(i uint64) bool {
+func (s *indexSet) has(i uint64) bool { return i < s.seq || s.hasExtra(i) }
+
+// end returns a bound past every index in the set.
+func (s *indexSet) end() uint64 {
+	if s == nil {
+		return 0
+	}
+	e := max(s.seq, uint64(len(s.bits))*64)
+	for i := range s.sparse {
+		e = max(e, i+1)
+	}
+	return e
+}
+
+// hasExtra reports whether i is in the bitmap or the map.
+func (s *indexSet) hasExtra(i uint64) bool {
 	if w := i >> 6; w < uint64(len(s.bits)) {
 		return s.bits[w]&(1<<(i&63)) != 0
+	}
+	if s.sparse == nil {
+		return false
 	}
 	_, ok := s.sparse[i]
 	return ok
@@ -32,6 +53,13 @@ func (s *indexSet) has(i uint64) bool {
 // add inserts i and reports whether it was new and whether it went to the
 // sparse map (which costs a map entry rather than a bit).
 func (s *indexSet) add(i uint64) (added, sparse bool) {
+	if i < s.seq {
+		return false, false
+	}
+	if i == s.seq && !s.hasExtra(i) {
+		s.seq++
+		return true, false
+	}
 	w := i >> 6
 	if w >= uint64(len(s.bits)) && w < uint64(2*len(s.bits))+denseSlack/64 {
 		n := max(2*len(s.bits), int(w)+1, 64)
@@ -63,11 +91,15 @@ func (s *indexSet) add(i uint64) (added, sparse bool) {
 }
 
 func (s *indexSet) reset() {
+	s.seq = 0
 	clear(s.bits)
 	clear(s.sparse)
 }
 
 func (s *indexSet) union(o *indexSet) {
+	for i := uint64(0); i < o.seq; i++ {
+		s.add(i)
+	}
 	for w, b := range o.bits {
 		if b == 0 {
 			continue

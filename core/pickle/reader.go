@@ -142,10 +142,10 @@ func (r *reader) data(n int64) (s string, off int64, err error) {
 }
 
 // dataObject is data returning the payload as a string or bytes object
-// (Len and Off filled in); short buffered payloads cost one allocation.
-func (r *reader) dataObject(n int64) (*Object, error) {
+// (Len and Off filled in); short buffered payloads go to a pooled object.
+func (r *reader) dataObject(n int64, p *pools) (*Object, error) {
 	if n >= 0 && n <= 40 && int64(r.end-r.pos) >= n {
-		o := inlineObject(r.buf[r.pos : r.pos+int(n)])
+		o := p.str(r.buf[r.pos : r.pos+int(n)])
 		o.Len, o.Off = n, r.Offset()
 		r.pos += int(n)
 		return o, nil

@@ -5,11 +5,11 @@
 package pickle
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
-	"unsafe"
 )
 
 // Kind tags a symbolic value.
@@ -48,11 +48,50 @@ const maxInline = 1 << 20
 // pickles allocate nothing per opcode.
 type Value struct {
 	Kind Kind
+	// lx holds a short string or bytes value kept in the value itself
+	// while it is private to the VM (O nil): its low byte is 1 + the
+	// length, the other three its bytes 8 to 10, N its first eight.
+	// Records are full of such strings (names, decimal digits, datetime
+	// state). Values the trace exposes never have one (see pools.expose).
+	// (Four fields of at most a word each keep Value in registers.)
+	lx uint32
 	// N is the number of a KInt or KBool, and the IEEE 754 bits of a
 	// KFloat (see Float): one word for both keeps the stack, the memo and
 	// container items at three words a value.
 	N int64
 	O *Object // everything else
+}
+
+// maxInlineStr is the longest string a Value holds itself.
+const maxInlineStr = 11
+
+// inlineStr returns a string or bytes value holding b (at most
+// maxInlineStr bytes) itself.
+func inlineStr(k Kind, b []byte) Value {
+	var buf [16]byte
+	copy(buf[:], b)
+	return Value{Kind: k, N: int64(binary.LittleEndian.Uint64(buf[:])),
+		lx: uint32(len(b)+1) | binary.LittleEndian.Uint32(buf[7:])&^0xff}
+}
+
+// inlineText returns the text of a value made by inlineStr.
+func (v Value) inlineText() string {
+	var buf [16]byte
+	binary.LittleEndian.PutUint64(buf[:], uint64(v.N))
+	binary.LittleEndian.PutUint32(buf[8:], v.lx>>8)
+	return string(buf[:v.lx&0xff-1])
+}
+
+// text returns a string or bytes value's kept text and full length.
+func (v Value) text() (string, int64) {
+	if v.O != nil {
+		return v.O.S, v.O.Len
+	}
+	if v.lx != 0 {
+		s := v.inlineText()
+		return s, int64(len(s))
+	}
+	return "", 0
 }
 
 // Float returns a KFloat's number.
@@ -80,6 +119,11 @@ type Object struct {
 	Call *Call
 	// PID is the persistent id, for KPersistent.
 	PID *Value
+	// pool is the class of an object the VM may recycle, shared whether
+	// anything but its one owner references it, exposed whether the
+	// trace does (see pool.go).
+	pool            uint8
+	shared, exposed bool
 }
 
 // Names are a global's module and name as the stream gives them.
@@ -102,131 +146,17 @@ var (
 	unknownValue = Value{Kind: KUnknown}
 )
 
-// inlineObject returns a string or bytes object holding a copy of b. Short
-// payloads (dict keys, names, decimal digits, datetime state: several per
-// record of an object-heavy pickle) share one allocation with their object,
-// the string pointing into it; it is never written again.
-func inlineObject(b []byte) *Object {
-	var o *Object
-	switch n := len(b); {
-	case n == 0:
-		return &Object{}
-	case n <= 8:
-		p := &struct {
-			o Object
-			b [8]byte
-		}{}
-		copy(p.b[:], b)
-		p.o.S, o = unsafe.String(&p.b[0], n), &p.o
-	case n <= 24:
-		p := &struct {
-			o Object
-			b [24]byte
-		}{}
-		copy(p.b[:], b)
-		p.o.S, o = unsafe.String(&p.b[0], n), &p.o
-	case n <= 40:
-		p := &struct {
-			o Object
-			b [40]byte
-		}{}
-		copy(p.b[:], b)
-		p.o.S, o = unsafe.String(&p.b[0], n), &p.o
-	default:
-		o = &Object{S: string(b)}
-	}
-	return o
-}
-
 func strValue(s string, off int64, n int64) Value {
 	return Value{Kind: KStr, O: &Object{S: s, Len: n, Off: off}}
 }
 
-// containerValue copies items into a new container. Small ones (call
-// argument tuples, pairs) take one allocation for the object and its items;
-// the items' capacity is their length, so adding to one copies first.
-func containerValue(k Kind, items []Value) Value {
-	count := int64(len(items))
-	if len(items) > maxItems {
-		items = items[:maxItems]
-	}
-	var o *Object
-	switch len(items) {
-	case 0:
-		o = &Object{}
-	case 1:
-		p := &struct {
-			o Object
-			a [1]Value
-		}{}
-		copy(p.a[:], items)
-		p.o.Items, o = p.a[:], &p.o
-	case 2:
-		p := &struct {
-			o Object
-			a [2]Value
-		}{}
-		copy(p.a[:], items)
-		p.o.Items, o = p.a[:], &p.o
-	case 3:
-		p := &struct {
-			o Object
-			a [3]Value
-		}{}
-		copy(p.a[:], items)
-		p.o.Items, o = p.a[:], &p.o
-	case 4:
-		p := &struct {
-			o Object
-			a [4]Value
-		}{}
-		copy(p.a[:], items)
-		p.o.Items, o = p.a[:], &p.o
-	default:
-		o = &Object{Items: append([]Value(nil), items...)}
-	}
-	o.Len = count
-	return Value{Kind: k, O: o}
-}
-
-// emptyDict is EMPTY_DICT's value: the object and room for dictRoom keys
-// and values in one allocation, since the SETITEMS that follows almost
-// always fills it and the dicts of records and instance state are small.
-func emptyDict() Value {
-	p := &struct {
-		o Object
-		a [dictRoom]Value
-	}{}
-	p.o.Items = p.a[:0]
-	return Value{Kind: KDict, O: &p.o}
-}
-
-// dictRoom is how many keys and values an empty dict holds before its
-// items move to a slice of their own: 12 keeps the object and its items at
-// 368 bytes (the 384-byte size class).
-const dictRoom = 12
-
-func (o *Object) add(vs ...Value) {
-	o.Len += int64(len(vs))
-	room := maxItems - len(o.Items)
-	if room <= 0 {
-		return
-	}
-	if len(vs) > room {
-		vs = vs[:room]
-	}
-	o.Items = append(o.Items, vs...)
-}
-
 // IsStr reports whether v is a constant string.
-func (v Value) IsStr() bool { return v.Kind == KStr && v.O != nil }
+func (v Value) IsStr() bool { return v.Kind == KStr && (v.O != nil || v.lx != 0) }
 
-// Str returns a constant string's text.
+// Str returns a constant string's (or bytes value's) text.
 func (v Value) Str() string {
-	if v.O == nil {
-		return ""
-	}
-	return v.O.S
+	s, _ := v.text()
+	return s
 }
 
 // String renders v compactly, as Python source where possible, for evidence.
@@ -255,23 +185,24 @@ func (v Value) render(b *strings.Builder, depth int) {
 	case KFloat:
 		b.WriteString(strconv.FormatFloat(v.Float(), 'g', -1, 64))
 	case KStr:
-		s := v.O.S
+		s, n := v.text()
+		kept := len(s)
 		if len(s) > 200 {
 			s = s[:200]
 		}
 		b.WriteString(strconv.Quote(s))
-		if v.O.Truncated() || len(v.O.S) > 200 {
-			fmt.Fprintf(b, "...(%d chars)", v.O.Len)
+		if int64(kept) < n || kept > 200 {
+			fmt.Fprintf(b, "...(%d chars)", n)
 		}
 	case KBytes:
-		s := v.O.S
+		s, n := v.text()
 		if len(s) > 48 {
 			s = s[:48]
 		}
 		b.WriteString("b")
 		b.WriteString(strconv.Quote(s))
-		if v.O.Len > int64(len(s)) {
-			fmt.Fprintf(b, "...(%d bytes)", v.O.Len)
+		if n > int64(len(s)) {
+			fmt.Fprintf(b, "...(%d bytes)", n)
 		}
 	case KTuple, KList, KSet, KFrozenSet:
 		open, close := "(", ")"

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Limits bounds one run of the VM.
@@ -100,6 +101,7 @@ func trace(ctx context.Context, r io.ReaderAt, start, size int64, opts Options, 
 		tr:         &Trace{},
 		ctx:        ctx,
 		live:       live,
+		liveEnd:    live.end(),
 		replayedTo: replayedTo,
 		src:        r, start: start,
 		mayGoLive: live == nil && opts.Memo == LiveMemoAuto,
@@ -154,6 +156,7 @@ type machine struct {
 	memo    memoStore
 	present indexSet
 	live    *indexSet
+	liveEnd uint64 // live.end()
 	memoLen int
 	// prevPresent is the union of earlier pickles' indices when entries
 	// were dropped (live mode): a read of one must replay.
@@ -187,6 +190,8 @@ type machine struct {
 	pickle   int
 	opOff    int64
 	gets     int64
+	// pools recycles the objects of values that are dropped unshared.
+	pools pools
 }
 
 var errStop = errors.New("stop")
@@ -257,6 +262,7 @@ func (m *machine) run() error {
 }
 
 func (m *machine) event(k EventKind, detail string, target, arg Value) {
+	target, arg = m.pools.expose(target), m.pools.expose(arg)
 	if len(m.tr.Events) >= 10000 {
 		return
 	}
@@ -265,10 +271,14 @@ func (m *machine) event(k EventKind, detail string, target, arg Value) {
 
 func (m *machine) push(v Value) error {
 	if len(m.stack) >= m.opts.Limits.MaxStack {
-		return &vmError{msg: fmt.Sprintf("stack deeper than max_stack %d", m.opts.Limits.MaxStack), budget: true}
+		return m.stackFull()
 	}
 	m.stack = append(m.stack, v)
 	return nil
+}
+
+func (m *machine) stackFull() error {
+	return &vmError{msg: fmt.Sprintf("stack deeper than max_stack %d", m.opts.Limits.MaxStack), budget: true}
 }
 
 func (m *machine) fence() int {
@@ -337,26 +347,34 @@ func (m *machine) global(mod, name, op string) Value {
 }
 
 func (m *machine) call(op string, callee Value, args Value, kwargs *Value) Value {
-	// The call and its result are one allocation: a REDUCE per record is
-	// the shape of record caches and pandas object columns.
-	p := &struct {
-		o Object
-		c Call
-	}{c: Call{Callee: callee, Op: op, Offset: m.opOff, Pickle: m.pickle, Kwargs: kwargs, Used: true}}
-	c := &p.c
-	p.o.Call = c
-	if args.Kind == KTuple {
-		c.Args = args.O.Items
+	// The call and its result are one pooled object: a REDUCE per record
+	// is the shape of record caches and pandas object columns.
+	o := m.pools.get(poolCall)
+	n := (*callNode)(unsafe.Pointer(o))
+	n.c = Call{Callee: callee, Op: op, Offset: m.opOff, Pickle: m.pickle, Kwargs: kwargs, Used: true}
+	c := &n.c
+	switch a := args.O; {
+	case args.Kind == KTuple && a.pool >= poolTuple1 && a.pool <= poolTuple2 && !a.shared && int64(len(a.Items)) == a.Len:
+		// A small tuple that nothing else references: its items move
+		// into the call, and the tuple is recycled at once.
+		c.Args = append(n.room[:0], a.Items...)
 		c.ArgsKnown = true
-	} else if args.Kind != KUnknown {
-		c.Args = []Value{args}
+		m.pools.release(a)
+	case args.Kind == KTuple:
+		c.Args = a.Items
+		c.ArgsKnown = true
+		n.args = args
+	case args.Kind != KUnknown:
+		n.room[0] = args
+		c.Args = n.room[:1]
 	}
 	if callee.Kind == KGlobal && m.routine(callee.O) {
 		m.tr.Routine++
 	} else if len(m.tr.Calls) < 100000 {
+		m.pools.expose(Value{Kind: KCall, O: o})
 		m.tr.Calls = append(m.tr.Calls, c)
 	}
-	return Value{Kind: KCall, O: &p.o}
+	return Value{Kind: KCall, O: o}
 }
 
 // keepPrevMemo saves the finished pickle's memo for a later pickle's
@@ -421,8 +439,47 @@ func (m *machine) routine(g *Object) bool {
 	return ok
 }
 
+// memoPutFast is memoPut for the next index in sequence below the memo
+// limit, the case of every MEMOIZE; it reports false, doing nothing,
+// otherwise.
+func (m *machine) memoPutFast(idx uint64, v Value) bool {
+	if idx != m.present.seq || m.present.hasExtra(idx) {
+		return false
+	}
+	if m.live == nil || idx < m.liveEnd && m.live.has(idx) {
+		if m.memo.n >= m.opts.Limits.MaxMemo {
+			return false
+		}
+		share(v)
+		m.memo.put(idx, v, false)
+		m.present.seq++
+		m.memoLen++
+		if m.mayGoLive && m.memo.n >= liveMemoMinEntries {
+			m.goLive()
+		}
+		return true
+	}
+	m.present.seq++
+	m.memoLen++
+	return true
+}
+
+// memoGetFast returns the kept value at idx, if there is one and nothing
+// else (a memo expansion check, a replay, an earlier pickle's memo) is
+// involved.
+func (m *machine) memoGetFast(idx uint64) (Value, bool) {
+	if g := m.gets + 1; g > 1_000_000 && g > 100*int64(m.memoLen+1) || !m.present.has(idx) || !m.kept(idx) {
+		return Value{}, false
+	}
+	m.gets++
+	return m.memo.get(idx), true
+}
+
 func (m *machine) memoPut(idx uint64, v Value) error {
 	keep := m.kept(idx)
+	if keep {
+		share(v)
+	}
 	if m.present.has(idx) {
 		if keep {
 			m.memo.put(idx, v, true)
@@ -458,7 +515,7 @@ func (m *machine) goLive() {
 	if !ok {
 		return
 	}
-	m.live = live
+	m.live, m.liveEnd = live, live.end()
 	m.memo.each(func(i uint64, v *Value) {
 		if m.present.has(i) && !live.has(i) {
 			*v = Value{}
@@ -509,25 +566,122 @@ func (m *machine) memoGet(idx uint64) error {
 
 // one runs a single pickle to STOP.
 func (m *machine) one() error {
+	r := m.rd
+	// The opcode count lives in a register while the loop runs (a counter
+	// in memory costs a store-to-load round trip per opcode); every return
+	// writes it back.
+	ops, maxOps := m.tr.Opcodes, m.opts.Limits.MaxOpcodes
 	for {
-		m.tr.Opcodes++
-		if m.tr.Opcodes&0xffff == 0 {
+		ops++
+		if ops&0xffff == 0 {
 			if err := m.ctx.Err(); err != nil {
+				m.tr.Opcodes = ops
 				return err
 			}
 		}
-		if m.tr.Opcodes > m.opts.Limits.MaxOpcodes {
+		if ops > maxOps {
+			m.tr.Opcodes = ops
 			return &vmError{msg: fmt.Sprintf("more than max_opcodes %d opcodes", m.opts.Limits.MaxOpcodes), budget: true}
 		}
-		m.opOff = m.rd.Offset()
-		op, err := m.rd.byte()
-		if err != nil {
-			if m.opOff == m.rd.size && len(m.stack) == 0 && m.tr.Opcodes == 1 {
-				return fail("Ran out of input")
+		var op byte
+		if r.pos < r.end {
+			m.opOff = r.base + int64(r.pos)
+			op = r.buf[r.pos]
+			r.pos++
+		} else {
+			m.opOff = r.Offset()
+			var err error
+			if op, err = r.byte(); err != nil {
+				m.tr.Opcodes = ops
+				if m.opOff == r.size && len(m.stack) == 0 && ops == 1 {
+					return fail("Ran out of input")
+				}
+				return fail("pickle data was truncated")
 			}
-			return fail("pickle data was truncated")
 		}
-		if err := m.step(op); err != nil {
+		// The opcodes that make up nearly all of an object-heavy pickle
+		// (MEMOIZE, BINGET, short strings, small ints and tuples) run here
+		// when their arguments are buffered and inside the current frame;
+		// step runs everything else, and these too when they are not so
+		// simple. Each case does exactly what step's does.
+		switch op {
+		case 0x94: // MEMOIZE
+			if n := len(m.stack); n > m.fence() && m.memoPutFast(uint64(m.memoLen), m.stack[n-1]) {
+				continue
+			}
+		case 'h': // BINGET
+			if r.pos < r.end && len(m.stack) < m.opts.Limits.MaxStack {
+				if v, ok := m.memoGetFast(uint64(r.buf[r.pos])); ok {
+					r.pos++
+					m.stack = append(m.stack, v)
+					continue
+				}
+			}
+		case 'K': // BININT1
+			if r.pos < r.end && len(m.stack) < m.opts.Limits.MaxStack {
+				m.stack = append(m.stack, Value{Kind: KInt, N: int64(r.buf[r.pos])})
+				r.pos++
+				continue
+			}
+		case 'G', 'J', 'M': // BINFLOAT, BININT, BININT2
+			w := 8
+			if op == 'J' {
+				w = 4
+			} else if op == 'M' {
+				w = 2
+			}
+			if r.pos+w <= r.end && len(m.stack) < m.opts.Limits.MaxStack {
+				// A frame end inside the argument is m.fixed's to handle.
+				if cur := r.base + int64(r.pos); m.frameEnd <= cur || cur+int64(w) <= m.frameEnd {
+					b := r.buf[r.pos : r.pos+w]
+					var v Value
+					switch op {
+					case 'G':
+						v = Value{Kind: KFloat, N: int64(binary.BigEndian.Uint64(b))}
+					case 'J':
+						v = Value{Kind: KInt, N: int64(int32(binary.LittleEndian.Uint32(b)))}
+					default:
+						v = Value{Kind: KInt, N: int64(binary.LittleEndian.Uint16(b))}
+					}
+					r.pos += w
+					m.stack = append(m.stack, v)
+					continue
+				}
+			}
+		case 0x8c, 'C': // SHORT_BINUNICODE, SHORT_BINBYTES
+			if m.shortData(op) {
+				continue
+			}
+		case 0x85, 0x86, 0x87: // TUPLE1..3
+			if n := int(op - 0x84); len(m.stack)-n >= m.fence() {
+				items := m.stack[len(m.stack)-n:]
+				v := m.pools.container(KTuple, items)
+				m.stack = m.stack[:len(m.stack)-n]
+				m.stack = append(m.stack, v)
+				continue
+			}
+		case '(': // MARK
+			if len(m.marks) < maxMarks {
+				m.marks = append(m.marks, len(m.stack))
+				continue
+			}
+		case '}': // EMPTY_DICT
+			if len(m.stack) < m.opts.Limits.MaxStack {
+				m.stack = append(m.stack, m.pools.dict())
+				continue
+			}
+		}
+		var err error
+		switch op {
+		case 'R':
+			err = m.reduce()
+		case 'u':
+			err = m.setItemsMark()
+		default:
+			err = m.step(op)
+		}
+		if err != nil {
+			m.tr.Opcodes = ops
 			if err == errStop {
 				return nil
 			}
@@ -537,6 +691,68 @@ func (m *machine) one() error {
 			return err
 		}
 	}
+}
+
+// shortData pushes a SHORT_BINUNICODE or SHORT_BINBYTES value when it is
+// buffered, short, inside the frame and valid, and reports whether it did.
+func (m *machine) shortData(op byte) bool {
+	r := m.rd
+	if r.pos >= r.end || len(m.stack) >= m.opts.Limits.MaxStack {
+		return false
+	}
+	n := int(r.buf[r.pos])
+	start := r.pos + 1
+	if start+n > r.end || n > 40 {
+		return false
+	}
+	if off := r.base + int64(start); m.frameEnd > off && off+int64(n) > m.frameEnd {
+		return false // the payload crosses the frame end
+	}
+	b := r.buf[start : start+n]
+	kind := KBytes
+	if op == 0x8c {
+		kind = KStr
+	}
+	if n <= maxInlineStr && recycle && start+12 <= r.end {
+		// Both words straight from the buffer, masked to the length;
+		// ASCII (nearly all keys and names) is valid UTF-8.
+		lo := binary.LittleEndian.Uint64(r.buf[start:])
+		hi := uint32(0)
+		if n < 8 {
+			lo &= 1<<(8*n) - 1
+		} else {
+			hi = binary.LittleEndian.Uint32(r.buf[start+8:]) & (1<<(8*(n-8)) - 1)
+		}
+		if kind == KStr && (lo&0x8080808080808080 != 0 || hi&0x80808080 != 0) && !validShortUTF8(b) {
+			return false
+		}
+		r.pos = start + n
+		m.stack = append(m.stack, Value{Kind: kind, N: int64(lo), lx: hi<<8 | uint32(n+1)})
+		return true
+	}
+	if kind == KStr && !validShortUTF8(b) {
+		return false
+	}
+	r.pos = start + n
+	if n <= maxInlineStr && recycle {
+		m.stack = append(m.stack, inlineStr(kind, b))
+		return true
+	}
+	o := m.pools.str(b)
+	o.Len, o.Off = int64(n), r.base+int64(start)
+	m.stack = append(m.stack, Value{Kind: kind, O: o})
+	return true
+}
+
+// validShortUTF8 is utf8.Valid for the short ASCII strings that dict keys
+// and names are, falling back to the full check.
+func validShortUTF8(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return utf8.Valid(b) || validSurrogatePass(string(b))
+		}
+	}
+	return true
 }
 
 func le(b []byte) uint64 {
@@ -562,10 +778,8 @@ func (m *machine) readLen(n int) (int64, error) {
 func (m *machine) step(op byte) error {
 	switch op {
 	case '(': // MARK
-		// Real pickles nest a few dozen levels; tens of thousands is a
-		// resource attack on decompiling scanners and recursive consumers.
-		if len(m.marks) >= 10000 {
-			return &vmError{msg: "MARK nesting deeper than 10000", limit: true}
+		if len(m.marks) >= maxMarks {
+			return &vmError{msg: fmt.Sprintf("MARK nesting deeper than %d", maxMarks), limit: true}
 		}
 		m.marks = append(m.marks, len(m.stack))
 	case '.': // STOP
@@ -574,7 +788,7 @@ func (m *machine) step(op byte) error {
 			return err
 		}
 		if len(m.tr.Results) < 1000 {
-			m.tr.Results = append(m.tr.Results, v)
+			m.tr.Results = append(m.tr.Results, m.pools.expose(v))
 		}
 		return errStop
 	case '0': // POP
@@ -589,14 +803,19 @@ func (m *machine) step(op byte) error {
 		if v.Kind == KCall {
 			v.O.Call.Used = false
 		}
+		m.pools.drop(v)
 	case '1': // POP_MARK
-		_, err := m.popMark()
+		items, err := m.popMark()
+		for _, v := range items {
+			m.pools.drop(v)
+		}
 		return err
 	case '2': // DUP
 		t, err := m.top()
 		if err != nil {
 			return err
 		}
+		share(*t)
 		return m.push(*t)
 	case 'F': // FLOAT
 		s, err := m.line()
@@ -753,26 +972,26 @@ func (m *machine) step(op byte) error {
 		}
 		return m.push(Value{Kind: KStr, O: o})
 	case ')':
-		return m.push(containerValue(KTuple, nil))
+		return m.push(m.pools.container(KTuple, nil))
 	case ']':
-		return m.push(containerValue(KList, nil))
+		return m.push(m.pools.container(KList, nil))
 	case '}':
-		return m.push(emptyDict())
+		return m.push(m.pools.dict())
 	case 0x8f:
-		return m.push(containerValue(KSet, nil))
+		return m.push(m.pools.container(KSet, nil))
 	case 't': // TUPLE
 		items, err := m.popMark()
 		if err != nil {
 			return err
 		}
-		return m.push(containerValue(KTuple, items))
+		return m.push(m.pools.container(KTuple, items))
 	case 0x85, 0x86, 0x87: // TUPLE1..3
 		n := int(op - 0x84)
 		if len(m.stack)-n < m.fence() {
 			return m.underflow()
 		}
 		items := m.stack[len(m.stack)-n:]
-		v := containerValue(KTuple, items)
+		v := m.pools.container(KTuple, items)
 		m.stack = m.stack[:len(m.stack)-n]
 		return m.push(v)
 	case 'l': // LIST
@@ -780,7 +999,7 @@ func (m *machine) step(op byte) error {
 		if err != nil {
 			return err
 		}
-		return m.push(containerValue(KList, items))
+		return m.push(m.pools.container(KList, items))
 	case 'd': // DICT
 		items, err := m.popMark()
 		if err != nil {
@@ -789,13 +1008,13 @@ func (m *machine) step(op byte) error {
 		if len(items)%2 != 0 {
 			return fail("odd number of items for DICT")
 		}
-		return m.push(containerValue(KDict, items))
+		return m.push(m.pools.container(KDict, items))
 	case 0x91: // FROZENSET
 		items, err := m.popMark()
 		if err != nil {
 			return err
 		}
-		return m.push(containerValue(KFrozenSet, items))
+		return m.push(m.pools.container(KFrozenSet, items))
 	case 'a': // APPEND
 		return m.appendItems(len(m.stack)-1, "APPEND")
 	case 'e': // APPENDS
@@ -807,11 +1026,7 @@ func (m *machine) step(op byte) error {
 	case 's': // SETITEM
 		return m.setItems(len(m.stack)-2, "SETITEM")
 	case 'u': // SETITEMS
-		k, err := m.markIndex()
-		if err != nil {
-			return err
-		}
-		return m.setItems(k, "SETITEMS")
+		return m.setItemsMark()
 	case 0x90: // ADDITEMS
 		k, err := m.markIndex()
 		if err != nil {
@@ -828,7 +1043,7 @@ func (m *machine) step(op byte) error {
 			return fail("'%s' object has no attribute 'add'", pyType(set))
 		}
 		if set.Kind == KSet {
-			set.O.add(items...)
+			m.pools.add(set.O, items)
 		} else if len(items) > 0 {
 			m.event(EvNonContainer, "ADDITEMS on "+describeKind(set), set, firstOr(items))
 		}
@@ -859,12 +1074,15 @@ func (m *machine) step(op byte) error {
 			return err
 		}
 		if mod.IsStr() && name.IsStr() {
+			// The global keeps the strings' text.
+			share(mod)
+			share(name)
 			return m.push(m.global(mod.Str(), name.Str(), "STACK_GLOBAL"))
 		}
 		if isConcreteNonStr(mod) || isConcreteNonStr(name) {
 			return fail("STACK_GLOBAL requires str")
 		}
-		m.event(EvDynamicGlobal, fmt.Sprintf("STACK_GLOBAL(%s, %s)", mod, name), mod, name)
+		m.event(EvDynamicGlobal, fmt.Sprintf("STACK_GLOBAL(%s, %s)", mod, name), mod, name) // shares both
 		g := globalValue(symName(mod), symName(name))
 		return m.push(g)
 	case 'i': // INST
@@ -887,7 +1105,7 @@ func (m *machine) step(op byte) error {
 			return err
 		}
 		cls := m.global(mod, name, "INST")
-		return m.push(m.call("INST", cls, containerValue(KTuple, items), nil))
+		return m.push(m.call("INST", cls, m.pools.container(KTuple, items), nil))
 	case 'o': // OBJ
 		items, err := m.popMark()
 		if err != nil {
@@ -899,25 +1117,9 @@ func (m *machine) step(op byte) error {
 		if isConcrete(items[0]) {
 			return fail("'%s' object is not callable", pyType(items[0]))
 		}
-		return m.push(m.call("OBJ", items[0], containerValue(KTuple, items[1:]), nil))
+		return m.push(m.call("OBJ", items[0], m.pools.container(KTuple, items[1:]), nil))
 	case 'R': // REDUCE
-		args, err := m.pop()
-		if err != nil {
-			return err
-		}
-		callee, err := m.top()
-		if err != nil {
-			return err
-		}
-		if isConcrete(args) && args.Kind != KTuple {
-			return fail("argument list must be a tuple")
-		}
-		if isConcrete(*callee) {
-			// Values a pickle builds itself (str, tuple, dict...) are
-			// never callable.
-			return fail("'%s' object is not callable", pyType(*callee))
-		}
-		*callee = m.call("REDUCE", *callee, args, nil)
+		return m.reduce()
 	case 0x81: // NEWOBJ
 		args, err := m.pop()
 		if err != nil {
@@ -971,6 +1173,7 @@ func (m *machine) step(op byte) error {
 			m.event(EvBuild, "", target, state)
 		}
 		if m.opts.OnBuild != nil {
+			target, state = m.pools.expose(target), m.pools.expose(state)
 			m.hooked = m.rd.Offset()
 			if err := m.opts.OnBuild(target, state, &Stream{r: m.rd, replayed: m.hooked <= m.replayedTo}); err != nil {
 				return fail("%v", err)
@@ -1119,6 +1322,40 @@ func (m *machine) step(op byte) error {
 	return nil
 }
 
+// maxMarks bounds MARK nesting: real pickles nest a few dozen levels;
+// tens of thousands is a resource attack on decompiling scanners and
+// recursive consumers.
+const maxMarks = 10000
+
+func (m *machine) reduce() error {
+	args, err := m.pop()
+	if err != nil {
+		return err
+	}
+	callee, err := m.top()
+	if err != nil {
+		return err
+	}
+	if isConcrete(args) && args.Kind != KTuple {
+		return fail("argument list must be a tuple")
+	}
+	if isConcrete(*callee) {
+		// Values a pickle builds itself (str, tuple, dict...) are
+		// never callable.
+		return fail("'%s' object is not callable", pyType(*callee))
+	}
+	*callee = m.call("REDUCE", *callee, args, nil)
+	return nil
+}
+
+func (m *machine) setItemsMark() error {
+	k, err := m.markIndex()
+	if err != nil {
+		return err
+	}
+	return m.setItems(k, "SETITEMS")
+}
+
 func (m *machine) appendItems(k int, op string) error {
 	// CPython's do_append/do_setitems refuse to reach below the current
 	// fence (the innermost MARK), not just below the stack bottom.
@@ -1136,7 +1373,7 @@ func (m *machine) appendItems(k int, op string) error {
 		return fail("'%s' object has no attribute 'append'", pyType(list))
 	}
 	if list.Kind == KList {
-		list.O.add(items...)
+		m.pools.add(list.O, items)
 	} else {
 		m.nonContainer(op, list, items)
 	}
@@ -1163,7 +1400,7 @@ func (m *machine) setItems(k int, op string) error {
 		return fail("'%s' object does not support item assignment", pyType(d))
 	}
 	if d.Kind == KDict {
-		d.O.add(items...)
+		m.pools.add(d.O, items)
 	} else {
 		m.nonContainer(op, d, items)
 	}
