@@ -285,10 +285,6 @@ func retarget(r finding.FileResult, path string) finding.FileResult {
 	return r
 }
 
-// wholeReadBytes is the size up to which a file on disk is read into
-// memory in one call before it is scanned.
-const wholeReadBytes = 1 << 20
-
 type sizedReaderAt interface {
 	io.ReaderAt
 	Size() int64
@@ -308,6 +304,8 @@ func scanEntry(ctx context.Context, eng *engine.Engine, e Entry) finding.FileRes
 	}
 	defer rc.Close()
 	switch r := rc.(type) {
+	case *memFile:
+		return eng.ScanReaderAt(ctx, e.Path, r.Memory, r.Size())
 	case sizedReaderAt:
 		return eng.ScanReaderAt(ctx, e.Path, r, r.Size())
 	case *os.File:
