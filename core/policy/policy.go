@@ -266,7 +266,7 @@ func (p *Policy) Classify(q string) Class {
 	if isConstantMember(q) {
 		return Safe
 	}
-	if a, ok := aliases[q]; ok {
+	if a, ok := aliasOf(q); ok {
 		// The same object under another spelling (a re-export): judge the
 		// canonical object, and let the denylist win if either spelling is on it.
 		ca, cq := p.Classify(a), p.classifyName(q)
