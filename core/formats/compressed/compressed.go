@@ -11,7 +11,6 @@ package compressed
 
 import (
 	"bytes"
-	"compress/bzip2"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -76,7 +75,7 @@ func (Bzip2) Match(in *engine.Input) bool {
 // Scan implements engine.Format.
 func (Bzip2) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
 	return scan(ctx, in, env, "bzip2", func(r io.Reader) (io.ReadCloser, error) {
-		return io.NopCloser(bzip2.NewReader(r)), nil
+		return io.NopCloser(newBzip2Reader(ctx, r, in.R, in.Size)), nil
 	})
 }
 
@@ -146,7 +145,7 @@ func MatchLZMAHeader(head []byte) bool {
 // Scan implements engine.Format.
 func (LZMA) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
 	return scan(ctx, in, env, "lzma", func(r io.Reader) (io.ReadCloser, error) {
-		zr, err := NewLZMAReader(r)
+		zr, err := newLZMAWindowReader(ctx, r, in.R, in.Size)
 		if err != nil {
 			return nil, err
 		}
