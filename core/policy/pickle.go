@@ -271,7 +271,6 @@ func (j *judge) judgeCall(c *pickle.Call) {
 		return
 	}
 	r := j.resolve(c.Callee, 0)
-	call := renderCall(c)
 	switch r.class {
 	case NeedsCall:
 		r = j.callDependent(r, c)
@@ -293,6 +292,7 @@ func (j *judge) judgeCall(c *pickle.Call) {
 		if what := tampers(r); what != "" {
 			// Reported as tampering, not again as an unknown call.
 			j.reported["unknown:"+r.name] = true
+			call := renderCall(c)
 			j.add(finding.Finding{RuleID: rules.WeightTampering, Offset: c.Offset, Global: r.name, Call: call,
 				Message:  fmt.Sprintf("writes into model data while loading: %s (%s)", r.name, what),
 				Evidence: c.Op + " " + call})
@@ -309,6 +309,9 @@ func (j *judge) judgeCall(c *pickle.Call) {
 		if !c.Used {
 			msg += "; the result is discarded, a sign the call exists only for its side effect"
 		}
+		// Rendered only for findings: most calls of a benign pickle
+		// report nothing.
+		call := renderCall(c)
 		j.add(finding.Finding{RuleID: rules.DangerousCall, Offset: c.Offset, Global: r.name, Call: call,
 			Message: msg, Evidence: c.Op + " " + call})
 	case Unknown:
