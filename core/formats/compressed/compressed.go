@@ -96,7 +96,7 @@ func (XZ) Match(in *engine.Input) bool {
 // Scan implements engine.Format.
 func (XZ) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
 	return scan(ctx, in, env, "xz", func(r io.Reader) (io.ReadCloser, error) {
-		zr, err := NewXZReader(r)
+		zr, err := newXZWindowReader(ctx, r, in.R, in.Size)
 		if err != nil {
 			return nil, err
 		}

@@ -8,14 +8,15 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 
 	"github.com/modelgate/modelgate/core/ctxio"
 )
 
-// Both bzip2 and legacy .lzma decoders allocate their whole window up front
-// from the size the header declares: 3.6 MB of block-sort table for bzip2
-// level 9, 8 MiB of dictionary for the default lzma preset. Most model files
+// The bzip2, xz and legacy .lzma decoders allocate their whole window up
+// front from the size the header declares: 3.6 MB of block-sort table for
+// bzip2 level 9, 8 MiB of dictionary for the default xz and lzma preset. Most model files
 // wrapped this way are far smaller, yet each decode would allocate, zero and
 // fault in the full window. So the stream is first decoded with the header
 // declaring a small window, which changes nothing else about decoding: a
@@ -105,4 +106,82 @@ func newLZMAWindowReader(ctx context.Context, src io.Reader, in io.ReaderAt, siz
 		return declared()
 	}
 	return &windowRetry{ctx: ctx, cur: zr, declared: declared}, nil
+}
+
+// smallXZDictByte is the LZMA2 dictionary-size property for 64 KiB
+// (2 << (8/2 + 11)), the first dictionary tried for .xz streams.
+const smallXZDictByte = 8
+
+// newXZWindowReader decodes an .xz input with its first block declaring a
+// dictionary of at most 64 KiB; see windowRetry. Only the common block
+// layout is rewritten (one LZMA2 filter, as xz-utils and Python's lzma
+// module write): the properties byte is lowered and the header's CRC-32
+// recomputed. Any other layout is decoded as declared.
+func newXZWindowReader(ctx context.Context, src io.Reader, in io.ReaderAt, size int64) (io.Reader, error) {
+	declared := func() (io.Reader, error) { return NewXZReader(fresh(in, size)) }
+	// Stream header (12 bytes), then the first block header, whose first
+	// byte gives its size.
+	var head [12 + 1024]byte
+	if n, err := io.ReadFull(src, head[:13]); err != nil {
+		return NewXZReader(io.MultiReader(bytes.NewReader(head[:n]), src))
+	}
+	hlen := (int(head[12]) + 1) * 4
+	if head[12] == 0 {
+		// No block: the index of an empty stream.
+		return NewXZReader(io.MultiReader(bytes.NewReader(head[:13]), src))
+	}
+	n, err := io.ReadFull(src, head[13:12+hlen])
+	prefix := head[:13+n]
+	if err != nil {
+		return NewXZReader(io.MultiReader(bytes.NewReader(prefix), src))
+	}
+	small := append([]byte(nil), prefix...)
+	if !lowerXZDict(small[12:]) {
+		return NewXZReader(io.MultiReader(bytes.NewReader(prefix), src))
+	}
+	zr, err := NewXZReader(io.MultiReader(bytes.NewReader(small), src))
+	if err != nil {
+		return declared()
+	}
+	return &windowRetry{ctx: ctx, cur: zr, declared: declared}, nil
+}
+
+// lowerXZDict lowers the LZMA2 dictionary of block header h (its size
+// byte, flags, optional sizes, one filter, padding, CRC-32) to
+// smallXZDictByte and fixes the CRC. It reports whether it did.
+func lowerXZDict(h []byte) bool {
+	if len(h) < 8 || h[1]&0x3f != 0 {
+		return false // more than one filter, or reserved flags
+	}
+	crcAt := len(h) - 4
+	if binary.LittleEndian.Uint32(h[crcAt:]) != crc32.ChecksumIEEE(h[:crcAt]) {
+		return false
+	}
+	pos := 2
+	for _, present := range []bool{h[1]&0x40 != 0, h[1]&0x80 != 0} {
+		if !present {
+			continue
+		}
+		// A variable-length integer: up to nine bytes, high bit set on
+		// all but the last.
+		for k := 0; ; k++ {
+			if pos >= crcAt || k == 9 {
+				return false
+			}
+			b := h[pos]
+			pos++
+			if b&0x80 == 0 {
+				break
+			}
+		}
+	}
+	if pos+3 > crcAt || h[pos] != 0x21 || h[pos+1] != 0x01 {
+		return false // not LZMA2 with its one properties byte
+	}
+	if h[pos+2] <= smallXZDictByte || h[pos+2] > 40 {
+		return false
+	}
+	h[pos+2] = smallXZDictByte
+	binary.LittleEndian.PutUint32(h[crcAt:], crc32.ChecksumIEEE(h[:crcAt]))
+	return true
 }

@@ -15,6 +15,21 @@ import (
 // module, the writers joblib and pickle users go through.
 func compressWithPython(t *testing.T, module string, data []byte) []byte {
 	t.Helper()
+	if module == "xz-blocks" {
+		// xz-utils with blocks writes block headers that carry both
+		// sizes, and several blocks, as multi-threaded xz does.
+		xz, err := exec.LookPath("xz")
+		if err != nil {
+			t.Skip("xz not available")
+		}
+		cmd := exec.Command(xz, "-c", "--block-size=300KiB")
+		cmd.Stdin = bytes.NewReader(data)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("xz: %v", err)
+		}
+		return out
+	}
 	py, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skip("python3 not available")
@@ -22,6 +37,7 @@ func compressWithPython(t *testing.T, module string, data []byte) []byte {
 	script := map[string]string{
 		"bz2":  "import bz2,sys; sys.stdout.buffer.write(bz2.compress(sys.stdin.buffer.read(), 9))",
 		"lzma": "import lzma,sys; sys.stdout.buffer.write(lzma.compress(sys.stdin.buffer.read(), format=lzma.FORMAT_ALONE))",
+		"xz":   "import lzma,sys; sys.stdout.buffer.write(lzma.compress(sys.stdin.buffer.read(), format=lzma.FORMAT_XZ))",
 	}[module]
 	cmd := exec.Command(py, "-c", script)
 	cmd.Stdin = bytes.NewReader(data)
@@ -64,6 +80,9 @@ func TestWindowRetrySameOutput(t *testing.T) {
 		{"bz2", 700 << 10, true},
 		{"lzma", 10 << 10, false},
 		{"lzma", 700 << 10, true},
+		{"xz", 10 << 10, false},
+		{"xz", 700 << 10, true},
+		{"xz-blocks", 700 << 10, true},
 	} {
 		t.Run(fmt.Sprintf("%s-%d", tc.module, tc.size), func(t *testing.T) {
 			data := payload(tc.size)
@@ -71,10 +90,19 @@ func TestWindowRetrySameOutput(t *testing.T) {
 			in := bytes.NewReader(comp)
 			var got io.Reader
 			var want io.Reader
-			if tc.module == "bz2" {
+			switch tc.module {
+			case "bz2":
 				got = newBzip2Reader(context.Background(), bytes.NewReader(comp), in, int64(len(comp)))
 				want = bzip2.NewReader(bytes.NewReader(comp))
-			} else {
+			case "xz", "xz-blocks":
+				var err error
+				if got, err = newXZWindowReader(context.Background(), bytes.NewReader(comp), in, int64(len(comp))); err != nil {
+					t.Fatal(err)
+				}
+				if want, err = NewXZReader(bytes.NewReader(comp)); err != nil {
+					t.Fatal(err)
+				}
+			default:
 				var err error
 				if got, err = newLZMAWindowReader(context.Background(), bytes.NewReader(comp), in, int64(len(comp))); err != nil {
 					t.Fatal(err)
