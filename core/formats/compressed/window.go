@@ -178,7 +178,9 @@ func lowerXZDict(h []byte) bool {
 	if pos+3 > crcAt || h[pos] != 0x21 || h[pos+1] != 0x01 {
 		return false // not LZMA2 with its one properties byte
 	}
-	if h[pos+2] <= smallXZDictByte || h[pos+2] > 40 {
+	if b := h[pos+2]; b <= smallXZDictByte || b >= 40 || uint64(2|b&1)<<(b/2+11) > MaxDict {
+		// Already small, or past MaxDict: a dictionary the declared
+		// decoder refuses must stay refused.
 		return false
 	}
 	h[pos+2] = smallXZDictByte

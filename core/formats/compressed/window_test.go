@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"compress/bzip2"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math/rand"
 	"os/exec"
@@ -146,5 +148,35 @@ func TestWindowRetryCorrupt(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("reduced window delivered %d bytes before failing, declared %d", len(got), len(want))
+	}
+}
+
+// TestLowerXZDict checks which first-block dictionaries are lowered: ones
+// larger than the small window and within MaxDict. Past MaxDict the block
+// must reach the declared decoder, which refuses it.
+func TestLowerXZDict(t *testing.T) {
+	for _, tc := range []struct {
+		prop  byte
+		lower bool
+	}{
+		{8, false},  // 64 KiB: already small
+		{22, true},  // 8 MiB, xz's default preset
+		{29, true},  // 96 MiB
+		{30, true},  // 128 MiB = MaxDict
+		{31, false}, // 192 MiB: past MaxDict
+		{40, false}, // 4 GiB - 1
+		{41, false}, // invalid
+	} {
+		// Size byte (12 bytes: (2+1)*4), flags (one filter, no sizes),
+		// LZMA2 filter flags, padding, CRC-32.
+		h := []byte{2, 0, 0x21, 0x01, tc.prop, 0, 0, 0, 0, 0, 0, 0}
+		binary.LittleEndian.PutUint32(h[8:], crc32.ChecksumIEEE(h[:8]))
+		got := lowerXZDict(h)
+		if got != tc.lower {
+			t.Errorf("property %d: lowered %v, want %v", tc.prop, got, tc.lower)
+		}
+		if got && (h[4] != smallXZDictByte || binary.LittleEndian.Uint32(h[8:]) != crc32.ChecksumIEEE(h[:8])) {
+			t.Errorf("property %d: header after lowering % x", tc.prop, h)
+		}
 	}
 }
