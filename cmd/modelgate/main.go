@@ -9,5 +9,17 @@ import (
 )
 
 func main() {
-	os.Exit(cli.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(run())
+}
+
+// run is main with deferred work (profiles, see profile.go) done before
+// the process exits.
+func run() int {
+	stop, err := startProfiles()
+	if err != nil {
+		os.Stderr.WriteString("modelgate: " + err.Error() + "\n")
+		return 2
+	}
+	defer stop()
+	return cli.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 }

@@ -34,7 +34,17 @@ var harvestedObjects string
 //go:embed data/harvested_packages.txt
 var harvestedPackages string
 
-var harvested = harvestedObjects + "\n" + harvestedPackages
+// harvestLines yields the lines of both harvests. The embedded strings are
+// read in place: joining them would copy 400 KB at every start-up.
+func harvestLines(yield func(string) bool) {
+	for _, h := range [...]string{harvestedObjects, harvestedPackages} {
+		for line := range strings.SplitSeq(h, "\n") {
+			if !yield(line) {
+				return
+			}
+		}
+	}
+}
 
 // py2Extra maps Python 2 names that _compat_pickle leaves alone (so CPython 3
 // fails to import them) onto their Python 3 meaning. Judging them as their
@@ -53,18 +63,52 @@ var py2Names = map[string]string{
 // Canonical returns "module.name" with Python 2 names mapped as CPython's
 // find_class does (NAME_MAPPING first, then IMPORT_MAPPING), plus py2Extra.
 func Canonical(module, name string) string {
-	if mn, ok := compatNames[[2]string{module, name}]; ok {
-		module, name = mn[0], mn[1]
-	} else if m, ok := compatImports[module]; ok {
-		module = m
-	} else if m, ok := py2Extra[module]; ok {
-		module = m
+	// Judging calls this for every global and call of every pickle; the
+	// renaming tables are keyed by a few hundred Python 2 modules, so one
+	// lookup by module decides whether any of them applies.
+	if py2Modules[module] {
+		if mn, ok := compatNames[[2]string{module, name}]; ok {
+			module, name = mn[0], mn[1]
+		} else if m, ok := compatImports[module]; ok {
+			module = m
+		} else if m, ok := py2Extra[module]; ok {
+			module = m
+		}
 	}
 	q := module + "." + name
-	if n, ok := py2Names[q]; ok {
-		return n
+	if py2NameModules[module] {
+		if n, ok := py2Names[q]; ok {
+			return n
+		}
 	}
 	return q
+}
+
+// py2Modules are the modules compatNames, compatImports and py2Extra
+// rename; py2NameModules every module part of py2Names' keys.
+var py2Modules, py2NameModules = renamedModules()
+
+func renamedModules() (renamed, named map[string]bool) {
+	renamed = make(map[string]bool, len(compatImports)+len(py2Extra)+16)
+	for k := range compatNames {
+		renamed[k[0]] = true
+	}
+	for m := range compatImports {
+		renamed[m] = true
+	}
+	for m := range py2Extra {
+		renamed[m] = true
+	}
+	named = map[string]bool{}
+	for q := range py2Names {
+		// module+"."+name spells q for every split at a dot.
+		for i := range len(q) {
+			if q[i] == '.' {
+				named[q[:i]] = true
+			}
+		}
+	}
+	return renamed, named
 }
 
 // dangerousRoots are modules whose every member can reach code execution,
@@ -324,7 +368,7 @@ func parseBuiltinLists() (safe, call map[string]bool) {
 	for k := range needsCall {
 		call[k] = true
 	}
-	for line := range strings.SplitSeq(harvested, "\n") {
+	for line := range harvestLines {
 		if line == "" || line[0] == '#' || line[0] == '=' || line[0] == '&' {
 			continue
 		}
@@ -358,10 +402,20 @@ func parseBuiltinLists() (safe, call map[string]bool) {
 	return safe, call
 }
 
-// aliases maps re-exported spellings of an object to its canonical
-// module.qualname, and refOnly lists library functions that are fine to
-// reference as data (never called at load): both come from the harvest.
-var aliases, refOnly = harvestTables()
+// harvestedTables holds what harvestTables parsed, never modified: aliases
+// maps re-exported spellings of an object to its canonical module.qualname,
+// and refOnly lists library functions that are fine to reference as data
+// (never called at load). They are parsed on first use, by the first pickle
+// judged, rather than at start-up: every command pays for package
+// initialisation, and a scan pays for it before any file is read.
+var harvestedTables = sync.OnceValues(harvestTables)
+
+// aliasOf returns the canonical spelling of a re-exported object.
+func aliasOf(q string) (string, bool) {
+	al, _ := harvestedTables()
+	a, ok := al[q]
+	return a, ok
+}
 
 // harvestTables parses the "=" (alias) and "&" (reference-only) lines of
 // the embedded harvest.
@@ -370,7 +424,7 @@ func harvestTables() (map[string]string, map[string]bool) {
 	// references) so that start-up does not rehash them as they grow.
 	al := make(map[string]string, 512)
 	ref := make(map[string]bool, 8192)
-	for line := range strings.SplitSeq(harvested, "\n") {
+	for line := range harvestLines {
 		if line == "" {
 			continue
 		}
@@ -394,6 +448,7 @@ func harvestTables() (map[string]string, map[string]bool) {
 // refSafe reports whether q may be referenced (stored, never called at load)
 // without a finding.
 func (p *Policy) refSafe(q string) bool {
+	aliases, refOnly := harvestedTables()
 	if refOnly[q] {
 		return true
 	}

@@ -70,21 +70,18 @@ type resolved struct {
 // kind ("" for a plain pickle, "pytorch" for checkpoints, ...), which only
 // affects how stacked pickles are reported.
 func (p *Policy) JudgePickle(tr *pickle.Trace, context string) PickleVerdict {
-	j := &judge{p: p, invoked: map[string]bool{}, reported: map[string]bool{}, states: map[*pickle.Object]pickle.Value{},
-		uses: map[string]useInfo{}, globals: map[string]bool{}}
-	for _, g := range tr.Globals {
-		j.globals[Canonical(g.Module, g.Name)] = true
-	}
-	for _, ev := range tr.Events {
-		if ev.Kind == pickle.EvBuild && ev.Target.Kind == pickle.KCall && ev.Target.O != nil {
-			j.states[ev.Target.O] = ev.Arg
-		}
+	j := &judge{p: p, tr: tr, invoked: map[string]bool{}, reported: map[string]bool{},
+		uses: map[string]useInfo{}, globals: make(map[string]bool, len(tr.Globals))}
+	names := make([]string, len(tr.Globals))
+	for i, g := range tr.Globals {
+		names[i] = Canonical(g.Module, g.Name)
+		j.globals[names[i]] = true
 	}
 	for _, c := range tr.Calls {
 		j.judgeCall(c)
 	}
-	for _, g := range tr.Globals {
-		q := Canonical(g.Module, g.Name)
+	for i, g := range tr.Globals {
+		q := names[i]
 		cls := p.ClassifyGlobal(g.Module, g.Name)
 		switch cls {
 		case Dangerous:
@@ -130,13 +127,16 @@ func (p *Policy) JudgePickle(tr *pickle.Trace, context string) PickleVerdict {
 
 type judge struct {
 	p         *Policy
+	tr        *pickle.Trace
 	out       []finding.Finding
 	nested    []Nested
 	invoked   map[string]bool
 	reported  map[string]bool
 	unscanned []string
 	// states maps objects to the BUILD state applied to them: partial's
-	// __setstate__ replaces the wrapped callable and its arguments.
+	// __setstate__ replaces the wrapped callable and its arguments. Built
+	// on first use (see stateOf): only wrapper calls consult it, while a
+	// model pickle BUILDs thousands of objects.
 	states map[*pickle.Object]pickle.Value
 	// uses records, per unknown global, the most exposed way the pickle
 	// uses it (the decision table keys on it).
@@ -145,6 +145,20 @@ type judge struct {
 	globals map[string]bool
 	// depth bounds dispatcher recursion.
 	depth int
+}
+
+// stateOf returns the BUILD state last applied to the call result o.
+func (j *judge) stateOf(o *pickle.Object) (pickle.Value, bool) {
+	if j.states == nil {
+		j.states = map[*pickle.Object]pickle.Value{}
+		for _, ev := range j.tr.Events {
+			if ev.Kind == pickle.EvBuild && ev.Target.Kind == pickle.KCall && ev.Target.O != nil {
+				j.states[ev.Target.O] = ev.Arg
+			}
+		}
+	}
+	st, ok := j.states[o]
+	return st, ok
 }
 
 type useInfo struct {
@@ -217,7 +231,7 @@ func (j *judge) resolve(v pickle.Value, depth int) resolved {
 			// Calling the wrapper calls the wrapped callable, which a BUILD
 			// state (partial.__setstate__'s (func, args, kwds, dict)) may
 			// have replaced.
-			if st, ok := j.states[v.O]; ok && st.Kind == pickle.KTuple && len(st.O.Items) > 0 {
+			if st, ok := j.stateOf(v.O); ok && st.Kind == pickle.KTuple && len(st.O.Items) > 0 {
 				if inner := j.resolve(st.O.Items[0], depth+1); inner.class != Safe {
 					return inner
 				}
@@ -271,7 +285,6 @@ func (j *judge) judgeCall(c *pickle.Call) {
 		return
 	}
 	r := j.resolve(c.Callee, 0)
-	call := renderCall(c)
 	switch r.class {
 	case NeedsCall:
 		r = j.callDependent(r, c)
@@ -293,6 +306,7 @@ func (j *judge) judgeCall(c *pickle.Call) {
 		if what := tampers(r); what != "" {
 			// Reported as tampering, not again as an unknown call.
 			j.reported["unknown:"+r.name] = true
+			call := renderCall(c)
 			j.add(finding.Finding{RuleID: rules.WeightTampering, Offset: c.Offset, Global: r.name, Call: call,
 				Message:  fmt.Sprintf("writes into model data while loading: %s (%s)", r.name, what),
 				Evidence: c.Op + " " + call})
@@ -309,6 +323,9 @@ func (j *judge) judgeCall(c *pickle.Call) {
 		if !c.Used {
 			msg += "; the result is discarded, a sign the call exists only for its side effect"
 		}
+		// Rendered only for findings: most calls of a benign pickle
+		// report nothing.
+		call := renderCall(c)
 		j.add(finding.Finding{RuleID: rules.DangerousCall, Offset: c.Offset, Global: r.name, Call: call,
 			Message: msg, Evidence: c.Op + " " + call})
 	case Unknown:

@@ -89,6 +89,9 @@ type Policy struct {
 	// directory, which suppression paths are relative to, and root the
 	// directory report paths are relative to (see ForRoot).
 	file, base, root string
+	// classes memoizes ClassifyGlobal and RoutineCallee (nil: no cache).
+	// Copies made by ForRoot share it: they classify alike.
+	classes *classCache
 }
 
 // Default returns the built-in policy.
@@ -228,6 +231,7 @@ func newPolicy(cfg Config, now time.Time, base string) (*Policy, error) {
 	if err := validatePlugins(cfg.Plugins); err != nil {
 		return nil, err
 	}
+	p.classes = newClassCache()
 	return p, nil
 }
 
@@ -266,7 +270,7 @@ func (p *Policy) Classify(q string) Class {
 	if isConstantMember(q) {
 		return Safe
 	}
-	if a, ok := aliases[q]; ok {
+	if a, ok := aliasOf(q); ok {
 		// The same object under another spelling (a re-export): judge the
 		// canonical object, and let the denylist win if either spelling is on it.
 		ca, cq := p.Classify(a), p.classifyName(q)
@@ -318,6 +322,15 @@ func (p *Policy) classifyName(q string) Class {
 // CPython for protocol 4+ and by the dotted-path walk of STACK_GLOBAL) whose
 // last part is a known sink, such as DataFrame.to_pickle or ndarray.tofile.
 func (p *Policy) ClassifyGlobal(module, name string) Class {
+	if e, ok := p.classes.get(module, name); ok && e.hasClass {
+		return e.class
+	}
+	c := p.classifyGlobal(module, name)
+	p.classes.update(module, name, func(e *classEntry) { e.class, e.hasClass = c, true })
+	return c
+}
+
+func (p *Policy) classifyGlobal(module, name string) Class {
 	c := p.Classify(Canonical(module, name))
 	if c != Unknown || !strings.Contains(name, ".") {
 		return c

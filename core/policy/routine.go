@@ -8,6 +8,15 @@ package policy
 // millions of datetime or Decimal records in bounded memory; the verdict
 // on the trace is the same (TestRoutineCallsDoNotChangeVerdicts).
 func (p *Policy) RoutineCallee(module, name string) bool {
+	if e, ok := p.classes.get(module, name); ok && e.hasRoutine {
+		return e.routine
+	}
+	r := p.routineCallee(module, name)
+	p.classes.update(module, name, func(e *classEntry) { e.routine, e.hasRoutine = r, true })
+	return r
+}
+
+func (p *Policy) routineCallee(module, name string) bool {
 	if p.ClassifyGlobal(module, name) != Safe {
 		return false
 	}

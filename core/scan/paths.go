@@ -196,14 +196,6 @@ func (w *diskWalk) display(p string) string {
 
 func diskEntry(display, full string, st fs.FileInfo, ident string) Entry {
 	return Entry{Path: display, Size: st.Size(), Identity: ident, Open: func(context.Context) (io.ReadCloser, error) {
-		f, err := os.Open(full)
-		if err != nil {
-			return nil, err
-		}
-		if fst, err := f.Stat(); err == nil && !fst.Mode().IsRegular() {
-			f.Close()
-			return nil, errors.New("not a regular file")
-		}
-		return f, nil
+		return openDisk(full)
 	}}
 }

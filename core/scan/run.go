@@ -18,6 +18,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelgate/modelgate/core/engine"
@@ -145,13 +146,9 @@ func Run(ctx context.Context, src Source, opts Options) (*report.Report, error) 
 		}
 	}
 
-	entries, err := collect(ctx, src)
+	entries, results, err := scanSource(ctx, eng, src, opts.Progress)
 	if err != nil {
 		return nil, err
-	}
-	results := scanEntries(ctx, eng, entries, opts.Progress)
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("scan cancelled: %w", err)
 	}
 	var models []report.Model
 	if !opts.NoModelDirs {
@@ -196,79 +193,92 @@ func Run(ctx context.Context, src Source, opts Options) (*report.Report, error) 
 	return rep, nil
 }
 
-// collect walks the source into a list; entries that share an identity
-// (links to one blob) keep their order and are scanned once.
-func collect(ctx context.Context, src Source) ([]Entry, error) {
-	var entries []Entry
-	err := src.Walk(ctx, func(e Entry) error {
-		entries = append(entries, e)
-		return nil
-	})
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("scan cancelled: %w", ctx.Err())
-		}
-		return nil, err
+// scanSource walks src and scans each entry as the walk yields it, so
+// that the walk of a large tree (a directory read, an lstat and a few path
+// operations per file) overlaps the scanning instead of preceding it. This
+// is the one worker pool: every source goes through it. Entries that share
+// an identity (links to one blob) keep their order and are scanned once,
+// by the first of them. A walk error (a path that names nothing) stops the
+// scan and is returned, as is cancellation.
+func scanSource(ctx context.Context, eng *engine.Engine, src Source, progress func(done, total int, bytes int64)) ([]Entry, []finding.FileResult, error) {
+	parent := ctx
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	type task struct {
+		e   Entry
+		out *finding.FileResult
 	}
-	return entries, nil
-}
-
-// scanEntries is the one worker pool: every source goes through it.
-func scanEntries(ctx context.Context, eng *engine.Engine, entries []Entry, progress func(done, total int, bytes int64)) []finding.FileResult {
-	results := make([]finding.FileResult, len(entries))
-	// first maps an identity to the entry that scans it; the others copy.
-	first := map[string]int{}
-	var todo []int
-	dupOf := make([]int, len(entries))
-	for i, e := range entries {
-		dupOf[i] = -1
-		if e.Identity != "" {
-			if j, ok := first[e.Identity]; ok {
-				dupOf[i] = j
-				continue
-			}
-			first[e.Identity] = i
-		}
-		todo = append(todo, i)
-	}
-	jobs := min(eng.Jobs(), max(len(todo), 1))
-	work := make(chan int)
+	// The walk runs ahead of the workers by up to this many entries.
+	work := make(chan task, 1024)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
+	var queued atomic.Int64
 	done := 0
 	var doneBytes int64
-	for range jobs {
+	for range eng.Jobs() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range work {
-				results[i] = scanEntry(ctx, eng, entries[i])
+			for t := range work {
+				if ctx.Err() != nil {
+					continue // drain: the walk stops at its next entry
+				}
+				*t.out = scanEntry(ctx, eng, t.e)
 				if progress != nil {
 					mu.Lock()
 					done++
-					doneBytes += results[i].Size
+					doneBytes += t.out.Size
 					d, b := done, doneBytes
 					mu.Unlock()
-					progress(d, len(todo), b)
+					progress(d, int(queued.Load()), b)
 				}
 			}
 		}()
 	}
-	for _, i := range todo {
-		if ctx.Err() != nil {
-			break
+	var entries []Entry
+	var outs []*finding.FileResult
+	var dupOf []int
+	first := map[string]int{}
+	werr := src.Walk(ctx, func(e Entry) error {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		work <- i
+		i := len(entries)
+		entries = append(entries, e)
+		out := new(finding.FileResult)
+		outs = append(outs, out)
+		dupOf = append(dupOf, -1)
+		if e.Identity != "" {
+			if j, ok := first[e.Identity]; ok {
+				dupOf[i] = j
+				return nil
+			}
+			first[e.Identity] = i
+		}
+		queued.Add(1)
+		work <- task{e: e, out: out}
+		return nil
+	})
+	if werr != nil {
+		cancel()
 	}
 	close(work)
 	wg.Wait()
-	for i, j := range dupOf {
-		if j < 0 {
+	if err := parent.Err(); err != nil {
+		return nil, nil, fmt.Errorf("scan cancelled: %w", err)
+	}
+	if werr != nil {
+		return nil, nil, werr
+	}
+	results := make([]finding.FileResult, len(entries))
+	for i, o := range outs {
+		if j := dupOf[i]; j >= 0 {
+			results[i] = retarget(*outs[j], entries[i].Path)
 			continue
 		}
-		results[i] = retarget(results[j], entries[i].Path)
+		results[i] = *o
 	}
-	return results
+	return entries, results, nil
 }
 
 // retarget copies a result for another path to the same content.
@@ -282,10 +292,6 @@ func retarget(r finding.FileResult, path string) finding.FileResult {
 	r.Formats = slices.Clone(r.Formats)
 	return r
 }
-
-// wholeReadBytes is the size up to which a file on disk is read into
-// memory in one call before it is scanned.
-const wholeReadBytes = 1 << 20
 
 type sizedReaderAt interface {
 	io.ReaderAt
@@ -306,6 +312,8 @@ func scanEntry(ctx context.Context, eng *engine.Engine, e Entry) finding.FileRes
 	}
 	defer rc.Close()
 	switch r := rc.(type) {
+	case *memFile:
+		return eng.ScanReaderAt(ctx, e.Path, r.Memory, r.Size())
 	case sizedReaderAt:
 		return eng.ScanReaderAt(ctx, e.Path, r, r.Size())
 	case *os.File:

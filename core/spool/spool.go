@@ -70,6 +70,16 @@ func (s *File) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
+// Bytes returns the content when it is held in memory, else nil. Parsers
+// that read in place (see engine.Memory) check the length against Size, so
+// a spool on disk is read through ReadAt. Nothing may write to it.
+func (s *File) Bytes() []byte {
+	if s.file != nil || s.mem == nil {
+		return nil
+	}
+	return s.mem[:s.size:s.size]
+}
+
 // Size is the number of spooled bytes.
 func (s *File) Size() int64 { return s.size }
 

@@ -10,9 +10,7 @@
 package compressed
 
 import (
-	"bufio"
 	"bytes"
-	"compress/bzip2"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -22,9 +20,6 @@ import (
 	"path"
 	"strings"
 
-	"github.com/klauspost/compress/flate"
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zlib"
 	"github.com/pierrec/lz4/v4"
 
 	"github.com/modelgate/modelgate/core/engine"
@@ -55,13 +50,7 @@ func (Gzip) Match(in *engine.Input) bool {
 
 // Scan implements engine.Format.
 func (Gzip) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
-	return scan(ctx, in, env, "gzip", func(r io.Reader) (io.ReadCloser, error) {
-		zr, err := gzip.NewReader(r)
-		if err != nil {
-			return nil, err
-		}
-		return zr, nil
-	})
+	return scan(ctx, in, env, "gzip", NewGzipReader)
 }
 
 // Bzip2 is a bzip2 stream (or several concatenated).
@@ -86,7 +75,7 @@ func (Bzip2) Match(in *engine.Input) bool {
 // Scan implements engine.Format.
 func (Bzip2) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
 	return scan(ctx, in, env, "bzip2", func(r io.Reader) (io.ReadCloser, error) {
-		return io.NopCloser(bzip2.NewReader(r)), nil
+		return io.NopCloser(newBzip2Reader(ctx, r, in.R, in.Size)), nil
 	})
 }
 
@@ -107,7 +96,7 @@ func (XZ) Match(in *engine.Input) bool {
 // Scan implements engine.Format.
 func (XZ) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
 	return scan(ctx, in, env, "xz", func(r io.Reader) (io.ReadCloser, error) {
-		zr, err := NewXZReader(r)
+		zr, err := newXZWindowReader(ctx, r, in.R, in.Size)
 		if err != nil {
 			return nil, err
 		}
@@ -156,7 +145,7 @@ func MatchLZMAHeader(head []byte) bool {
 // Scan implements engine.Format.
 func (LZMA) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
 	return scan(ctx, in, env, "lzma", func(r io.Reader) (io.ReadCloser, error) {
-		zr, err := NewLZMAReader(r)
+		zr, err := newLZMAWindowReader(ctx, r, in.R, in.Size)
 		if err != nil {
 			return nil, err
 		}
@@ -223,7 +212,7 @@ func (Zlib) Match(in *engine.Input) bool {
 	if len(h) < 3 || h[0] != 0x78 || (uint16(h[0])<<8|uint16(h[1]))%31 != 0 || h[1]&0x20 != 0 {
 		return false
 	}
-	fr := flate.NewReader(bytes.NewReader(h[2:]))
+	fr := NewFlateReader(bytes.NewReader(h[2:]))
 	defer fr.Close()
 	var buf [512]byte
 	n, err := io.ReadFull(fr, buf[:])
@@ -235,7 +224,7 @@ func (Zlib) Match(in *engine.Input) bool {
 
 // Scan implements engine.Format.
 func (Zlib) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
-	return scan(ctx, in, env, "zlib", zlib.NewReader)
+	return scan(ctx, in, env, "zlib", NewZlibReader)
 }
 
 // JoblibZFile is the "Z-file" of joblib before 0.10: "ZF", the
@@ -294,7 +283,7 @@ func (JoblibZFile) Scan(ctx context.Context, in *engine.Input, env *engine.Env) 
 	// (.npy.z) as raw bytes: decompressed content that is no pickle or
 	// other format is array data.
 	body := &engine.Input{Path: in.Path, Member: in.Member, Name: in.Name, R: io.NewSectionReader(in.R, start, in.Size-start), Size: in.Size - start, Depth: in.Depth, Context: engine.ContextRawData}
-	return scan(ctx, body, env, "zlib", zlib.NewReader)
+	return scan(ctx, body, env, "zlib", NewZlibReader)
 }
 
 // scan decompresses the whole input and passes the output to the engine as
@@ -303,7 +292,8 @@ func (JoblibZFile) Scan(ctx context.Context, in *engine.Input, env *engine.Env) 
 // by the time they hit the error); the error is then returned so the input
 // is recorded as not completely scanned.
 func scan(ctx context.Context, in *engine.Input, env *engine.Env, name string, open func(io.Reader) (io.ReadCloser, error)) error {
-	src := bufio.NewReaderSize(io.NewSectionReader(in.R, 0, in.Size), int(min(in.Size+64, 64<<10)))
+	src, release := ByteSource(in.R, 0, in.Size)
+	defer release()
 	zr, err := open(src)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/klauspost/compress/flate"
-
 	"github.com/modelgate/modelgate/core/formats/compressed"
 )
 
@@ -24,21 +22,39 @@ func (e *Entry) Open() (io.ReadCloser, error) {
 	case MethodStore:
 		return io.NopCloser(raw), nil
 	case MethodDeflate:
-		return flate.NewReader(bufio.NewReaderSize(raw, 32<<10)), nil
+		src, release := compressed.ByteSource(e.r, e.DataOffset, e.DataLen())
+		return &releaser{ReadCloser: compressed.NewFlateReader(src), release: release}, nil
 	case MethodBzip2:
 		return io.NopCloser(bzip2.NewReader(bufio.NewReaderSize(raw, 32<<10))), nil
 	case MethodZstd:
 		return compressed.NewZstdReader(raw)
 	case MethodXZ:
-		zr, err := compressed.NewXZReader(bufio.NewReaderSize(raw, 32<<10))
+		src, release := compressed.ByteSource(e.r, e.DataOffset, e.DataLen())
+		zr, err := compressed.NewXZReader(src)
 		if err != nil {
+			release()
 			return nil, err
 		}
-		return io.NopCloser(zr), nil
+		return &releaser{ReadCloser: io.NopCloser(zr), release: release}, nil
 	case MethodLZMA:
 		return openLZMA(e, raw)
 	}
 	return nil, fmt.Errorf("%w %d", ErrUnsupportedMethod, e.Method)
+}
+
+// releaser closes a pooled decoder, then releases its source's buffer.
+type releaser struct {
+	io.ReadCloser
+	release func()
+}
+
+func (r *releaser) Close() error {
+	err := r.ReadCloser.Close()
+	if r.release != nil {
+		r.release()
+		r.release = nil
+	}
+	return err
 }
 
 // openLZMA handles zip's LZMA framing: a 2-byte version, a 2-byte

@@ -404,7 +404,7 @@ func reallyEncrypted(ctx context.Context, e *Entry) (bool, error) {
 	}
 	if e.Method == MethodStore {
 		n := min(e.UncompressedSize, e.DataLen())
-		sum, err := crcOf(ctx, io.NewSectionReader(e.r, e.DataOffset, n))
+		sum, err := crcOf(ctx, section(e.r, e.DataOffset, n), n)
 		if err != nil {
 			return false, err
 		}
@@ -436,13 +436,14 @@ func reallyEncrypted(ctx context.Context, e *Entry) (bool, error) {
 
 func (s *scanner) scanStored(ctx context.Context, e *Entry, member, hint string) error {
 	n := e.DataLen()
-	if err := s.recurse(ctx, member, io.NewSectionReader(e.r, e.DataOffset, n), n, hint); err != nil {
+	if err := s.recurse(ctx, member, section(e.r, e.DataOffset, n), n, hint); err != nil {
 		return err
 	}
 	if hint == engine.ContextTensorData || n > crcVerifyMax {
 		return nil
 	}
-	sum, err := crcOf(ctx, io.NewSectionReader(e.r, e.DataOffset, min(e.UncompressedSize, n)))
+	crcLen := min(e.UncompressedSize, n)
+	sum, err := crcOf(ctx, section(e.r, e.DataOffset, crcLen), crcLen)
 	if err != nil {
 		return s.memberErr(member, err)
 	}
@@ -510,14 +511,29 @@ func (c *checkReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func crcOf(ctx context.Context, r io.Reader) (uint32, error) {
+func crcOf(ctx context.Context, r io.ReaderAt, n int64) (uint32, error) {
+	if m, ok := r.(engine.Memory); ok && int64(len(m)) == n {
+		return crc32.ChecksumIEEE(m), nil
+	}
 	h := crc32.NewIEEE()
 	buf := crcBufs.Get().(*[]byte)
 	defer crcBufs.Put(buf)
-	if _, err := io.CopyBuffer(h, ctxio.NewReader(ctx, r), *buf); err != nil {
+	if _, err := io.CopyBuffer(h, ctxio.NewReader(ctx, io.NewSectionReader(r, 0, n)), *buf); err != nil {
 		return 0, fmt.Errorf("read for CRC: %w", err)
 	}
 	return h.Sum32(), nil
+}
+
+// section is r[off:off+n]: a slice of the bytes when the archive is in
+// memory (engine.Memory, as small files and spooled members are), so that
+// members are sniffed, parsed and checksummed in place.
+func section(r io.ReaderAt, off, n int64) io.ReaderAt {
+	if m, ok := r.(interface{ Bytes() []byte }); ok {
+		if b := m.Bytes(); off >= 0 && n >= 0 && off <= int64(len(b)) && n <= int64(len(b))-off {
+			return engine.Memory(b[off : off+n : off+n])
+		}
+	}
+	return io.NewSectionReader(r, off, n)
 }
 
 // FormatVersion changes whenever this package reports differently for the
