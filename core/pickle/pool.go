@@ -75,10 +75,12 @@ type (
 	callNode struct {
 		o Object
 		c Call
-		// args is the tuple the call was given, whose items are c.Args,
-		// unless they are in room: the call owns both.
+		// args is what the call was given, which the call owns: the
+		// tuple whose items are c.Args, or the one argument that is not a
+		// tuple (c.Args is then args alone). No room for a tuple's items:
+		// calls are most of what a module pickle allocates, and a tuple
+		// an unshared call holds is recycled with it.
 		args Value
-		room [2]Value
 	}
 )
 
@@ -101,6 +103,38 @@ type pools struct {
 	free [nPools][]*Object
 	// work is expose's list of objects to visit.
 	work []*Object
+	// New objects come from slabs, arrays of nodes of one class: a
+	// torch.save of a module makes thousands of calls and dicts that the
+	// trace keeps, and one allocation for a batch of them costs far less
+	// than one each. A batch is small at first (most pickles are small)
+	// and grows with the run up to maxSlab; a node the trace keeps keeps
+	// its batch alive, which bounds the waste to a batch per class.
+	bare    []bareNode
+	str8    []str8Node
+	str24   []str24Node
+	str40   []str40Node
+	tuple1  []tuple1Node
+	tuple2  []tuple2Node
+	tuple3  []tuple3Node
+	tuple4  []tuple4Node
+	dicts   []dictNode
+	calls   []callNode
+	batches [nPools]uint8
+}
+
+// maxSlab is the largest batch of nodes allocated at once (log2).
+const maxSlab = 6
+
+// take returns the next node of a slab, allocating a batch when it is
+// empty (batches counts those of its class, which sets the size).
+func take[T any](slab *[]T, batches *uint8) *T {
+	if len(*slab) == 0 {
+		*slab = make([]T, 2<<min(*batches, maxSlab-1))
+		*batches++
+	}
+	n := &(*slab)[0]
+	*slab = (*slab)[1:]
+	return n
 }
 
 // get returns a cleared object of the class, its Items (if any) empty with
@@ -112,32 +146,33 @@ func (p *pools) get(class uint8) *Object {
 		return o
 	}
 	var o *Object
+	b := &p.batches[class]
 	switch class {
 	case poolBare:
-		o = &(&bareNode{}).o
+		o = &take(&p.bare, b).o
 	case poolStr8:
-		o = &(&str8Node{}).o
+		o = &take(&p.str8, b).o
 	case poolStr24:
-		o = &(&str24Node{}).o
+		o = &take(&p.str24, b).o
 	case poolStr40:
-		o = &(&str40Node{}).o
+		o = &take(&p.str40, b).o
 	case poolTuple1:
-		n := &tuple1Node{}
+		n := take(&p.tuple1, b)
 		n.o.Items, o = n.a[:0], &n.o
 	case poolTuple2:
-		n := &tuple2Node{}
+		n := take(&p.tuple2, b)
 		n.o.Items, o = n.a[:0], &n.o
 	case poolTuple3:
-		n := &tuple3Node{}
+		n := take(&p.tuple3, b)
 		n.o.Items, o = n.a[:0], &n.o
 	case poolTuple4:
-		n := &tuple4Node{}
+		n := take(&p.tuple4, b)
 		n.o.Items, o = n.a[:0], &n.o
 	case poolDict:
-		n := &dictNode{}
+		n := take(&p.dicts, b)
 		n.o.Items, o = n.a[:0], &n.o
 	case poolCall:
-		n := &callNode{}
+		n := take(&p.calls, b)
 		n.o.Call, o = &n.c, &n.o
 	}
 	o.pool = class
@@ -308,8 +343,6 @@ func (p *pools) dropDepth(v Value, depth int) {
 		n := (*callNode)(unsafe.Pointer(o))
 		p.dropDepth(n.c.Callee, depth+1)
 		p.dropDepth(n.args, depth+1)
-		p.dropDepth(n.room[0], depth+1)
-		p.dropDepth(n.room[1], depth+1)
 		if n.c.Kwargs != nil {
 			p.dropDepth(*n.c.Kwargs, depth+1)
 		}
@@ -336,7 +369,7 @@ func (p *pools) release(o *Object) {
 	if class == poolCall {
 		n := (*callNode)(unsafe.Pointer(o))
 		n.c.Callee, n.c.Args, n.c.Kwargs = Value{}, nil, nil
-		n.args, n.room = Value{}, [2]Value{}
+		n.args = Value{}
 	} else {
 		items := o.Items
 		clear(items)

@@ -353,20 +353,14 @@ func (m *machine) call(op string, callee Value, args Value, kwargs *Value) Value
 	n := (*callNode)(unsafe.Pointer(o))
 	n.c = Call{Callee: callee, Op: op, Offset: m.opOff, Pickle: m.pickle, Kwargs: kwargs, Used: true}
 	c := &n.c
-	switch a := args.O; {
-	case args.Kind == KTuple && a.pool >= poolTuple1 && a.pool <= poolTuple2 && !a.shared && int64(len(a.Items)) == a.Len:
-		// A small tuple that nothing else references: its items move
-		// into the call, and the tuple is recycled at once.
-		c.Args = append(n.room[:0], a.Items...)
-		c.ArgsKnown = true
-		m.pools.release(a)
+	switch {
 	case args.Kind == KTuple:
-		c.Args = a.Items
+		c.Args = args.O.Items
 		c.ArgsKnown = true
 		n.args = args
 	case args.Kind != KUnknown:
-		n.room[0] = args
-		c.Args = n.room[:1]
+		n.args = args
+		c.Args = unsafe.Slice(&n.args, 1)
 	}
 	if callee.Kind == KGlobal && m.routine(callee.O) {
 		m.tr.Routine++
