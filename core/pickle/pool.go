@@ -120,6 +120,7 @@ type pools struct {
 	dicts   []dictNode
 	calls   []callNode
 	batches [nPools]uint8
+	empty   *Object // see emptyTuple
 }
 
 // maxSlab is the largest batch of nodes allocated at once (log2).
@@ -218,6 +219,9 @@ func (p *pools) container(k Kind, items []Value) Value {
 	var o *Object
 	switch len(items) {
 	case 0:
+		if k == KTuple {
+			return Value{Kind: k, O: p.emptyTuple()}
+		}
 		o = p.get(poolBare)
 	case 1:
 		o = p.get(poolTuple1)
@@ -233,6 +237,17 @@ func (p *pools) container(k Kind, items []Value) Value {
 	o.Items = append(o.Items, items...)
 	o.Len = count
 	return Value{Kind: k, O: o}
+}
+
+// emptyTuple returns the machine's one empty tuple, as CPython has one:
+// most REDUCEs of a module pickle call a class with (), and nothing
+// changes a tuple, so the one object serves them all. It is shared from
+// the start, hence never recycled.
+func (p *pools) emptyTuple() *Object {
+	if p.empty == nil {
+		p.empty = &Object{shared: true}
+	}
+	return p.empty
 }
 
 // dict is EMPTY_DICT's value, with room for dictRoom keys and values in
