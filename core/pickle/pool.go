@@ -102,40 +102,8 @@ const maxFree = 1 << 14
 type pools struct {
 	free [nPools][]*Object
 	// work is expose's list of objects to visit.
-	work []*Object
-	// New objects come from slabs, arrays of nodes of one class: a
-	// torch.save of a module makes thousands of calls and dicts that the
-	// trace keeps, and one allocation for a batch of them costs far less
-	// than one each. A batch is small at first (most pickles are small)
-	// and grows with the run up to maxSlab; a node the trace keeps keeps
-	// its batch alive, which bounds the waste to a batch per class.
-	bare    []bareNode
-	str8    []str8Node
-	str24   []str24Node
-	str40   []str40Node
-	tuple1  []tuple1Node
-	tuple2  []tuple2Node
-	tuple3  []tuple3Node
-	tuple4  []tuple4Node
-	dicts   []dictNode
-	calls   []callNode
-	batches [nPools]uint8
-	empty   *Object // see emptyTuple
-}
-
-// maxSlab is the largest batch of nodes allocated at once (log2).
-const maxSlab = 6
-
-// take returns the next node of a slab, allocating a batch when it is
-// empty (batches counts those of its class, which sets the size).
-func take[T any](slab *[]T, batches *uint8) *T {
-	if len(*slab) == 0 {
-		*slab = make([]T, 2<<min(*batches, maxSlab-1))
-		*batches++
-	}
-	n := &(*slab)[0]
-	*slab = (*slab)[1:]
-	return n
+	work  []*Object
+	empty *Object // see emptyTuple
 }
 
 // get returns a cleared object of the class, its Items (if any) empty with
@@ -147,33 +115,32 @@ func (p *pools) get(class uint8) *Object {
 		return o
 	}
 	var o *Object
-	b := &p.batches[class]
 	switch class {
 	case poolBare:
-		o = &take(&p.bare, b).o
+		o = &(&bareNode{}).o
 	case poolStr8:
-		o = &take(&p.str8, b).o
+		o = &(&str8Node{}).o
 	case poolStr24:
-		o = &take(&p.str24, b).o
+		o = &(&str24Node{}).o
 	case poolStr40:
-		o = &take(&p.str40, b).o
+		o = &(&str40Node{}).o
 	case poolTuple1:
-		n := take(&p.tuple1, b)
+		n := &tuple1Node{}
 		n.o.Items, o = n.a[:0], &n.o
 	case poolTuple2:
-		n := take(&p.tuple2, b)
+		n := &tuple2Node{}
 		n.o.Items, o = n.a[:0], &n.o
 	case poolTuple3:
-		n := take(&p.tuple3, b)
+		n := &tuple3Node{}
 		n.o.Items, o = n.a[:0], &n.o
 	case poolTuple4:
-		n := take(&p.tuple4, b)
+		n := &tuple4Node{}
 		n.o.Items, o = n.a[:0], &n.o
 	case poolDict:
-		n := take(&p.dicts, b)
+		n := &dictNode{}
 		n.o.Items, o = n.a[:0], &n.o
 	case poolCall:
-		n := take(&p.calls, b)
+		n := &callNode{}
 		n.o.Call, o = &n.c, &n.o
 	}
 	o.pool = class
