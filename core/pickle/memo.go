@@ -156,7 +156,8 @@ func (s *memoStore) slot(i uint64) *Value {
 			if i >= uint64(2*len(s.dense))+denseSlack {
 				return nil
 			}
-			nd := make([]Value, min(max(2*len(s.dense), int(i)+1, 32), pagedFrom))
+			// Four times at each step: 32, 128, 512 entries.
+			nd := make([]Value, min(max(4*len(s.dense), int(i)+1, 32), pagedFrom))
 			copy(nd, s.dense)
 			s.dense = nd
 			s.adopt(0, uint64(len(nd)), nd)
