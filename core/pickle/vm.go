@@ -595,36 +595,6 @@ func (m *machine) one() error {
 			if n := len(m.stack); n > m.fence() && m.memoPutFast(uint64(m.memoLen), m.stack[n-1]) {
 				continue
 			}
-		case 'q': // BINPUT
-			if n := len(m.stack); r.pos < r.end && n > m.fence() && m.memoPutFast(uint64(r.buf[r.pos]), m.stack[n-1]) {
-				r.pos++
-				continue
-			}
-		case 'r': // LONG_BINPUT (protocol 2 pickles of modules past 256 entries)
-			if n := len(m.stack); r.pos+4 <= r.end && n > m.fence() {
-				if cur := r.base + int64(r.pos); m.frameEnd <= cur || cur+4 <= m.frameEnd {
-					if idx := int32(binary.LittleEndian.Uint32(r.buf[r.pos:])); idx >= 0 && m.memoPutFast(uint64(idx), m.stack[n-1]) {
-						r.pos += 4
-						continue
-					}
-				}
-			}
-		case ')', 'N', 0x88, 0x89: // EMPTY_TUPLE, NONE, NEWTRUE, NEWFALSE
-			if len(m.stack) < m.opts.Limits.MaxStack {
-				var v Value
-				switch op {
-				case ')':
-					v = Value{Kind: KTuple, O: m.pools.emptyTuple()}
-				case 'N':
-					v = noneValue
-				case 0x88:
-					v = Value{Kind: KBool, N: 1}
-				default:
-					v = Value{Kind: KBool}
-				}
-				m.stack = append(m.stack, v)
-				continue
-			}
 		case 'h': // BINGET
 			if r.pos < r.end && len(m.stack) < m.opts.Limits.MaxStack {
 				if v, ok := m.memoGetFast(uint64(r.buf[r.pos])); ok {
