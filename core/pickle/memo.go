@@ -126,7 +126,16 @@ type memoStore struct {
 	n      int // values held
 }
 
-const pagedFrom = 4096
+// pagedFrom is both where the pages start and their size. Small enough
+// that the memo of a small pickle (a module's few thousand entries) is not
+// grown by copying through a slice twice its size, large enough that the
+// page list of a big one stays short.
+const pagedFrom = 512
+
+// pageSlack is how many pages past the last one an index may lie and still
+// get pages (nil until written) rather than go to the map: what a live
+// memo (only read entries kept) skips between the entries it keeps.
+const pageSlack = 8
 
 // get returns the value at i; whether there is one is the indexSet's to say.
 func (s *memoStore) get(i uint64) Value {
@@ -147,7 +156,8 @@ func (s *memoStore) slot(i uint64) *Value {
 			if i >= uint64(2*len(s.dense))+denseSlack {
 				return nil
 			}
-			nd := make([]Value, min(max(2*len(s.dense), int(i)+1, 32), pagedFrom))
+			// Four times at each step: 32, 128, 512 entries.
+			nd := make([]Value, min(max(4*len(s.dense), int(i)+1, 32), pagedFrom))
 			copy(nd, s.dense)
 			s.dense = nd
 			s.adopt(0, uint64(len(nd)), nd)
@@ -156,10 +166,12 @@ func (s *memoStore) slot(i uint64) *Value {
 	}
 	p := i/pagedFrom - 1
 	if p >= uint64(len(s.pages)) {
-		if p > uint64(len(s.pages)) || len(s.dense) < pagedFrom {
+		if p >= uint64(len(s.pages))+pageSlack || len(s.dense) < pagedFrom {
 			return nil // not next to the indices in use
 		}
-		s.pages = append(s.pages, nil)
+		for p >= uint64(len(s.pages)) {
+			s.pages = append(s.pages, nil)
+		}
 	}
 	if s.pages[p] == nil {
 		s.pages[p] = make([]Value, pagedFrom)
@@ -171,6 +183,17 @@ func (s *memoStore) slot(i uint64) *Value {
 
 // adopt moves map entries in [lo, hi) into dst (indexed from lo).
 func (s *memoStore) adopt(lo, hi uint64, dst []Value) {
+	if uint64(len(s.sparse)) > hi-lo {
+		// A map larger than the range (hostile indices): look the
+		// range up rather than walk the map for every page.
+		for j := lo; j < hi; j++ {
+			if v, ok := s.sparse[j]; ok {
+				dst[j-lo] = v
+				delete(s.sparse, j)
+			}
+		}
+		return
+	}
 	for j, v := range s.sparse {
 		if j >= lo && j < hi {
 			dst[j-lo] = v

@@ -75,10 +75,12 @@ type (
 	callNode struct {
 		o Object
 		c Call
-		// args is the tuple the call was given, whose items are c.Args,
-		// unless they are in room: the call owns both.
+		// args is what the call was given, which the call owns: the
+		// tuple whose items are c.Args, or the one argument that is not a
+		// tuple (c.Args is then args alone). No room for a tuple's items:
+		// calls are most of what a module pickle allocates, and a tuple
+		// an unshared call holds is recycled with it.
 		args Value
-		room [2]Value
 	}
 )
 
@@ -100,7 +102,8 @@ const maxFree = 1 << 14
 type pools struct {
 	free [nPools][]*Object
 	// work is expose's list of objects to visit.
-	work []*Object
+	work  []*Object
+	empty *Object // see emptyTuple
 }
 
 // get returns a cleared object of the class, its Items (if any) empty with
@@ -183,6 +186,9 @@ func (p *pools) container(k Kind, items []Value) Value {
 	var o *Object
 	switch len(items) {
 	case 0:
+		if k == KTuple {
+			return Value{Kind: k, O: p.emptyTuple()}
+		}
 		o = p.get(poolBare)
 	case 1:
 		o = p.get(poolTuple1)
@@ -198,6 +204,17 @@ func (p *pools) container(k Kind, items []Value) Value {
 	o.Items = append(o.Items, items...)
 	o.Len = count
 	return Value{Kind: k, O: o}
+}
+
+// emptyTuple returns the machine's one empty tuple, as CPython has one:
+// most REDUCEs of a module pickle call a class with (), and nothing
+// changes a tuple, so the one object serves them all. It is shared from
+// the start, hence never recycled.
+func (p *pools) emptyTuple() *Object {
+	if p.empty == nil {
+		p.empty = &Object{shared: true}
+	}
+	return p.empty
 }
 
 // dict is EMPTY_DICT's value, with room for dictRoom keys and values in
@@ -308,8 +325,6 @@ func (p *pools) dropDepth(v Value, depth int) {
 		n := (*callNode)(unsafe.Pointer(o))
 		p.dropDepth(n.c.Callee, depth+1)
 		p.dropDepth(n.args, depth+1)
-		p.dropDepth(n.room[0], depth+1)
-		p.dropDepth(n.room[1], depth+1)
 		if n.c.Kwargs != nil {
 			p.dropDepth(*n.c.Kwargs, depth+1)
 		}
@@ -336,7 +351,7 @@ func (p *pools) release(o *Object) {
 	if class == poolCall {
 		n := (*callNode)(unsafe.Pointer(o))
 		n.c.Callee, n.c.Args, n.c.Kwargs = Value{}, nil, nil
-		n.args, n.room = Value{}, [2]Value{}
+		n.args = Value{}
 	} else {
 		items := o.Items
 		clear(items)

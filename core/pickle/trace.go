@@ -23,7 +23,7 @@ type Call struct {
 	ArgsKnown bool
 	// Used is false when the result was discarded without being stored or
 	// passed on (OBJ+POP): the call still ran. (The two flags sit together
-	// so a call and its result fit the 176-byte size class.)
+	// so a call and its result fit the 208-byte size class.)
 	Used bool
 }
 

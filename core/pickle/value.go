@@ -124,6 +124,9 @@ type Object struct {
 	// trace does (see pool.go).
 	pool            uint8
 	shared, exposed bool
+	// routine caches Options.Routine for a KGlobal (0: not asked yet,
+	// 1: no, 2: yes): a memoized global is one object for all its calls.
+	routine uint8
 }
 
 // Names are a global's module and name as the stream gives them.

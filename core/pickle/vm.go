@@ -169,14 +169,9 @@ type machine struct {
 	// hooked is the stream offset of the last OnBuild call, replayedTo
 	// the offset up to which an earlier pass already called the hook.
 	hooked, replayedTo int64
-	// routines caches Options.Routine by name, routineCache by global
-	// object (a memoized global is one object for all its calls).
-	routines     map[[2]string]bool
-	routineCache [4]struct {
-		g  *Object
-		ok bool
-	}
-	routineNext int
+	// routines caches Options.Routine by name (each global object
+	// caches it too).
+	routines map[[2]string]bool
 	// frameEnd is the end of the bytes CPython's unpickler holds in its
 	// buffer after a FRAME (0: none); straddles counts reads that cross it.
 	frameEnd  int64
@@ -353,20 +348,14 @@ func (m *machine) call(op string, callee Value, args Value, kwargs *Value) Value
 	n := (*callNode)(unsafe.Pointer(o))
 	n.c = Call{Callee: callee, Op: op, Offset: m.opOff, Pickle: m.pickle, Kwargs: kwargs, Used: true}
 	c := &n.c
-	switch a := args.O; {
-	case args.Kind == KTuple && a.pool >= poolTuple1 && a.pool <= poolTuple2 && !a.shared && int64(len(a.Items)) == a.Len:
-		// A small tuple that nothing else references: its items move
-		// into the call, and the tuple is recycled at once.
-		c.Args = append(n.room[:0], a.Items...)
-		c.ArgsKnown = true
-		m.pools.release(a)
+	switch {
 	case args.Kind == KTuple:
-		c.Args = a.Items
+		c.Args = args.O.Items
 		c.ArgsKnown = true
 		n.args = args
 	case args.Kind != KUnknown:
-		n.room[0] = args
-		c.Args = n.room[:1]
+		n.args = args
+		c.Args = unsafe.Slice(&n.args, 1)
 	}
 	if callee.Kind == KGlobal && m.routine(callee.O) {
 		m.tr.Routine++
@@ -415,12 +404,8 @@ func (m *machine) routine(g *Object) bool {
 	if m.opts.Routine == nil {
 		return false
 	}
-	// Calls alternate between a few globals (datetime, Decimal): a small
-	// cache by object saves hashing their names per call.
-	for i := range m.routineCache {
-		if m.routineCache[i].g == g {
-			return m.routineCache[i].ok
-		}
+	if g.routine != 0 {
+		return g.routine == 2
 	}
 	key := [2]string{g.Module, g.Name}
 	ok, seen := m.routines[key]
@@ -433,9 +418,10 @@ func (m *machine) routine(g *Object) bool {
 			m.routines[key] = ok
 		}
 	}
-	slot := &m.routineCache[m.routineNext%len(m.routineCache)]
-	m.routineNext++
-	slot.g, slot.ok = g, ok
+	g.routine = 1
+	if ok {
+		g.routine = 2
+	}
 	return ok
 }
 
