@@ -149,7 +149,7 @@ func (e *Engine) spoolPlain(ctx context.Context, r io.Reader) (*spool.File, erro
 // reports. It never panics on hostile content.
 func (e *Engine) ScanReaderAt(ctx context.Context, display string, r io.ReaderAt, size int64) finding.FileResult {
 	res := finding.FileResult{Path: display, Size: size}
-	fsState := &fileState{path: display, formats: map[string]bool{}}
+	fsState := newFileState(display)
 	if size > e.limits.MaxFileBytes {
 		res.Status = finding.StatusNotScanned
 		res.Unscanned = []finding.Unscanned{{RuleID: rules.NotScannedLimit, ModelLike: true,
@@ -160,7 +160,12 @@ func (e *Engine) ScanReaderAt(ctx context.Context, display string, r io.ReaderAt
 	fctx, cancel := context.WithTimeout(ctx, e.limits.FileTimeout)
 	defer cancel()
 	in := &Input{Path: display, Name: filepath.Base(display), R: r, Size: size}
-	err := e.scanInput(fctx, in, fsState)
+	var err error
+	if a, ok := r.(Arriving); ok && a.Arrived() < size {
+		fsState, err = e.scanArriving(fctx, in, a)
+	} else {
+		err = e.scanInput(fctx, in, fsState)
+	}
 	if err != nil {
 		rule := rules.NotScannedError
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -204,21 +209,12 @@ func hashReaderAt(r io.ReaderAt, size int64) string {
 }
 
 // scanInput sniffs one input and dispatches it to the first matching format.
-func (e *Engine) scanInput(ctx context.Context, in *Input, fsState *fileState) (err error) {
+func (e *Engine) scanInput(ctx context.Context, in *Input, fsState *fileState) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if in.Head == nil {
-		n := int64(HeadSize)
-		if in.Size < n {
-			n = in.Size
-		}
-		head := make([]byte, n)
-		m, rerr := in.R.ReadAt(head, 0)
-		if rerr != nil && !errors.Is(rerr, io.EOF) {
-			return fmt.Errorf("read %s: %w", describe(in), rerr)
-		}
-		in.Head = head[:m]
+	if err := readHead(in); err != nil {
+		return err
 	}
 	env := &Env{Policy: e.policy, Limits: e.limits, in: in, file: fsState, eng: e}
 	for _, f := range e.formats {
@@ -232,24 +228,44 @@ func (e *Engine) scanInput(ctx context.Context, in *Input, fsState *fileState) (
 		if !ok {
 			continue
 		}
-		fsState.mu.Lock()
-		fsState.formats[f.Name()] = true
-		fsState.mu.Unlock()
-		defer func() {
-			if r := recover(); r != nil {
-				env.NotScanned(rules.NotScannedError, "", fmt.Sprintf("internal error (panic) in %s parser: %v\n%s", f.Name(), r, debug.Stack()))
-				err = nil
-			}
-		}()
-		if serr := f.Scan(ctx, in, env); serr != nil {
-			if errors.Is(serr, context.DeadlineExceeded) || errors.Is(serr, context.Canceled) {
-				return serr
-			}
-			env.NotScanned(rules.NotScannedError, "", fmt.Sprintf("%s: %v", f.Name(), serr))
-		}
-		return nil
+		return e.dispatch(ctx, f, env)
 	}
 	e.unidentified(in, env)
+	return nil
+}
+
+// dispatch scans env's input with the format that claimed it.
+func (e *Engine) dispatch(ctx context.Context, f Format, env *Env) (err error) {
+	fsState := env.file
+	fsState.mu.Lock()
+	fsState.formats[f.Name()] = true
+	fsState.mu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			env.NotScanned(rules.NotScannedError, "", fmt.Sprintf("internal error (panic) in %s parser: %v\n%s", f.Name(), r, debug.Stack()))
+			err = nil
+		}
+	}()
+	if serr := f.Scan(ctx, env.in, env); serr != nil {
+		if errors.Is(serr, context.DeadlineExceeded) || errors.Is(serr, context.Canceled) {
+			return serr
+		}
+		env.NotScanned(rules.NotScannedError, "", fmt.Sprintf("%s: %v", f.Name(), serr))
+	}
+	return nil
+}
+
+// readHead fills in.Head unless it is already set.
+func readHead(in *Input) error {
+	if in.Head != nil {
+		return nil
+	}
+	head := make([]byte, min(in.Size, HeadSize))
+	m, err := in.R.ReadAt(head, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read %s: %w", describe(in), err)
+	}
+	in.Head = head[:m]
 	return nil
 }
 

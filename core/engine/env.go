@@ -40,6 +40,10 @@ type fileState struct {
 	perRule, dropped map[string]int
 }
 
+func newFileState(path string) *fileState {
+	return &fileState{path: path, formats: map[string]bool{}}
+}
+
 // MaxFindingsPerRule bounds the findings one rule keeps for one file. A
 // format may report per member, operator or function, each a few bytes of
 // hostile input but hundreds of bytes of finding; the first ones carry the

@@ -3,11 +3,26 @@ package pickle
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 )
 
 // errTruncated mirrors CPython's "pickle data was truncated".
 var errTruncated = errors.New("pickle data was truncated")
+
+// ReadError is a failure to read the content being traced, at Offset. A
+// trace that meets one is incomplete for reasons outside the pickle, so
+// Run returns it instead of recording the pickle as malformed.
+type ReadError struct {
+	Offset int64
+	Err    error
+}
+
+func (e *ReadError) Error() string {
+	return fmt.Sprintf("read at offset %d: %v", e.Offset, e.Err)
+}
+
+func (e *ReadError) Unwrap() error { return e.Err }
 
 // reader is a buffered reader over an io.ReaderAt that knows its offset and
 // can skip large payloads without reading them.
@@ -21,6 +36,10 @@ type reader struct {
 	// inPlace is set when buf is the content itself (see newReader),
 	// which must never be written.
 	inPlace bool
+	// failed is the first read error that was not the end of the content
+	// (a disk error, a download that broke off): the bytes are unknown,
+	// which is not the same as a pickle cut short.
+	failed error
 }
 
 func newReader(r io.ReaderAt, start, size int64) *reader {
@@ -67,6 +86,9 @@ func (r *reader) fill() error {
 	if n == 0 {
 		if err == nil {
 			err = io.ErrUnexpectedEOF
+		}
+		if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && r.failed == nil {
+			r.failed = &ReadError{Offset: off, Err: err}
 		}
 		return err
 	}

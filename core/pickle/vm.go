@@ -76,7 +76,8 @@ func (s *Stream) Read(n int) ([]byte, error) {
 // Run traces the pickle(s) in r[start:size]. It continues after STOP with
 // the next pickle (as repeated load() calls would) and stops at the first
 // error CPython would raise, recording it as an EvMalformed event. The
-// returned error is only for cancellation.
+// returned error is for cancellation and for content that could not be
+// read (a *ReadError).
 func Run(ctx context.Context, r io.ReaderAt, start, size int64, opts Options) (*Trace, error) {
 	var live *indexSet
 	if opts.Memo == LiveMemoAlways {
@@ -121,6 +122,9 @@ func trace(ctx context.Context, r io.ReaderAt, start, size int64, opts Options, 
 	}
 	err := vm.run()
 	vm.tr.End = vm.rd.Offset()
+	if vm.rd.failed != nil {
+		return nil, 0, vm.rd.failed
+	}
 	if err == errReplay {
 		return nil, max(vm.hooked, replayedTo), err
 	}

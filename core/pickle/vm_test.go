@@ -3,6 +3,7 @@ package pickle
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -178,4 +179,37 @@ func (s *synth) ReadAt(p []byte, off int64) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// brokenAt reads data up to cut and fails past it, as a disk or a
+// download can.
+type brokenAt struct {
+	data string
+	cut  int64
+}
+
+func (b brokenAt) ReadAt(p []byte, off int64) (int, error) {
+	if off+int64(len(p)) > b.cut {
+		return 0, errBroken
+	}
+	return strings.NewReader(b.data).ReadAt(p, off)
+}
+
+var errBroken = errors.New("connection reset")
+
+// TestReadFailureIsNotMalformed: content that could not be read is not a
+// truncated pickle (a medium finding below the default gate); Run returns
+// the read error so the file is reported as not scanned.
+func TestReadFailureIsNotMalformed(t *testing.T) {
+	data := "\x80\x02" + strings.Repeat("K\x01", 200000) + "."
+	for _, cut := range []int64{10, 300000, int64(len(data)) - 1} {
+		tr, err := Run(context.Background(), brokenAt{data, cut}, 0, int64(len(data)), Options{})
+		var re *ReadError
+		if !errors.As(err, &re) || !errors.Is(err, errBroken) || tr != nil {
+			t.Errorf("cut at %d: trace %v, error %v; want a *ReadError and no trace", cut, tr != nil, err)
+		}
+	}
+	if tr, err := Run(context.Background(), strings.NewReader(data[:1000]), 0, 1000, Options{}); err != nil || !strings.Contains(malformed(tr), "truncated") {
+		t.Errorf("a pickle cut short: error %v, event %q; want the truncation recorded", err, malformed(tr))
+	}
 }

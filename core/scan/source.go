@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/modelgate/modelgate/core/engine"
 )
 
 // A Source is a tree of files to scan: a directory on disk, any fs.FS (an
@@ -113,3 +115,10 @@ func (r randomAccess) Close() error {
 	}
 	return r.c.Close()
 }
+
+// Arriving is content still arriving while it is scanned, such as a
+// download written to a temporary file as it comes in. An Entry.Open result
+// that implements it (and Size) is scanned from its head while the rest
+// arrives, with the result a scan of the complete content would have; see
+// engine.Arriving.
+type Arriving = engine.Arriving

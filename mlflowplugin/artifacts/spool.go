@@ -1,6 +1,7 @@
 package artifacts
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -9,6 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"sync"
+
+	"github.com/modelgate/modelgate/core/scan"
 )
 
 // Spool lets the scanner read this location's large files at random
@@ -63,8 +66,8 @@ type spoolFile struct {
 }
 
 var (
-	_ io.ReaderAt = (*spoolFile)(nil)
-	_ fs.File     = (*spoolFile)(nil)
+	_ scan.Arriving = (*spoolFile)(nil)
+	_ fs.File       = (*spoolFile)(nil)
 )
 
 func (f *spoolFile) Stat() (fs.FileInfo, error) { return info{f.e}, nil }
@@ -109,8 +112,7 @@ func (f *spoolFile) download() {
 
 // copy writes the stream to the spool file while a second goroutine
 // hashes it: sha256 costs about as much as the network and the disk
-// together, and the scanner can only start once the last byte is in (the
-// zip end record, which every file is checked for, is at the end).
+// together, and the scanner reads alongside (see Arrived).
 func (f *spoolFile) copy() error {
 	rc, err := f.fsys.store.Open(f.fsys.ctx, f.name)
 	if err != nil {
@@ -206,6 +208,29 @@ func (f *spoolFile) ReadAt(p []byte, off int64) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+// Arrived is how much of the file is on disk; with Wait it makes the
+// file an engine.Arriving, so the scan starts from the head while the rest
+// downloads.
+func (f *spoolFile) Arrived() int64 {
+	f.start()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.have
+}
+
+// Wait blocks until the download ended and returns its error.
+func (f *spoolFile) Wait(ctx context.Context) error {
+	f.start()
+	select {
+	case <-f.finished:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
 }
 
 func (f *spoolFile) Read(p []byte) (int, error) {
