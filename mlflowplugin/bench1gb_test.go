@@ -29,6 +29,8 @@ import (
 //
 //   - local-disk: scan.Run over the directory on disk, the scanner's own
 //     throughput;
+//   - local-disk-with-digest: the same with every file hashed, the output
+//     the receiver produces (its digest needs every byte);
 //   - verify-download-and-hash: what `modelgate mlflow verify` does, the
 //     download alone (streamed through the fake's artifact proxy and
 //     hashed, nothing scanned or written);
@@ -79,6 +81,27 @@ func BenchmarkFakeMLflowAPI_Scan1GBVersion(b *testing.B) {
 				b.Fatal(err)
 			}
 			if rep.Outcome.Failed() || len(rep.Files) != 3 {
+				b.Fatalf("local scan: %s (%d files)", rep.Verdict, len(rep.Files))
+			}
+		}
+		b.StopTimer()
+		peak.report(b)
+	})
+
+	// The receiver records a digest of every file; the scanner's own
+	// throughput for the same output hashes every file too (HashAll, as
+	// inventories do), after the scan.
+	b.Run("local-disk-with-digest", func(b *testing.B) {
+		opts := scan.Options{TempDir: b.TempDir(), HashAll: true}
+		b.SetBytes(size)
+		peak := watchMemory()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			rep, err := scan.Run(ctx, scan.Paths([]string{dir}, dir), opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if rep.Outcome.Failed() || len(rep.Files) != 3 || rep.Files[0].SHA256 == "" {
 				b.Fatalf("local scan: %s (%d files)", rep.Verdict, len(rep.Files))
 			}
 		}
