@@ -1,0 +1,49 @@
+package pickle_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/modelgate/modelgate/core/pickle"
+	"github.com/modelgate/modelgate/core/policy"
+)
+
+// BenchmarkModulePickle traces the data.pkl of a real torch.save of a
+// whole torchvision nn.Module (efficientnet_b0): thousands of calls,
+// dicts and BUILDs, the costliest shape among small real models.
+func BenchmarkModulePickle(b *testing.B) {
+	z, err := zip.OpenReader(filepath.Join("..", "..", "test", "fixtures", "benign", "corpus", "torchvision", "efficientnet_b0_module_empty_weights.pt"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer z.Close()
+	var data []byte
+	for _, f := range z.File {
+		if strings.HasSuffix(f.Name, "/data.pkl") {
+			rc, err := f.Open()
+			if err != nil {
+				b.Fatal(err)
+			}
+			data, err = io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	pol := policy.Default()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	r := bytes.NewReader(data)
+	for b.Loop() {
+		tr, err := pickle.Run(context.Background(), r, 0, int64(len(data)), pickle.Options{Routine: pol.RoutineCallee, Frames: pickle.FramesBoth})
+		if err != nil || len(tr.Globals) == 0 {
+			b.Fatal(err)
+		}
+	}
+}
