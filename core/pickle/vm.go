@@ -176,6 +176,13 @@ type machine struct {
 	// routines caches Options.Routine by name (each global object
 	// caches it too).
 	routines map[[2]string]bool
+	// full is set when the trace holds as many globals, calls or events
+	// as it may (maxTraceGlobals ...): the VM stops after the opcode,
+	// since what it could no longer record may be what matters.
+	full error
+	// globalNames holds the names in the trace's Globals once it has
+	// maxTraceGlobals of them (see newGlobal).
+	globalNames map[[2]string]struct{}
 	// frameEnd is the end of the bytes CPython's unpickler holds in its
 	// buffer after a FRAME (0: none); straddles counts reads that cross it.
 	frameEnd  int64
@@ -260,10 +267,64 @@ func (m *machine) run() error {
 	}
 }
 
+// The most globals, calls and events a trace holds. They bound the
+// trace's memory, not the analysis: a pickle that needs more calls or
+// events stops there and is reported as not completely scanned
+// (EvBudget), because a call or BUILD past them is exactly what padding
+// would hide. Imports past the bound are kept when their name is new.
+const (
+	maxTraceGlobals = 100000
+	maxTraceCalls   = 100000
+	maxTraceEvents  = 100000
+	// Past maxTraceGlobals imports only names not yet recorded are
+	// added, up to this many distinct ones.
+	maxTraceDistinctGlobals = 200000
+)
+
+// newGlobal reports, once the trace holds maxTraceGlobals imports,
+// whether module.name is one it does not hold yet; past
+// maxTraceDistinctGlobals distinct names the trace is full.
+func (m *machine) newGlobal(mod, name string) bool {
+	if m.globalNames == nil {
+		m.globalNames = make(map[[2]string]struct{}, len(m.tr.Globals))
+		for _, g := range m.tr.Globals {
+			m.globalNames[[2]string{g.Module, g.Name}] = struct{}{}
+		}
+	}
+	key := [2]string{mod, name}
+	if _, ok := m.globalNames[key]; ok {
+		return false
+	}
+	if len(m.globalNames) >= maxTraceDistinctGlobals {
+		m.traceFull("distinct globals", maxTraceDistinctGlobals)
+		return false
+	}
+	m.globalNames[key] = struct{}{}
+	return true
+}
+
+// traceFull records that a trace bound was reached.
+func (m *machine) traceFull(what string, n int) {
+	if m.full == nil {
+		m.full = &vmError{msg: fmt.Sprintf("the trace holds its most %s (%d); the rest of the pickle was not analysed", what, n), budget: true}
+	}
+}
+
 func (m *machine) event(k EventKind, detail string, target, arg Value) {
 	target, arg = m.pools.expose(target), m.pools.expose(arg)
-	if len(m.tr.Events) >= 10000 {
-		return
+	if len(m.tr.Events) >= maxTraceEvents {
+		switch k {
+		case EvPersistentID:
+			// Informational: no judgement reads persistent ids.
+			return
+		case EvMalformed, EvBudget, EvLimit, EvStacked:
+			// How a pickle ended (at most one each per pickle, and
+			// max_pickles bounds those): always kept, or a trace that
+			// stopped early would read as complete.
+		default:
+			m.traceFull("events", maxTraceEvents)
+			return
+		}
 	}
 	m.tr.Events = append(m.tr.Events, Event{Kind: k, Offset: m.opOff, Pickle: m.pickle, Detail: detail, Target: target, Arg: arg})
 }
@@ -339,9 +400,12 @@ func (m *machine) markIndex() (int, error) {
 }
 
 func (m *machine) global(mod, name, op string) Value {
-	if len(m.tr.Globals) < 100000 {
-		m.tr.Globals = append(m.tr.Globals, Global{Module: mod, Name: name, Offset: m.opOff, Op: op, Pickle: m.pickle})
+	if len(m.tr.Globals) >= maxTraceGlobals && !m.newGlobal(mod, name) {
+		// Judged by name: one more import of a name already recorded
+		// tells the policy nothing new.
+		return globalValue(mod, name)
 	}
+	m.tr.Globals = append(m.tr.Globals, Global{Module: mod, Name: name, Offset: m.opOff, Op: op, Pickle: m.pickle})
 	return globalValue(mod, name)
 }
 
@@ -363,9 +427,11 @@ func (m *machine) call(op string, callee Value, args Value, kwargs *Value) Value
 	}
 	if callee.Kind == KGlobal && m.routine(callee.O) {
 		m.tr.Routine++
-	} else if len(m.tr.Calls) < 100000 {
+	} else if len(m.tr.Calls) < maxTraceCalls {
 		m.pools.expose(Value{Kind: KCall, O: o})
 		m.tr.Calls = append(m.tr.Calls, c)
+	} else {
+		m.traceFull("calls", maxTraceCalls)
 	}
 	return Value{Kind: KCall, O: o}
 }
@@ -669,6 +735,9 @@ func (m *machine) one() error {
 			err = m.setItemsMark()
 		default:
 			err = m.step(op)
+		}
+		if err == nil && m.full != nil {
+			err = m.full
 		}
 		if err != nil {
 			m.tr.Opcodes = ops
