@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/formats/chattemplate"
+	"github.com/modelgate/modelgate/core/rules"
 )
 
 // Rule ids (documented in core/rules/gguf.go).
@@ -41,11 +41,16 @@ func (Format) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error
 		properties(env, f)
 	}
 	for _, t := range f.Templates {
-		if strings.HasPrefix(t.Key, "tokenizer.chat_template") {
+		if IsChatTemplateKey(t.Key) {
 			chattemplate.Check(ctx, env, chattemplate.Where(t.Key), t.Offset, t.Text, t.Truncated)
 		} else {
 			chattemplate.CheckIncidental(ctx, env, chattemplate.Where(t.Key), t.Offset, t.Text, t.Truncated)
 		}
+	}
+	if f.SkippedTemplates > 0 {
+		// Padding with template-like strings must not hide the one a
+		// loader renders.
+		env.NotScanned(rules.NotScannedLimit, "", fmt.Sprintf("%d chat templates after the first %d template-like strings were not checked", f.SkippedTemplates, maxTemplates))
 	}
 	for _, p := range f.Problems {
 		env.Report(finding.Finding{RuleID: RuleMalformed, Offset: p.Offset, Message: "GGUF " + p.Msg})

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -305,5 +306,28 @@ func TestImpossibleCountsAreHigh(t *testing.T) {
 		if sev != tc.want {
 			t.Errorf("%s: severity %q, want %q (%s)", tc.name, got.Severity, tc.want, got.Message)
 		}
+	}
+}
+
+// TestTemplatePaddingDoesNotHideTheChatTemplate: a file keeps at most
+// maxTemplates template-like strings. Padding with harmless ones once
+// pushed the chat template a loader renders out unchecked; it is now
+// reported as not scanned.
+func TestTemplatePaddingDoesNotHideTheChatTemplate(t *testing.T) {
+	eng := enginetest.New(t, []engine.Format{Format{}})
+	w := header(3, 0, maxTemplates+1)
+	for i := range maxTemplates {
+		w.kvString("general.note."+strconv.Itoa(i), "{{ harmless }}")
+	}
+	w.kvString("tokenizer.chat_template", "{{ ''.__class__.__mro__[1].__subclasses__() }}")
+	res := enginetest.ScanBytes(eng, "m.gguf", w.b.Bytes())
+	ok := false
+	for _, u := range res.Unscanned {
+		if u.RuleID == "MG902" && strings.Contains(u.Reason, "1 chat templates") {
+			ok = true
+		}
+	}
+	if !ok {
+		t.Fatalf("padded chat template: unscanned %+v, findings %d; want MG902 for the template not checked", res.Unscanned, len(res.Findings))
 	}
 }

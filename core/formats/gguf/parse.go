@@ -89,8 +89,15 @@ type File struct {
 	// tensor of an unknown type makes the layout unknowable.
 	DataEnd   int64
 	Templates []String
-	Problems  []Problem
+	// SkippedTemplates counts the chat templates (tokenizer.chat_template
+	// keys, which loaders render) past maxTemplates template-like
+	// strings: not kept, so not checked.
+	SkippedTemplates int
+	Problems         []Problem
 }
+
+// maxTemplates bounds the template-like strings one file keeps.
+const maxTemplates = 10000
 
 // ParseError is a structural error that stops parsing.
 type ParseError struct {
@@ -147,6 +154,12 @@ func Parse(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*File, e
 		return f, &ParseError{p.rd.pos, err}
 	}
 	return f, nil
+}
+
+// IsChatTemplateKey reports whether a metadata key names a chat template
+// that loaders render (tokenizer.chat_template, tokenizer.chat_template.NAME).
+func IsChatTemplateKey(key string) bool {
+	return strings.HasPrefix(key, "tokenizer.chat_template")
 }
 
 func (p *parser) problem(off int64, format string, args ...any) {
@@ -368,8 +381,11 @@ func (p *parser) strBody(key string, n uint64) error {
 		return err
 	}
 	if bytes.Contains(b, []byte("{%")) || bytes.Contains(b, []byte("{{")) {
-		if len(p.f.Templates) < 10000 {
+		switch {
+		case len(p.f.Templates) < maxTemplates:
 			p.f.Templates = append(p.f.Templates, String{Key: key, Offset: off, Text: string(b), Truncated: truncated})
+		case IsChatTemplateKey(key):
+			p.f.SkippedTemplates++
 		}
 	}
 	return p.rd.skip(int64(n) - int64(keep))
