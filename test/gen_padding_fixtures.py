@@ -69,12 +69,17 @@ def main():
     imports = b'\x80\x02' + b'ccollections\nOrderedDict\n0' * N + PAYLOAD
     # SETITEMS on an OrderedDict() result, one trace event each.
     events = b'\x80\x02ccollections\nOrderedDict\n)Rq\x00' + b'h\x00(K\x01K\x02u0' * N + PAYLOAD
+    # Both: the combination an earlier build passed as clean.
+    both = calls[:-len(PAYLOAD)] + b'ccollections\nOrderedDict\n0' * N + PAYLOAD
     for name, raw, technique in [
         ('calls_then_system.pkl.gz', calls,
          '100,005 calls of the allowlisted torch._tensor._rebuild_from_type_v2(OrderedDict, ...), '
          'then posix.system: more calls than the trace keeps'),
         ('imports_then_system.pkl.gz', imports,
          '100,005 GLOBAL collections.OrderedDict, then posix.system: more imports than the trace keeps'),
+        ('calls_and_imports_then_system.pkl.gz', both,
+         '100,005 allowlisted calls and 100,005 imports, then posix.system: an earlier modelgate '
+         'dropped the call and the import both and passed the file as clean'),
         ('setitems_then_system.pkl.gz', events,
          '100,005 SETITEMS on an OrderedDict() result, then posix.system: more events than the trace keeps'),
     ]:
