@@ -297,13 +297,10 @@ func (a *analysis) index(ctx context.Context, mf *modeldir.File) bool {
 		return true
 	}
 	a.files[mf.Path] = true
-	shards := ix.Shards
-	if len(shards) > maxShards {
-		a.t.Report(mf.Path, finding.Finding{RuleID: rules.ModelDirUnexpectedShard,
-			Message: fmt.Sprintf("the weight map names %d shard files; only the first %d were checked", len(shards), maxShards)})
-		shards = shards[:maxShards]
-	}
-	for _, shard := range shards {
+	// Every name is checked for escapes, however many: the check is cheap
+	// and a high-severity escape must not hide behind padding shards.
+	var inside []string
+	for _, shard := range ix.Shards {
 		if shard == "" {
 			continue
 		}
@@ -313,6 +310,14 @@ func (a *analysis) index(ctx context.Context, mf *modeldir.File) bool {
 				Evidence: "weight_map -> " + report.Printable(shard)})
 			continue
 		}
+		inside = append(inside, shard)
+	}
+	if len(inside) > maxShards {
+		a.t.NotScanned(mf.Path, finding.Unscanned{RuleID: rules.NotScannedLimit, ModelLike: true,
+			Reason: fmt.Sprintf("the weight map names %d shard files; only the first %d were checked, the rest were not", len(inside), maxShards)})
+		inside = inside[:maxShards]
+	}
+	for _, shard := range inside {
 		p := modeldir.Join(a.dir, shard)
 		f, ok := a.t.Get(ctx, p)
 		if !ok {

@@ -2,6 +2,7 @@ package list_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -240,5 +241,32 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("analyzer name %q empty or repeated", a.Name())
 		}
 		seen[a.Name()] = true
+	}
+}
+
+// TestWeightMapPastShardBound: a weight map checks a bounded number of
+// shard files, so padding it with thousands of present shards must not
+// hide a shard path that leaves the repository, and the shards past the
+// bound must be reported as not scanned.
+func TestWeightMapPastShardBound(t *testing.T) {
+	const present = 1<<14 + 1 // one past huggingface.maxShards
+	fsys := fstest.MapFS{}
+	var wm strings.Builder
+	wm.WriteString(`{"weight_map": {`)
+	for i := range present {
+		name := fmt.Sprintf("s%05d.txt", i)
+		fsys["r/"+name] = &fstest.MapFile{Data: []byte("x")}
+		fmt.Fprintf(&wm, `"t%d": %q, `, i, name)
+	}
+	wm.WriteString(`"last": "z/../../../etc/passwd"}}`)
+	fsys["r/model.safetensors.index.json"] = &fstest.MapFile{Data: []byte(wm.String())}
+	rep := run(t, fsys, false)
+	for _, w := range []item{
+		{rule: "MG1004", path: "r/model.safetensors.index.json", sev: finding.SeverityHigh},
+		{rule: "MG902", path: "r/model.safetensors.index.json", modelLike: true},
+	} {
+		if !has(rep, w) {
+			t.Errorf("missing %+v", w)
+		}
 	}
 }
