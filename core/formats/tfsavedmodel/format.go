@@ -205,6 +205,12 @@ func finish(c *collector, err error, env *engine.Env, what string) error {
 	for _, f := range analyze(c.graphs, c.functions) {
 		env.Report(f)
 	}
+	for _, g := range c.graphs {
+		if g.tooDeep {
+			env.NotScanned(rules.NotScannedLimit, "", fmt.Sprintf("%s: a path input of %s is fed through more than %d pass-through ops; the constants behind them were not checked", what, g.label, maxResolveDepth))
+			break // one report says it: the file is not completely scanned
+		}
+	}
 	switch {
 	case err == nil:
 		return nil
