@@ -120,7 +120,10 @@ func (a *analysis) config(ctx context.Context, mf *modeldir.File, name string) b
 	data, err := a.t.ReadAll(ctx, mf, maxConfig)
 	if err != nil {
 		if errors.Is(err, modeldir.ErrTooLarge) {
-			return false
+			// transformers reads it whatever its size: what it names
+			// (remote code, a chat template) was not checked.
+			a.t.NotScanned(mf.Path, finding.Unscanned{RuleID: rules.NotScannedLimit, ModelLike: true,
+				Reason: fmt.Sprintf("%s: %v", name, err)})
 		}
 		return false
 	}
@@ -283,7 +286,10 @@ func (a *analysis) index(ctx context.Context, mf *modeldir.File) bool {
 	data, err := a.t.ReadAll(ctx, mf, MaxIndexBytes)
 	if err != nil {
 		if errors.Is(err, modeldir.ErrTooLarge) {
-			a.t.Report(mf.Path, finding.Finding{RuleID: rules.ModelDirUnexpectedShard, Message: err.Error()})
+			// The shards it names, and any that escape the repository,
+			// were not checked.
+			a.t.NotScanned(mf.Path, finding.Unscanned{RuleID: rules.NotScannedLimit, ModelLike: true,
+				Reason: "weight map index: " + err.Error()})
 			return true
 		}
 		return false

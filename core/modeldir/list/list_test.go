@@ -1,6 +1,7 @@
 package list_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -268,5 +269,37 @@ func TestWeightMapPastShardBound(t *testing.T) {
 		if !has(rep, w) {
 			t.Errorf("missing %+v", w)
 		}
+	}
+}
+
+// TestOversizedMetadataNotScanned: transformers reads a config or weight
+// map of any size; one larger than modelgate reads must be reported as not
+// scanned (MG902), not dropped or reported at a lower severity than what
+// it may hide.
+func TestOversizedMetadataNotScanned(t *testing.T) {
+	pad := func(prefix string, size int) []byte {
+		b := []byte(prefix + `, "pad": "`)
+		b = append(b, bytes.Repeat([]byte("x"), size)...)
+		return append(b, `"}`...)
+	}
+	tests := []struct {
+		name  string
+		files fstest.MapFS
+		want  item
+	}{
+		{"config.json over 64 MiB naming remote code",
+			fstest.MapFS{"r/config.json": {Data: pad(`{"model_type": "x", "auto_map": {"AutoModel": "../../evil.Model"}`, 64<<20)}},
+			item{rule: "MG902", path: "r/config.json", modelLike: true}},
+		{"weight map over 32 MiB",
+			fstest.MapFS{"r/model.safetensors.index.json": {Data: pad(`{"weight_map": {"a": "/etc/passwd"}`, 32<<20)}},
+			item{rule: "MG902", path: "r/model.safetensors.index.json", modelLike: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := run(t, tt.files, false)
+			if !has(rep, tt.want) {
+				t.Errorf("missing %+v", tt.want)
+			}
+		})
 	}
 }
