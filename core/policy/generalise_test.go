@@ -3,6 +3,7 @@ package policy
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,6 +17,9 @@ func bbytes(s string) op { return op(append([]byte{'C', byte(len(s))}, s...)) }
 func newobj(cls op, args ...op) op {
 	return append(append(append(op{}, cls...), tuple(args...)...), 0x81)
 }
+
+// list is a list of items built with MARK ... LIST.
+func list(items ...op) op { return append(tuple(items...)[:len(tuple(items...))-1], 'l') }
 
 func judgeOps(t *testing.T, p *Policy, body op) []finding.Finding {
 	t.Helper()
@@ -56,6 +60,10 @@ func TestDecisionsByUse(t *testing.T) {
 		{"reconstructed with data", newobj(global("evilpkg.mod", "Thing"), int1(1)), "", "MG103:medium"},
 		{"reconstructed, strict", newobj(global("evilpkg.mod", "Thing"), int1(1)), ModeStrict, "MG103:high"},
 		{"reconstructed with a callable", newobj(global("evilpkg.mod", "Thing"), global("evilpkg.mod", "Other")), "", "MG103:high,MG103:medium"},
+		{"reconstructed with a library function past 64 data arguments", newobj(global("evilpkg.mod", "Thing"),
+			append(slices.Repeat([]op{int1(1)}, 64), global("numpy", "sum"))...), "", "MG103:high"},
+		{"reconstructed with a library function in a 65-item list", newobj(global("evilpkg.mod", "Thing"),
+			list(append(slices.Repeat([]op{int1(1)}, 64), global("numpy", "sum"))...)), "", "MG103:high"},
 		{"copyreg reconstructor", reduce(global("copyreg", "_reconstructor"), global("evilpkg.mod", "Thing"),
 			global("builtins", "object"), op("N")), "", "MG103:medium"},
 		{"referenced only", tuple(unknown), "", "MG103:medium"},
