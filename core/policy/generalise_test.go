@@ -168,6 +168,17 @@ func TestPickledFunctions(t *testing.T) {
 	if got := ruleSev(judgeOps(t, p, evil)); got != "MG113:critical" {
 		t.Errorf("a different function was silenced by another's digest: %q", got)
 	}
+	// co_names past the 64 items a tuple keeps: "system" would not be
+	// seen, so the function must not pass as merely high and complete.
+	padded := fn(codeObject("\x97\x00t\x01\x00", append(slices.Repeat([]string{"a"}, 64), "os", "system")...))
+	data := stream(padded)
+	tr, err := pickle.Run(context.Background(), bytes.NewReader(data), 0, int64(len(data)), pickle.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := Default().JudgePickle(tr, ""); ruleSev(v.Findings) != "MG113:critical" && len(v.Unscanned) == 0 {
+		t.Errorf("os.system past 64 names: got %q and nothing unscanned", ruleSev(v.Findings))
+	}
 	sub := reduce(global("cloudpickle.cloudpickle", "subimport"), ustr("os"))
 	if got := ruleSev(judgeOps(t, Default(), sub)); got != "MG101:" {
 		t.Errorf("subimport('os'): got %q, want MG101", got)
