@@ -206,8 +206,8 @@ func finish(c *collector, err error, env *engine.Env, what string) error {
 		env.Report(f)
 	}
 	for _, g := range c.graphs {
-		if g.tooDeep {
-			env.NotScanned(rules.NotScannedLimit, "", fmt.Sprintf("%s: a path input of %s is fed through more than %d pass-through ops; the constants behind them were not checked", what, g.label, maxResolveDepth))
+		if g.unresolved != "" {
+			env.NotScanned(rules.NotScannedLimit, "", fmt.Sprintf("%s: in %s %s; the constants behind it were not checked", what, g.label, g.unresolved))
 			break // one report says it: the file is not completely scanned
 		}
 	}

@@ -87,9 +87,11 @@ type graph struct {
 	// current walk (a cycle resolves to nothing).
 	resolved  map[int][]string
 	resolving map[int]bool
-	// tooDeep is set when a walk gave up at maxResolveDepth: a path
-	// constant behind that many pass-through ops was not looked at.
-	tooDeep bool
+	// unresolved says why a walk gave up ("" if none did): past
+	// maxResolveDepth, or at a name cut at maxName that may stand for
+	// another node than the one of the same prefix; the constants behind
+	// it were not looked at.
+	unresolved string
 }
 
 func (g *graph) add(n node) {
@@ -342,7 +344,7 @@ var allInputs = map[string]bool{"StringJoin": true, "Pack": true, "ConcatV2": tr
 
 // maxResolveDepth bounds the pass-through ops followed from one input;
 // real graphs put a few Identity nodes between a constant and its reader.
-// Deeper chains are reported as not scanned (tooDeep).
+// Deeper chains are reported as not scanned (unresolved).
 const maxResolveDepth = 256
 
 // constStrings follows input idx of n back through pass-through ops to
@@ -356,6 +358,11 @@ func (g *graph) constStrings(n *node, idx int) []string {
 }
 
 func (g *graph) resolve(in string, depth int) []string {
+	if len(in) >= maxName && g.unresolved == "" {
+		// Names are kept up to maxName bytes: nodes whose names share
+		// that prefix are one to the map, so this may be the wrong one.
+		g.unresolved = fmt.Sprintf("a path input names a node by more than %d bytes", maxName)
+	}
 	i, ok := g.byName[inputNode(in)]
 	if !ok || g.resolving[i] {
 		return nil
@@ -364,7 +371,9 @@ func (g *graph) resolve(in string, depth int) []string {
 		return out
 	}
 	if depth > maxResolveDepth {
-		g.tooDeep = true
+		if g.unresolved == "" {
+			g.unresolved = fmt.Sprintf("a path input is fed through more than %d pass-through ops", maxResolveDepth)
+		}
 		return nil
 	}
 	if g.resolved == nil {

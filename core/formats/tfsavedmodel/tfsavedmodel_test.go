@@ -266,6 +266,9 @@ func TestConstantPathPastBounds(t *testing.T) {
 			graph(chain(9)...), "MG403:high"},
 		{"path behind 2000 Identity nodes",
 			graph(chain(2000)...), "MG902"},
+		{"path const whose 1025-byte name shares its first 1024 bytes with a benign one",
+			graph(constNode(strings.Repeat("n", 1024)+"a", "ok"), constNode(strings.Repeat("n", 1024)+"b", "/etc/cron.d/x"),
+				nodeDef("save", "SaveV2", strings.Repeat("n", 1024)+"b", "names", "slices")), "MG902"},
 		{"benign: 40 plain strings into a dataset",
 			graph(constNode("files", make([]string, 41)...), nodeDef("ds", "TFRecordDataset", "files")), ""},
 	}
