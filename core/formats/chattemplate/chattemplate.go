@@ -5,7 +5,6 @@
 package chattemplate
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -17,6 +16,7 @@ import (
 	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/jinja"
+	"github.com/modelgate/modelgate/core/jsonkeys"
 	"github.com/modelgate/modelgate/core/rules"
 )
 
@@ -88,7 +88,7 @@ func (TokenizerConfig) Match(in *engine.Input) bool {
 	if in.Size > maxConfig {
 		// Too large to decode: claimed only when transformers would
 		// find a template in it, so that Scan reports it not scanned.
-		return streamTopLevelKey(io.NewSectionReader(in.R, start, in.Size-start), "chat_template")
+		return jsonkeys.Has(io.NewSectionReader(in.R, start, in.Size-start), "chat_template")
 	}
 	if containsAny(in.R, in.Size, [][]byte{[]byte(`_template"`)}) {
 		return true
@@ -132,73 +132,6 @@ func hasTopLevelKey(r io.ReaderAt, size int64, key string) bool {
 		}
 	}
 	return false
-}
-
-// maxKeyBytes bounds a top-level key streamTopLevelKey decodes: longer
-// ones cannot spell the keys looked for, even fully \u-escaped.
-const maxKeyBytes = 1024
-
-// streamTopLevelKey reports whether the JSON object read from r has the
-// top-level key, decoding keys (\u escapes included) but skipping values
-// byte by byte, so that memory stays constant however large the document
-// or any one value (json.Decoder holds a whole string token).
-func streamTopLevelKey(r io.Reader, key string) bool {
-	br := bufio.NewReaderSize(r, 64<<10)
-	depth := 0
-	inStr, esc, inKey, keyNext := false, false, false, false
-	var cur []byte
-	for {
-		c, err := br.ReadByte()
-		if err != nil {
-			return false
-		}
-		if inStr {
-			if inKey && len(cur) <= maxKeyBytes {
-				cur = append(cur, c)
-			}
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-				if inKey {
-					inKey = false
-					var k string
-					if len(cur) <= maxKeyBytes && json.Unmarshal(cur, &k) == nil && k == key {
-						return true
-					}
-				}
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inStr = true
-			if depth == 1 && keyNext {
-				inKey, keyNext = true, false
-				cur = append(cur[:0], c)
-			}
-		case '{', '[':
-			if depth == 0 && c != '{' {
-				return false
-			}
-			depth++
-			if depth == 1 {
-				keyNext = true
-			}
-		case '}', ']':
-			depth--
-			if depth <= 0 {
-				return false
-			}
-		case ',':
-			if depth == 1 {
-				keyNext = true
-			}
-		}
-	}
 }
 
 // containsAny streams r looking for any needle.

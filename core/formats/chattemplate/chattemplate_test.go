@@ -107,23 +107,3 @@ func TestOversizedTokenizerConfig(t *testing.T) {
 		})
 	}
 }
-
-func TestStreamTopLevelKey(t *testing.T) {
-	cases := []struct {
-		doc  string
-		want bool
-	}{
-		{`{"chat_template": "x"}`, true},
-		{`{"a": "chat_template", "b": 1}`, false},
-		{`{"a": {"chat_template": 1}, "b": [{"chat_template": 2}]}`, false},
-		{`{"a": "\\\"", "chat_template": 1}`, true},
-		{`{"chat\u005ftemplate": 1}`, true},
-		{`["chat_template"]`, false},
-		{`{"a": 1} {"chat_template": 1}`, false},
-	}
-	for _, tc := range cases {
-		if got := streamTopLevelKey(strings.NewReader(tc.doc), "chat_template"); got != tc.want {
-			t.Errorf("%s: %v, want %v", tc.doc, got, tc.want)
-		}
-	}
-}
