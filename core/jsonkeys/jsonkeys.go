@@ -48,6 +48,12 @@ func TopLevel(r io.Reader, visit func(key string) bool) bool {
 			}
 			continue
 		}
+		if depth == 0 && c != '{' {
+			if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+				continue
+			}
+			return false // not a JSON object
+		}
 		switch c {
 		case '"':
 			inStr = true
@@ -56,9 +62,6 @@ func TopLevel(r io.Reader, visit func(key string) bool) bool {
 				cur = append(cur[:0], c)
 			}
 		case '{', '[':
-			if depth == 0 && c != '{' {
-				return false
-			}
 			depth++
 			if depth == 1 {
 				keyNext = true

@@ -22,6 +22,8 @@ func TestHas(t *testing.T) {
 		{`{"` + strings.Repeat("k", 2*MaxKeyBytes) + `": 1, "chat_template": 1}`, true},
 		{`{"chat_template"`, true},
 		{``, false},
+		{"\n\t {\"chat_template\": 1}", true},
+		{`x{"chat_template": 1}`, false},
 	}
 	for _, tc := range cases {
 		if got := Has(strings.NewReader(tc.doc), "chat_template"); got != tc.want {
