@@ -285,3 +285,28 @@ func TestConstantPathPastBounds(t *testing.T) {
 		})
 	}
 }
+
+// TestTextMatchPastCommentedHead: the text format allows # comments
+// anywhere, so comments filling the head (or one longer than a scanner
+// line) must not leave saved_model.pbtxt unclaimed, to pass as plain text.
+func TestTextMatchPastCommentedHead(t *testing.T) {
+	body := "saved_model_schema_version: 1\nmeta_graphs {\n  graph_def {\n    node {\n      name: \"p\"\n      op: \"PyFunc\"\n    }\n  }\n}\n"
+	cases := []struct {
+		name, data string
+		want       bool
+	}{
+		{"plain", body, true},
+		{"comments filling the head", strings.Repeat("# "+strings.Repeat("c", 60)+"\n", 100) + body, true},
+		{"one comment longer than a line buffer", "# " + strings.Repeat("c", 2<<20) + "\n" + body, true},
+		{"comments then prose", strings.Repeat("# c\n", 2000) + "hello world\n", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			data := []byte(tc.data)
+			in := &engine.Input{R: bytes.NewReader(data), Size: int64(len(data)), Head: data[:min(len(data), engine.HeadSize)]}
+			if got := (tfsavedmodel.SavedModelText{}).Match(in); got != tc.want {
+				t.Errorf("Match = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
