@@ -283,10 +283,7 @@ func (e *Engine) unidentified(in *Input, env *Env) {
 	switch {
 	case in.Size == 0, in.Context == ContextTensorData:
 		return
-	case LooksLikeText(in.Head) && (!IsModelLikeName(in.Name) || IsWeakModelName(in.Name)):
-		// Text under a name only model loaders read is not skipped: they
-		// parse it as binary all the same, and a protobuf or pickle can
-		// be made to read as text in its head.
+	case LooksLikeText(in.Head):
 		return
 	case in.Context == ContextRawData:
 		return

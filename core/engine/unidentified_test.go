@@ -39,36 +39,3 @@ func TestUnidentifiedBinaryByName(t *testing.T) {
 		}
 	}
 }
-
-// TestUnidentifiedTextByName: text no format claims is skipped, except
-// under a name only model loaders read (model.onnx, pytorch_model.bin):
-// they parse it as binary all the same, so content that slipped past
-// every format's match (a protobuf or pickle whose head reads as text)
-// fails closed instead of passing as text.
-func TestUnidentifiedTextByName(t *testing.T) {
-	eng, err := engine.New(engine.Options{Formats: list.Default(), Jobs: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := []byte("rz\nkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\x12$vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv\n")
-	cases := []struct {
-		name        string
-		failsClosed bool
-	}{
-		{"model.onnx", true},
-		{"pytorch_model.bin", true},
-		{"notes.txt", false},
-		{"face.dat", false},
-		{"README", false},
-	}
-	for _, tc := range cases {
-		res := eng.ScanReaderAt(context.Background(), tc.name, bytes.NewReader(data), int64(len(data)))
-		got := false
-		for _, u := range res.Unscanned {
-			got = got || u.ModelLike
-		}
-		if got != tc.failsClosed {
-			t.Errorf("%s: fails closed = %v, want %v (%+v)", tc.name, got, tc.failsClosed, res.Unscanned)
-		}
-	}
-}

@@ -32,18 +32,9 @@ func (evilFormat) Scan(_ context.Context, in *engine.Input, env *engine.Env) err
 	return nil
 }
 
-// plainFormat stands in for the pickle scanner on a harmless pickle:
-// content starting with "PLAIN" is claimed and reported clean (text no
-// format claims under a model name such as data.pkl fails closed).
-type plainFormat struct{}
-
-func (plainFormat) Name() string                                           { return "plain" }
-func (plainFormat) Match(in *engine.Input) bool                            { return bytes.HasPrefix(in.Head, []byte("PLAIN")) }
-func (plainFormat) Scan(context.Context, *engine.Input, *engine.Env) error { return nil }
-
 func scanBytes(t testing.TB, data []byte) finding.FileResult {
 	t.Helper()
-	eng, err := engine.New(engine.Options{Formats: []engine.Format{PyTorchZip{}, Zip{}, evilFormat{}, plainFormat{}}, Jobs: 1})
+	eng, err := engine.New(engine.Options{Formats: []engine.Format{PyTorchZip{}, Zip{}, evilFormat{}}, Jobs: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +228,7 @@ func TestZipScan(t *testing.T) {
 		{
 			name: "duplicate names",
 			build: func(t *testing.T) []byte {
-				return buildZip(t, member{name: "archive/data.pkl", data: "PLAIN benign"}, member{name: "archive/data.pkl", data: evil})
+				return buildZip(t, member{name: "archive/data.pkl", data: "benign"}, member{name: "archive/data.pkl", data: evil})
 			},
 			findings: []string{"MG101 archive/data.pkl#2", "MG205 archive/data.pkl#2"},
 			format:   "pytorch-zip",
@@ -305,7 +296,7 @@ func TestZipScan(t *testing.T) {
 		{
 			name: "torch storages get the tensor context",
 			build: func(t *testing.T) []byte {
-				return buildZip(t, member{name: "archive/data.pkl", data: "PLAIN stands in for a pickle"}, member{name: "archive/data/0", data: evil}, member{name: "archive/version", data: "3\n"})
+				return buildZip(t, member{name: "archive/data.pkl", data: "stands in for a pickle"}, member{name: "archive/data/0", data: evil}, member{name: "archive/version", data: "3\n"})
 			},
 			findings: []string{"MG101 archive/data/0"},
 			format:   "pytorch-zip",
