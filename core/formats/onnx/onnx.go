@@ -69,7 +69,11 @@ const (
 	// matchMaxFields bounds the top-level pass Match makes; a valid
 	// ModelProto prefix of that many fields is claimed.
 	matchMaxFields = 4096
-	maxString      = 4096
+	// maxUnknownTop is how many unknown top-level fields such a prefix
+	// may hold (a model's own fields are all known, with ir_version and
+	// graph checked only once the walk ends).
+	maxUnknownTop = 4
+	maxString     = 4096
 )
 
 // Match implements engine.Format: the whole input must parse as a
@@ -91,10 +95,11 @@ func (Format) Match(in *engine.Input) bool {
 	ctx := context.Background()
 	var ir uint64
 	var graph *protoscan.Field
-	funcs := 0
+	unknown, funcs := 0, 0
 	err := p.Walk(ctx, 0, in.Size, 0, func(f protoscan.Field) error {
 		want, known := modelFields[f.Num]
 		if !known {
+			unknown++ // loaders keep and ignore them
 			return nil
 		}
 		if f.Type != want {
@@ -111,9 +116,9 @@ func (Format) Match(in *engine.Input) bool {
 		}
 		return nil
 	})
-	if errors.Is(err, protoscan.ErrLimit) && ir <= maxIRVersion {
-		// Thousands of valid ModelProto fields: Scan reads them all, or
-		// reports the model not scanned.
+	if errors.Is(err, protoscan.ErrLimit) && p.Fields() >= matchMaxFields && unknown <= maxUnknownTop && ir <= maxIRVersion {
+		// Thousands of valid ModelProto fields (padding a loader reads
+		// through): Scan reads them all, or reports the model not scanned.
 		return true
 	}
 	if err != nil || ir == 0 || ir > maxIRVersion || (graph == nil && funcs == 0) {
