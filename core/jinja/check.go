@@ -150,18 +150,34 @@ type analyzer struct {
 	consts map[string]value
 	issues []Issue
 	seen   map[string]bool
-	steps  int
+	// kinds holds the rule and severity pairs already among issues: past
+	// maxIssues only a new pair is kept, so padding a template with
+	// low-severity oddities cannot push its sandbox escape out.
+	kinds map[issueKind]bool
+	steps int
 }
+
+type issueKind struct {
+	rule string
+	sev  finding.Severity
+}
+
+// maxIssues bounds the issues kept per template beyond the first of each
+// rule and severity.
+const maxIssues = 200
 
 func (a *analyzer) report(is Issue) {
 	if a.seen == nil {
 		a.seen = map[string]bool{}
+		a.kinds = map[issueKind]bool{}
 	}
 	key := fmt.Sprintf("%s@%d", is.RuleID, is.Offset)
-	if a.seen[key] || len(a.issues) > 200 {
+	kind := issueKind{is.RuleID, is.Severity}
+	if a.seen[key] || (len(a.issues) > maxIssues && a.kinds[kind]) {
 		return
 	}
 	a.seen[key] = true
+	a.kinds[kind] = true
 	a.issues = append(a.issues, is)
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/modelgate/modelgate/core/finding"
 )
 
 // TestHostileFolding: constant folding must stay bounded in memory and
@@ -32,6 +34,27 @@ func TestHostileFolding(t *testing.T) {
 			runtime.ReadMemStats(&after)
 			if d := after.TotalAlloc - before.TotalAlloc; d > 256<<20 {
 				t.Errorf("allocated %d MiB", d>>20)
+			}
+		})
+	}
+}
+
+// TestPaddingKeepsWorstIssue: the analyser keeps a bounded number of
+// issues, so padding a template with hundreds of low-severity oddities
+// must not push the sandbox escape after them out of the result.
+func TestPaddingKeepsWorstIssue(t *testing.T) {
+	escape := `{{ ''.__class__.__mro__[1].__subclasses__() }}`
+	cases := []struct{ name, pad string }{
+		{"private attribute reads", `{{ x._p }}`},
+		{"escaped literals", `{{ "\x61" }}`},
+		{"dangerous references", `{{ x.__dict__ }}`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := strings.Repeat(c.pad, 1000) + escape
+			w, _ := worst(Check(context.Background(), src, DefaultLimits()))
+			if w != finding.SeverityCritical {
+				t.Errorf("worst severity %v after 1000 paddings, want critical", w)
 			}
 		})
 	}

@@ -419,7 +419,9 @@ func (m *machine) call(op string, callee Value, args Value, kwargs *Value) Value
 	switch {
 	case args.Kind == KTuple:
 		c.Args = args.O.Items
-		c.ArgsKnown = true
+		// A tuple past maxItems keeps only its first arguments: the
+		// policy must not judge the call by those alone.
+		c.ArgsKnown = args.O.Len == int64(len(args.O.Items))
 		n.args = args
 	case args.Kind != KUnknown:
 		n.args = args

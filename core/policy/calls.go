@@ -192,6 +192,7 @@ func (j *judge) judgeCode(c *pickle.Call) bool {
 	var names, strs []string
 	var code []byte
 	name := "?"
+	cut := !c.ArgsKnown
 	for _, a := range c.Args {
 		switch a.Kind {
 		case pickle.KBytes:
@@ -201,6 +202,7 @@ func (j *judge) judgeCode(c *pickle.Call) bool {
 		case pickle.KStr:
 			strs = append(strs, a.Str())
 		case pickle.KTuple:
+			cut = cut || a.O.Len > int64(len(a.O.Items))
 			for _, it := range a.O.Items {
 				if it.IsStr() {
 					names = append(names, it.Str())
@@ -234,6 +236,10 @@ func (j *judge) judgeCode(c *pickle.Call) bool {
 		f.Severity = finding.SeverityCritical
 		f.Global = strings.Join(danger, ", ")
 		f.Message += "; dangerous: " + strings.Join(danger, ", ")
+	} else if cut {
+		// co_names past those a tuple keeps may be the dangerous ones:
+		// the finding stays high, and the file is not completely scanned.
+		j.unscanned = append(j.unscanned, fmt.Sprintf("the code object built at offset %d has more names than were kept; those past them were not checked", c.Offset))
 	}
 	j.add(f)
 	return true

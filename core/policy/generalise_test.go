@@ -3,6 +3,7 @@ package policy
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,6 +17,9 @@ func bbytes(s string) op { return op(append([]byte{'C', byte(len(s))}, s...)) }
 func newobj(cls op, args ...op) op {
 	return append(append(append(op{}, cls...), tuple(args...)...), 0x81)
 }
+
+// list is a list of items built with MARK ... LIST.
+func list(items ...op) op { return append(tuple(items...)[:len(tuple(items...))-1], 'l') }
 
 func judgeOps(t *testing.T, p *Policy, body op) []finding.Finding {
 	t.Helper()
@@ -56,6 +60,10 @@ func TestDecisionsByUse(t *testing.T) {
 		{"reconstructed with data", newobj(global("evilpkg.mod", "Thing"), int1(1)), "", "MG103:medium"},
 		{"reconstructed, strict", newobj(global("evilpkg.mod", "Thing"), int1(1)), ModeStrict, "MG103:high"},
 		{"reconstructed with a callable", newobj(global("evilpkg.mod", "Thing"), global("evilpkg.mod", "Other")), "", "MG103:high,MG103:medium"},
+		{"reconstructed with a library function past 64 data arguments", newobj(global("evilpkg.mod", "Thing"),
+			append(slices.Repeat([]op{int1(1)}, 64), global("numpy", "sum"))...), "", "MG103:high"},
+		{"reconstructed with a library function in a 65-item list", newobj(global("evilpkg.mod", "Thing"),
+			list(append(slices.Repeat([]op{int1(1)}, 64), global("numpy", "sum"))...)), "", "MG103:high"},
 		{"copyreg reconstructor", reduce(global("copyreg", "_reconstructor"), global("evilpkg.mod", "Thing"),
 			global("builtins", "object"), op("N")), "", "MG103:medium"},
 		{"referenced only", tuple(unknown), "", "MG103:medium"},
@@ -159,6 +167,17 @@ func TestPickledFunctions(t *testing.T) {
 	}
 	if got := ruleSev(judgeOps(t, p, evil)); got != "MG113:critical" {
 		t.Errorf("a different function was silenced by another's digest: %q", got)
+	}
+	// co_names past the 64 items a tuple keeps: "system" would not be
+	// seen, so the function must not pass as merely high and complete.
+	padded := fn(codeObject("\x97\x00t\x01\x00", append(slices.Repeat([]string{"a"}, 64), "os", "system")...))
+	data := stream(padded)
+	tr, err := pickle.Run(context.Background(), bytes.NewReader(data), 0, int64(len(data)), pickle.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := Default().JudgePickle(tr, ""); ruleSev(v.Findings) != "MG113:critical" && len(v.Unscanned) == 0 {
+		t.Errorf("os.system past 64 names: got %q and nothing unscanned", ruleSev(v.Findings))
 	}
 	sub := reduce(global("cloudpickle.cloudpickle", "subimport"), ustr("os"))
 	if got := ruleSev(judgeOps(t, Default(), sub)); got != "MG101:" {

@@ -16,6 +16,7 @@ import (
 	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/jinja"
+	"github.com/modelgate/modelgate/core/jsonkeys"
 	"github.com/modelgate/modelgate/core/rules"
 )
 
@@ -65,19 +66,29 @@ func (TokenizerConfig) Name() string { return "tokenizer-config" }
 func (TokenizerConfig) Version() string { return FormatVersion }
 
 // maxConfig bounds the JSON documents decoded; tokenizer configs with a
-// large added_tokens_decoder are a few MiB at most.
+// large added_tokens_decoder are a few MiB at most. Larger ones are still
+// claimed (transformers reads them) and reported as not scanned.
 const maxConfig = 64 << 20
 
 // Match implements engine.Format: a JSON object whose text contains the
 // key, also when written with \u escapes (json.loads decodes those, so
 // transformers would too).
 func (TokenizerConfig) Match(in *engine.Input) bool {
-	if in.Size < 2 || in.Size > maxConfig || !engine.LooksLikeText(in.Head) {
+	if in.Size < 2 || !engine.LooksLikeText(in.Head) {
 		return false
 	}
 	h := bytes.TrimLeft(bytes.TrimPrefix(in.Head, []byte("\xef\xbb\xbf")), " \t\r\n")
 	if len(h) == 0 || h[0] != '{' {
 		return false
+	}
+	start := int64(0)
+	if bytes.HasPrefix(in.Head, []byte("\xef\xbb\xbf")) {
+		start = 3 // a UTF-8 BOM, which transformers' reader skips
+	}
+	if in.Size > maxConfig {
+		// Too large to decode: claimed only when transformers would
+		// find a template in it, so that Scan reports it not scanned.
+		return jsonkeys.Has(io.NewSectionReader(in.R, start, in.Size-start), "chat_template")
 	}
 	if containsAny(in.R, in.Size, [][]byte{[]byte(`_template"`)}) {
 		return true
@@ -85,10 +96,6 @@ func (TokenizerConfig) Match(in *engine.Input) bool {
 	// A key spelled with \u escapes ("chat\u005ftemplate") is decoded by
 	// json.loads too; other JSON with escapes (translations, data) is not
 	// a tokenizer config, so only the top-level keys decide.
-	start := int64(0)
-	if bytes.HasPrefix(in.Head, []byte("\xef\xbb\xbf")) {
-		start = 3 // a UTF-8 BOM, which transformers' reader skips
-	}
 	return containsAny(in.R, in.Size, [][]byte{[]byte(`\u`)}) && hasTopLevelKey(io.NewSectionReader(in.R, start, in.Size-start), in.Size-start, "chat_template")
 }
 
@@ -157,6 +164,10 @@ func containsAny(r io.ReaderAt, size int64, needles [][]byte) bool {
 
 // Scan implements engine.Format.
 func (TokenizerConfig) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
+	if in.Size > maxConfig {
+		env.NotScanned(rules.NotScannedLimit, "", fmt.Sprintf("tokenizer config of %d bytes naming a chat template, more than the %d decoded: the template was not checked", in.Size, maxConfig))
+		return nil
+	}
 	data := make([]byte, in.Size)
 	if _, err := in.R.ReadAt(data, 0); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("read json: %w", err)

@@ -77,3 +77,33 @@ func TestEscapesAloneDoNotClaim(t *testing.T) {
 		}
 	}
 }
+
+// TestOversizedTokenizerConfig: transformers reads a tokenizer config of
+// any size, so one larger than is decoded must still be claimed and
+// reported as not scanned (MG902) rather than pass as plain text; other
+// large JSON is left alone.
+func TestOversizedTokenizerConfig(t *testing.T) {
+	payload := "{{ cycler.__init__.__globals__.os.popen('id').read() }}"
+	pad := `, "pad": "` + strings.Repeat("x", maxConfig) + `"}`
+	cases := []struct {
+		name, content string
+		want          bool
+	}{
+		{"chat_template first", `{"chat_template": "` + payload + `"` + pad, true},
+		{"escaped key after the padding", `{"pad": "` + strings.Repeat("x", maxConfig) + `", "chat\u005ftemplate": "` + payload + `"}`, true},
+		{"no chat template", `{"vocab": {"a": 1}` + pad, false},
+		{"chat_template only nested", `{"a": {"chat_template": "` + payload + `"}` + pad, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := scan(t, tc.content)
+			var got []string
+			for _, u := range r.Unscanned {
+				got = append(got, u.RuleID)
+			}
+			if claimed := len(r.Findings) > 0 || strings.Contains(strings.Join(got, ","), "MG902"); claimed != tc.want {
+				t.Fatalf("claimed %v, want %v: unscanned %v", claimed, tc.want, got)
+			}
+		})
+	}
+}

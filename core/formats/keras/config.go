@@ -34,6 +34,10 @@ type Issue struct {
 	// CodeSHA256 is the hex sha256 of the marshalled bytecode of a Lambda
 	// function: a policy's allow_code_sha256 silences reviewed ones.
 	CodeSHA256 string
+	// Unscanned marks a part of the config that was not checked (RuleID
+	// is then a not-scanned rule): it is reported as not scanned, not as
+	// a finding.
+	Unscanned bool
 }
 
 // Payload is embedded content that must be scanned on its own (the
@@ -69,7 +73,9 @@ func (c *checker) add(is Issue) { c.issues = append(c.issues, is) }
 
 func (c *checker) walk(v any, path string, depth int) {
 	if depth > maxDepth {
-		c.add(Issue{RuleID: rules.KerasMalformedConfig, Path: path,
+		// Keras deserializes deeper configs too: what lies below may be
+		// a Lambda, so this fails closed rather than as a medium finding.
+		c.add(Issue{RuleID: rules.NotScannedLimit, Path: path, Unscanned: true,
 			Message: fmt.Sprintf("config nested deeper than %d levels; the rest was not checked", maxDepth)})
 		return
 	}

@@ -96,8 +96,8 @@ func TestCheck(t *testing.T) {
 			[]want{{rules.KerasTorchModule, 0}}, 1},
 		{"TorchModuleWrapper __bytes__", `{"class_name": "TorchModuleWrapper", "config": {"module": {"class_name": "__bytes__", "config": {"value": "PK..."}}}}`,
 			[]want{{rules.KerasTorchModule, 0}}, 1},
-		{"deep nesting", strings.Repeat(`{"a": `, 300) + "1" + strings.Repeat("}", 300),
-			[]want{{rules.KerasMalformedConfig, 0}}, 0},
+		{"deep nesting is not scanned", strings.Repeat(`{"a": `, 300) + "1" + strings.Repeat("}", 300),
+			[]want{{rules.NotScannedLimit, 0}}, 0},
 	}
 	pol := policy.Default()
 	for _, tc := range tests {

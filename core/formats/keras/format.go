@@ -12,6 +12,7 @@ import (
 	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/formats/hdf5"
+	"github.com/modelgate/modelgate/core/jsonkeys"
 	"github.com/modelgate/modelgate/core/rules"
 )
 
@@ -154,13 +155,42 @@ func (Config) Name() string { return "keras-config" }
 func (Config) Version() string { return FormatVersion }
 
 // Match implements engine.Format: the first key of the top-level object
-// must be one Keras writes first, and the head must mention class_name or
-// keras_version. Both are cheap and exclude other JSON and pickles.
+// is one Keras writes first and the head mentions class_name or
+// keras_version (cheap, and excludes other JSON and pickles); failing
+// that, the top-level keys are those of a Keras object or metadata.
 func (Config) Match(in *engine.Input) bool {
 	head := bytes.TrimLeft(in.Head, " \t\r\n")
-	if len(head) == 0 || head[0] != '{' || in.Size > maxConfigBytes {
+	if len(head) == 0 && in.Size <= int64(len(in.Head)) || len(head) > 0 && head[0] != '{' {
 		return false
 	}
+	if headMatch(head) {
+		return true
+	}
+	// Keras reads every top-level key, whichever comes first and however
+	// long the values before it: such padding must not leave a config
+	// unclaimed, to pass as plain text.
+	return kerasKeys(io.NewSectionReader(in.R, 0, in.Size))
+}
+
+// kerasKeys reports whether a JSON object has the top-level keys of a
+// serialized Keras object (class_name and config) or of Keras metadata
+// (keras_version).
+func kerasKeys(r io.Reader) bool {
+	var class, config bool
+	return jsonkeys.TopLevel(r, func(k string) bool {
+		switch k {
+		case "keras_version":
+			return true
+		case "class_name":
+			class = true
+		case "config":
+			config = true
+		}
+		return class && config
+	})
+}
+
+func headMatch(head []byte) bool {
 	if !bytes.Contains(head, []byte(`"class_name"`)) && !bytes.Contains(head, []byte(`"keras_version"`)) {
 		return false
 	}
@@ -181,6 +211,12 @@ func (Config) Match(in *engine.Input) bool {
 
 // Scan implements engine.Format.
 func (Config) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
+	if in.Size > maxConfigBytes {
+		// Claimed all the same: left to the other formats, a config
+		// padded past the bound would pass as plain text.
+		env.NotScanned(rules.NotScannedLimit, "", fmt.Sprintf("Keras config is %d bytes, more than the %d read", in.Size, maxConfigBytes))
+		return nil
+	}
 	b := make([]byte, in.Size)
 	if _, err := in.R.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("read config: %w", err)
@@ -209,6 +245,10 @@ func checkJSON(ctx context.Context, b []byte, where string, env *engine.Env) err
 		msg := is.Message
 		if loc != "" {
 			msg = loc + ": " + msg
+		}
+		if is.Unscanned {
+			env.NotScanned(is.RuleID, "", msg)
+			continue
 		}
 		env.Report(finding.Finding{RuleID: is.RuleID, Severity: is.Severity, Offset: -1,
 			Global: is.Global, Message: msg, Evidence: is.Evidence})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -43,6 +44,10 @@ func TestConfigMatch(t *testing.T) {
 		{"model.to_json", []byte(`{"class_name": "Sequential", "config": {}, "keras_version": "2.11.0"}`), true},
 		{"leading whitespace", []byte("\n  {\"module\": \"keras\", \"class_name\": \"Sequential\"}"), true},
 		{"tokenizer config", []byte(`{"add_bos_token": true, "class_name": "x"}`), false},
+		{"Keras keys after another first", []byte(`{"compile_config": null, "class_name": "Sequential", "config": {}}`), true},
+		{"Keras keys after the head", []byte(`{"build_config": {"pad": "` + strings.Repeat("x", 5000) + `"}, "class_name": "Sequential", "config": {}}`), true},
+		{"metadata after the head", []byte(`{"pad": "` + strings.Repeat("x", 5000) + `", "keras_version": "3.3.3"}`), true},
+		{"class_name and config only nested", []byte(`{"a": {"class_name": "x", "config": {}}}`), false},
 		{"json array", []byte(`[{"class_name": "Dense"}]`), false},
 		{"protocol 0 pickle", []byte("cos\nsystem\n(S'id'\ntR."), false},
 		{"hdf5", read("h5_lambda_marker.h5"), false},
@@ -193,5 +198,58 @@ func TestImpossibleHDF5Size(t *testing.T) {
 		if ok != tc.want || (ok && sev != finding.SeverityHigh) {
 			t.Errorf("%s: %v; want %s at high: %v", tc.name, got, rules.ImpossibleSize, tc.want)
 		}
+	}
+}
+
+// paddedConfig is a size-byte config: head, then spaces.
+type paddedConfig struct {
+	head []byte
+	size int64
+}
+
+func (p paddedConfig) ReadAt(b []byte, off int64) (int, error) {
+	if off >= p.size {
+		return 0, io.EOF
+	}
+	n := 0
+	for ; n < len(b) && off+int64(n) < p.size; n++ {
+		if i := off + int64(n); i < int64(len(p.head)) {
+			b[n] = p.head[i]
+		} else {
+			b[n] = ' '
+		}
+	}
+	if n < len(b) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// TestConfigPastBounds: a dangerous reference just past the nesting the
+// walk follows, or in a config larger than is read, must be found or the
+// config reported as not scanned (MG902), never passed with a medium.
+func TestConfigPastBounds(t *testing.T) {
+	ref := `{"module": "os", "class_name": "function", "config": "system", "registered_name": "system"}`
+	deep := `{"class_name": "Sequential", "config": ` + strings.Repeat(`{"a": `, 300) + ref + strings.Repeat("}", 300) + "}"
+	cases := []struct {
+		name string
+		r    io.ReaderAt
+		size int64
+	}{
+		{"reference nested 300 levels deep", strings.NewReader(deep), int64(len(deep))},
+		{"config one byte over the size read", paddedConfig{[]byte(ref), 256<<20 + 1}, 256<<20 + 1},
+	}
+	eng, err := engine.New(engine.Options{Formats: []engine.Format{keras.H5{}, keras.HDF5{}, picklefmt.Pickle{}, keras.Config{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := rulesOf(eng.ScanReaderAt(context.Background(), "config.json", tc.r, tc.size))
+			sev, found := got[rules.KerasDangerousRef]
+			if _, unscanned := got[rules.NotScannedLimit]; !(found && sev >= finding.SeverityHigh) && !unscanned {
+				t.Errorf("neither a high %s nor %s: %v", rules.KerasDangerousRef, rules.NotScannedLimit, got)
+			}
+		})
 	}
 }

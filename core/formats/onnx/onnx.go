@@ -66,21 +66,29 @@ const (
 	// maxIRVersion is generous: ONNX is at IR version 11 and bumps it
 	// roughly once a year.
 	maxIRVersion = 64
-	// matchMaxFields bounds the top-level pass Match makes.
+	// matchMaxFields bounds the top-level pass Match makes; a valid
+	// ModelProto prefix of that many fields is claimed.
 	matchMaxFields = 4096
-	// maxUnknownTop is how many unknown top-level fields Match tolerates
-	// (fields added by future ONNX versions).
+	// maxUnknownTop is how many unknown top-level fields such a prefix
+	// may hold (a model's own fields are all known, with ir_version and
+	// graph checked only once the walk ends).
 	maxUnknownTop = 4
 	maxString     = 4096
 )
 
 // Match implements engine.Format: the whole input must parse as a
 // ModelProto at the top level, with a plausible ir_version and a graph (or
-// functions) whose first field is a GraphProto field.
+// functions) whose first field is a GraphProto field. Writers put
+// ir_version first and add no unknown fields, but protobuf parsers take
+// fields in any order and keep unknown ones, so neither is required:
+// such a model would otherwise pass unclaimed, as text if its head reads
+// like text.
 func (Format) Match(in *engine.Input) bool {
-	if len(in.Head) < 2 || in.Head[0] != byte(protowire.EncodeTag(modelIRVersion, protowire.VarintType)) {
-		// Every ONNX writer (onnx, onnxruntime, PyTorch, tf2onnx)
-		// serializes fields in number order, so ir_version comes first.
+	num, typ, n := protowire.ConsumeTag(in.Head)
+	if len(in.Head) < 2 || n < 0 {
+		return false
+	}
+	if want, known := modelFields[num]; !known || want != typ {
 		return false
 	}
 	p := protoscan.New(in.R, in.Size, protoscan.Limits{MaxDepth: 2, MaxFields: matchMaxFields})
@@ -91,10 +99,7 @@ func (Format) Match(in *engine.Input) bool {
 	err := p.Walk(ctx, 0, in.Size, 0, func(f protoscan.Field) error {
 		want, known := modelFields[f.Num]
 		if !known {
-			unknown++
-			if unknown > maxUnknownTop {
-				return errNoMatch
-			}
+			unknown++ // loaders keep and ignore them
 			return nil
 		}
 		if f.Type != want {
@@ -111,6 +116,11 @@ func (Format) Match(in *engine.Input) bool {
 		}
 		return nil
 	})
+	if errors.Is(err, protoscan.ErrLimit) && p.Fields() >= matchMaxFields && unknown <= maxUnknownTop && ir <= maxIRVersion {
+		// Thousands of valid ModelProto fields (padding a loader reads
+		// through): Scan reads them all, or reports the model not scanned.
+		return true
+	}
 	if err != nil || ir == 0 || ir > maxIRVersion || (graph == nil && funcs == 0) {
 		return false
 	}

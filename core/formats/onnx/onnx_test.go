@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -185,3 +186,44 @@ func pbBytes(num protowire.Number, v []byte) []byte {
 }
 
 func pbString(num protowire.Number, s string) []byte { return pbBytes(num, []byte(s)) }
+
+// TestMatchReorderedAndPadded: protobuf parsers take fields in any order
+// and keep unknown ones, so a model whose ir_version is not first, or that
+// carries more unknown or metadata fields than a writer does, still loads;
+// with a head that looks like text it must still be claimed, never
+// skipped as text.
+func TestMatchReorderedAndPadded(t *testing.T) {
+	model, err := os.ReadFile(fixtures + "malicious/onnx/custom_domain_operator.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := func(n int) []byte {
+		var b []byte
+		for i := range n {
+			entry := protowire.AppendTag(nil, 1, protowire.BytesType)
+			entry = protowire.AppendBytes(entry, []byte(strings.Repeat("k", 76)+strconv.Itoa(1000+i)))
+			entry = protowire.AppendTag(entry, 2, protowire.BytesType)
+			entry = protowire.AppendBytes(entry, []byte(strings.Repeat("v", 36)))
+			b = protowire.AppendTag(b, 14, protowire.BytesType)
+			b = protowire.AppendBytes(b, entry)
+		}
+		return b
+	}
+	var unknown []byte
+	for range 5 {
+		unknown = protowire.AppendVarint(protowire.AppendTag(unknown, 100, protowire.VarintType), 1)
+	}
+	cases := map[string][]byte{
+		"metadata before ir_version":      append(meta(40), model...),
+		"and five unknown fields":         append(append(meta(40), model...), unknown...),
+		"more fields than the match walk": append(meta(5000), model...),
+	}
+	for name, data := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := scan(t, data)
+			if got := ruleIDs(r); got == "" && len(r.Unscanned) == 0 {
+				t.Fatalf("passed with formats %v", r.Formats)
+			}
+		})
+	}
+}

@@ -44,3 +44,36 @@ func TestPROTO1IsNotEnough(t *testing.T) {
 		}
 	}
 }
+
+// TestPaddedProtocol0: a headerless (protocol 0) pickle is sniffed from its
+// first 64 KiB; harmless opcodes filling that sample, or the sniff's stack
+// limit, must not leave the payload after them unscanned (CPython loads
+// both and runs the call).
+func TestPaddedProtocol0(t *testing.T) {
+	eng, err := engine.New(engine.Options{Formats: list.Default()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := []byte("cposix\nsystem\n(S'touch /tmp/x'\ntR.")
+	cases := []struct {
+		name string
+		pad  []byte
+	}{
+		{"INT and POP past the sample", bytes.Repeat([]byte("I1\n0"), 20000)},
+		{"NONE past the sniff's stack limit", bytes.Repeat([]byte("N"), 70000)},
+		{"short padding", bytes.Repeat([]byte("I1\n0"), 100)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			data := append(append([]byte(nil), tc.pad...), payload...)
+			res := eng.ScanReaderAt(context.Background(), "model.pkl", bytes.NewReader(data), int64(len(data)))
+			found := false
+			for _, f := range res.Findings {
+				found = found || f.RuleID == "MG101"
+			}
+			if !found && len(res.Unscanned) == 0 {
+				t.Errorf("payload after %d padding bytes passed (formats %v)", len(tc.pad), res.Formats)
+			}
+		})
+	}
+}

@@ -105,18 +105,32 @@ func (Sniffed) Match(in *engine.Input) bool {
 			}
 		}
 	}
-	malformed := ""
+	malformed, limited := "", false
 	for _, ev := range tr.Events {
-		if ev.Kind == pickle.EvMalformed {
+		switch ev.Kind {
+		case pickle.EvMalformed:
 			malformed = ev.Detail
+		case pickle.EvLimit, pickle.EvBudget:
+			limited = true
 		}
 	}
 	if malformed == "" {
-		return len(tr.Results) == 1 && tr.Opcodes >= 3 && (tr.End == in.Size || len(tr.Globals) > 0)
+		// A stream that is still a valid pickle where the sniff's own
+		// limits stopped it is claimed: CPython reads on, and harmless
+		// opcodes up to those limits must not hide what follows.
+		return limited && tr.Opcodes >= 3 ||
+			len(tr.Results) == 1 && tr.Opcodes >= 3 && (tr.End == in.Size || len(tr.Globals) > 0)
 	}
+	// Likewise a valid pickle cut only by the sample's end, with or
+	// without a global so far: padding can fill the whole sample.
 	truncatedAtSample := n < in.Size && strings.Contains(malformed, "truncated")
-	return truncatedAtSample && len(tr.Globals) > 0
+	return truncatedAtSample && (len(tr.Globals) > 0 || tr.Opcodes >= sniffMinOpcodes)
 }
+
+// sniffMinOpcodes is how many opcodes a sample without a global must hold
+// to be claimed when cut by the sample's end: text that a single long
+// opcode (a STRING or UNICODE line) happens to swallow is not a pickle.
+const sniffMinOpcodes = 1024
 
 // Scan implements engine.Format.
 func (Sniffed) Scan(ctx context.Context, in *engine.Input, env *engine.Env) error {

@@ -31,7 +31,7 @@ const (
 	// from another tar: torch.save wrote four members.
 	matchMembers = 16
 	// maxSpecialCopies bounds how many copies of one torch member name are
-	// remembered; further copies are scanned as plain members.
+	// remembered; further copies but the last are scanned as plain members.
 	maxSpecialCopies = 64
 )
 
@@ -160,11 +160,13 @@ type scanner struct {
 	env     *engine.Env
 	seen    map[[16]byte]int
 	special map[string][]region
+	// copies counts every copy of each special name, remembered or not.
+	copies  map[string]int
 	members int
 }
 
 func scan(ctx context.Context, in *engine.Input, env *engine.Env) error {
-	s := &scanner{in: in, env: env, seen: map[[16]byte]int{}, special: map[string][]region{}}
+	s := &scanner{in: in, env: env, seen: map[[16]byte]int{}, special: map[string][]region{}, copies: map[string]int{}}
 	werr := s.walk(ctx)
 	if errors.Is(werr, context.Canceled) || errors.Is(werr, context.DeadlineExceeded) {
 		return werr
@@ -222,14 +224,35 @@ func (s *scanner) walk(ctx context.Context) error {
 			s.env.NotScanned(rules.NotScannedError, member, fmt.Sprintf("member data (%d bytes at offset %d) runs past the end of the archive; the %d bytes present are scanned", h.Size, off, max(avail, 0)))
 			r.size = max(avail, 0)
 		}
-		if isTorchName(h.Name) && len(s.special[h.Name]) < maxSpecialCopies {
-			s.special[h.Name] = append(s.special[h.Name], r)
+		if isTorchName(h.Name) {
+			if err := s.remember(ctx, h.Name, r); err != nil {
+				return err
+			}
 			continue
 		}
 		if err := s.recurse(ctx, r); err != nil {
 			return err
 		}
 	}
+}
+
+// remember keeps a copy of a member torch reads specially for finish. Past
+// maxSpecialCopies the copy kept last so far is scanned as a plain member
+// and r takes its place: torch.load reads the last copy, so that one must
+// always reach finish.
+func (s *scanner) remember(ctx context.Context, name string, r region) error {
+	s.copies[name]++
+	copies := s.special[name]
+	if len(copies) < maxSpecialCopies {
+		s.special[name] = append(copies, r)
+		return nil
+	}
+	last := &copies[len(copies)-1]
+	if err := s.recurse(ctx, *last); err != nil {
+		return err
+	}
+	*last = r
+	return nil
 }
 
 // finish scans the members torch reads specially: when "storages" exists
@@ -248,7 +271,7 @@ func (s *scanner) finish(ctx context.Context) error {
 			copies = copies[:len(copies)-1]
 			if len(copies) > 0 {
 				s.env.Report(finding.Finding{RuleID: rules.TorchTarLayout, Member: last.member, Offset: -1,
-					Message:  fmt.Sprintf("member %q appears %d times; torch.load reads the last copy, every copy is scanned", name, len(copies)+1),
+					Message:  fmt.Sprintf("member %q appears %d times; torch.load reads the last copy, every copy is scanned", name, s.copies[name]),
 					Evidence: fmt.Sprintf("last copy at offset %d", last.off)})
 			}
 		}

@@ -1,8 +1,12 @@
 package tarfmt_test
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -130,4 +134,76 @@ func TestValidHeader(t *testing.T) {
 	if tarfmt.ValidHeader(bad) {
 		t.Error("header with a wrong checksum accepted")
 	}
+}
+
+// TestTorchLastCopyPastBound: torch.load reads the last copy of each of its
+// members in the legacy layout; however many harmless copies come first,
+// that copy must be the one parsed as torch reads it.
+func TestTorchLastCopyPastBound(t *testing.T) {
+	eng := newEngine(t)
+	for _, decoys := range []int{1, 64, 100} {
+		t.Run(fmt.Sprint(decoys), func(t *testing.T) {
+			data := withDecoyCopies(t, "testdata/torch_views_evil.tar", "testdata/torch_benign.tar", "storages", decoys)
+			res := eng.ScanReaderAt(context.Background(), "m.tar", bytes.NewReader(data), int64(len(data)))
+			if f, _ := ruleIDs(res); !strings.Contains(f, "MG101") {
+				t.Errorf("findings %q lack MG101", f)
+			}
+		})
+	}
+}
+
+// withDecoyCopies rewrites the tar evil with n copies of member name taken
+// from benign written just before evil's own copy.
+func withDecoyCopies(t *testing.T, evil, benign, name string, n int) []byte {
+	t.Helper()
+	read := func(file string) (hdrs []*tar.Header, bodies [][]byte) {
+		f, err := os.Open(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		tr := tar.NewReader(f)
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				return hdrs, bodies
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hdrs, bodies = append(hdrs, h), append(bodies, b)
+		}
+	}
+	eh, eb := read(evil)
+	bh, bb := read(benign)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	write := func(h *tar.Header, b []byte) {
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, h := range eh {
+		if h.Name == name {
+			for j, d := range bh {
+				if d.Name == name {
+					for range n {
+						write(d, bb[j])
+					}
+				}
+			}
+		}
+		write(h, eb[i])
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

@@ -205,6 +205,12 @@ func finish(c *collector, err error, env *engine.Env, what string) error {
 	for _, f := range analyze(c.graphs, c.functions) {
 		env.Report(f)
 	}
+	for _, g := range c.graphs {
+		if g.unresolved != "" {
+			env.NotScanned(rules.NotScannedLimit, "", fmt.Sprintf("%s: in %s %s; the constants behind it were not checked", what, g.label, g.unresolved))
+			break // one report says it: the file is not completely scanned
+		}
+	}
 	switch {
 	case err == nil:
 		return nil

@@ -3,6 +3,7 @@ package tfsavedmodel
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/modelgate/modelgate/core/pathcheck"
@@ -51,9 +52,16 @@ const (
 )
 
 const (
-	maxName        = 1024
-	maxAttrString  = 4096
-	maxKeptInputs  = 4
+	maxName       = 1024
+	maxAttrString = 4096
+	// maxKeptInputs is how many inputs of a node are kept unless its op
+	// passes every input through (allInputs): path inputs and fixed
+	// pass-through inputs have lower indices.
+	maxKeptInputs = 4
+	// maxKeptStrings is how many strings of an attr, and of a resolved
+	// path input, are kept as evidence; strings that escape the model
+	// directory are kept past it (charged to maxKept), since they carry
+	// the verdict.
 	maxKeptStrings = 16
 )
 
@@ -74,6 +82,16 @@ type graph struct {
 	label  string
 	nodes  []node
 	byName map[string]int
+	// resolved memoizes constStrings per node, so that a node shared by
+	// many path inputs is walked once; resolving marks the nodes on the
+	// current walk (a cycle resolves to nothing).
+	resolved  map[int][]string
+	resolving map[int]bool
+	// unresolved says why a walk gave up ("" if none did): past
+	// maxResolveDepth, or at a name cut at maxName that may stand for
+	// another node than the one of the same prefix; the constants behind
+	// it were not looked at.
+	unresolved string
 }
 
 func (g *graph) add(n node) {
@@ -204,16 +222,25 @@ func (c *collector) nodeDef(ctx context.Context, f protoscan.Field) (node, error
 		case nodeOp:
 			n.op, err = c.p.String(h, maxName)
 		case nodeInput:
-			if len(n.inputs) < maxKeptInputs {
-				var in string
-				in, err = c.p.String(h, maxName)
-				n.inputs = append(n.inputs, in)
+			if len(n.inputs) >= maxKeptInputs {
+				if err = c.keep(); err != nil {
+					return err
+				}
 			}
+			var in string
+			in, err = c.p.String(h, maxName)
+			n.inputs = append(n.inputs, in)
 		case nodeAttr:
 			err = c.attrEntry(ctx, h, &n)
 		}
 		return err
 	})
+	if extra := len(n.inputs) - maxKeptInputs; extra > 0 && !allInputs[n.op] {
+		// The op is only known once the node is read: no rule reads
+		// these inputs, so they are given back.
+		n.inputs = slices.Clone(n.inputs[:maxKeptInputs])
+		c.kept -= extra
+	}
 	return n, err
 }
 
@@ -242,12 +269,20 @@ func (c *collector) attrEntry(ctx context.Context, f protoscan.Field, n *node) e
 	}
 	var strs []string
 	keep := func(h protoscan.Field) error {
-		if len(strs) >= maxKeptStrings {
-			return nil
-		}
 		s, err := c.p.String(h, maxAttrString)
+		if err != nil {
+			return err
+		}
+		if len(strs) >= maxKeptStrings {
+			if PathEscapes(s) == "" {
+				return nil
+			}
+			if err := c.keep(); err != nil {
+				return err
+			}
+		}
 		strs = append(strs, s)
-		return err
+		return nil
 	}
 	err = c.p.Sub(ctx, *val, func(h protoscan.Field) error {
 		if !h.IsBytes() {
@@ -298,41 +333,90 @@ func inputNode(in string) string {
 // passThrough says which inputs of an op carry a path string unchanged or
 // as a part (so constants behind them are the path).
 var passThrough = map[string][]int{
-	"Identity": {0}, "PlaceholderWithDefault": {0}, "StringJoin": {0, 1, 2, 3},
+	"Identity": {0}, "PlaceholderWithDefault": {0},
 	"Select": {1, 2}, "SelectV2": {1, 2}, "ShardedFilename": {0}, "ShardedFilespec": {0},
-	"Pack": {0, 1, 2, 3}, "ConcatV2": {0, 1, 2},
 }
 
-const maxResolveDepth = 8
+// allInputs are the pass-through ops with any number of inputs, each of
+// which may carry the path or a part of it (ConcatV2's last input, the
+// axis, is an integer and resolves to no strings).
+var allInputs = map[string]bool{"StringJoin": true, "Pack": true, "ConcatV2": true}
+
+// maxResolveDepth bounds the pass-through ops followed from one input;
+// real graphs put a few Identity nodes between a constant and its reader.
+// Deeper chains are reported as not scanned (unresolved).
+const maxResolveDepth = 256
 
 // constStrings follows input idx of n back through pass-through ops to
-// Const nodes and returns their strings.
+// Const nodes and returns their strings: the first maxKeptStrings, and
+// up to maxKeptStrings more that escape the model directory.
 func (g *graph) constStrings(n *node, idx int) []string {
+	if idx >= len(n.inputs) {
+		return nil
+	}
+	return g.resolve(n.inputs[idx], 0)
+}
+
+func (g *graph) resolve(in string, depth int) []string {
+	if len(in) >= maxName && g.unresolved == "" {
+		// Names are kept up to maxName bytes: nodes whose names share
+		// that prefix are one to the map, so this may be the wrong one.
+		g.unresolved = fmt.Sprintf("a path input names a node by more than %d bytes", maxName)
+	}
+	i, ok := g.byName[inputNode(in)]
+	if !ok || g.resolving[i] {
+		return nil
+	}
+	if out, done := g.resolved[i]; done {
+		return out
+	}
+	if depth > maxResolveDepth {
+		if g.unresolved == "" {
+			g.unresolved = fmt.Sprintf("a path input is fed through more than %d pass-through ops", maxResolveDepth)
+		}
+		return nil
+	}
+	if g.resolved == nil {
+		g.resolved, g.resolving = map[int][]string{}, map[int]bool{}
+	}
+	src := &g.nodes[i]
+	if src.op == "Const" {
+		g.resolved[i] = src.strs["value"]
+		return g.resolved[i]
+	}
+	g.resolving[i] = true
 	var out []string
-	seen := map[int]bool{}
-	var walk func(in string, depth int)
-	walk = func(in string, depth int) {
-		if depth > maxResolveDepth || len(out) >= maxKeptStrings {
-			return
+	follow := func(in string) { out = mergeStrings(out, g.resolve(in, depth+1)) }
+	if allInputs[src.op] {
+		for _, in := range src.inputs {
+			follow(in)
 		}
-		i, ok := g.byName[inputNode(in)]
-		if !ok || seen[i] {
-			return
-		}
-		seen[i] = true
-		src := &g.nodes[i]
-		if src.op == "Const" {
-			out = append(out, src.strs["value"]...)
-			return
-		}
+	} else {
 		for _, k := range passThrough[src.op] {
 			if k < len(src.inputs) {
-				walk(src.inputs[k], depth+1)
+				follow(src.inputs[k])
 			}
 		}
 	}
-	if idx < len(n.inputs) {
-		walk(n.inputs[idx], 0)
+	delete(g.resolving, i)
+	g.resolved[i] = out
+	return out
+}
+
+// mergeStrings appends to out the strings of add it keeps: while out
+// holds fewer than maxKeptStrings any, then only new escaping ones up to
+// maxKeptStrings more, so that what a path input resolves to stays small
+// however many constants feed it, yet keeps what carries the verdict.
+func mergeStrings(out, add []string) []string {
+	for _, s := range add {
+		if len(out) < maxKeptStrings {
+			out = append(out, s)
+			continue
+		}
+		if len(out) >= 2*maxKeptStrings || PathEscapes(s) == "" || slices.Contains(out, s) {
+			continue
+		}
+		out = append(out, s)
 	}
 	return out
 }

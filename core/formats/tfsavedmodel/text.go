@@ -36,15 +36,41 @@ func (SavedModelText) Match(in *engine.Input) bool {
 	if !engine.LooksLikeText(in.Head) {
 		return false
 	}
-	for _, line := range bytes.Split(in.Head, []byte("\n")) {
-		l := bytes.TrimSpace(line)
-		if len(l) == 0 || l[0] == '#' {
+	l := firstStatement(bufio.NewReader(io.NewSectionReader(in.R, 0, in.Size)), 32)
+	return bytes.HasPrefix(l, []byte("saved_model_schema_version:")) || bytes.HasPrefix(l, []byte("meta_graphs {")) ||
+		bytes.HasPrefix(l, []byte("meta_graphs{"))
+}
+
+// firstStatement returns up to n bytes of the first statement after
+// blank lines and # comments, reading on past the head: the text parser
+// skips comments of any number and length, so they must not hide the
+// statement. Memory stays at n bytes whatever the comments.
+func firstStatement(r *bufio.Reader, n int) []byte {
+	for {
+		c, err := r.ReadByte()
+		if err != nil {
+			return nil
+		}
+		switch c {
+		case ' ', '\t', '\r', '\n', '\v', '\f':
+			continue
+		case '#':
+			for c != '\n' {
+				if c, err = r.ReadByte(); err != nil {
+					return nil
+				}
+			}
 			continue
 		}
-		return bytes.HasPrefix(l, []byte("saved_model_schema_version:")) || bytes.HasPrefix(l, []byte("meta_graphs {")) ||
-			bytes.HasPrefix(l, []byte("meta_graphs{"))
+		out := []byte{c}
+		for len(out) < n {
+			if c, err = r.ReadByte(); err != nil || c == '\n' {
+				break
+			}
+			out = append(out, c)
+		}
+		return out
 	}
-	return false
 }
 
 // Scan implements engine.Format: every `op: "..."` is judged like a binary

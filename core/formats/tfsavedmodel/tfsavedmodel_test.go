@@ -3,6 +3,7 @@ package tfsavedmodel_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -201,5 +202,111 @@ func TestUnknownOps(t *testing.T) {
 	}
 	if !strings.Contains(r.Findings[0].Message, "ShellExecute") || !strings.Contains(r.Findings[0].Message, "2 nodes") {
 		t.Fatalf("message %q", r.Findings[0].Message)
+	}
+}
+
+// constNode is a Const whose string tensor holds vals.
+func constNode(name string, vals ...string) []byte {
+	var tensor []byte
+	for _, v := range vals {
+		tensor = append(tensor, pbBytes(8, []byte(v))...)
+	}
+	entry := append(pbBytes(1, []byte("value")), pbBytes(2, pbBytes(8, tensor))...)
+	return append(nodeDef(name, "Const"), pbBytes(5, entry)...)
+}
+
+// TestConstantPathPastBounds: the collector and the resolver keep bounded
+// inputs, strings and pass-through depth; an escaping path constant just
+// past any of them must still be found, or the graph reported not scanned
+// (MG902).
+func TestConstantPathPastBounds(t *testing.T) {
+	graph := func(nodes ...[]byte) []byte {
+		var g []byte
+		for _, n := range nodes {
+			g = append(g, pbBytes(1, n)...)
+		}
+		return g
+	}
+	chain := func(n int) [][]byte {
+		nodes := [][]byte{constNode("p", "/etc/cron.d/x")}
+		prev := "p"
+		for i := range n {
+			name := fmt.Sprintf("id%d", i)
+			nodes = append(nodes, nodeDef(name, "Identity", prev))
+			prev = name
+		}
+		return append(nodes, nodeDef("save", "SaveV2", prev, "names", "slices"))
+	}
+	joined := func(n int) [][]byte {
+		var nodes [][]byte
+		var ins []string
+		for i := range n {
+			name := fmt.Sprintf("c%d", i)
+			nodes = append(nodes, constNode(name, ""))
+			ins = append(ins, name)
+		}
+		nodes = append(nodes, constNode("p", "/etc/cron.d/x"))
+		ins = append(ins, "p")
+		return append(nodes, nodeDef("j", "StringJoin", ins...), nodeDef("save", "SaveV2", "j", "names", "slices"))
+	}
+	many := make([]string, 40)
+	many = append(many, "/etc/passwd")
+	cases := []struct {
+		name string
+		g    []byte
+		want string
+	}{
+		{"path string after 40 others in one Const",
+			graph(constNode("files", many...), nodeDef("ds", "TFRecordDataset", "files")), "MG403:high"},
+		{"path as the fifth StringJoin input",
+			graph(joined(4)...), "MG403:high"},
+		{"path after 20 constant StringJoin inputs",
+			graph(joined(20)...), "MG403:high"},
+		{"path behind 9 Identity nodes",
+			graph(chain(9)...), "MG403:high"},
+		{"path behind 2000 Identity nodes",
+			graph(chain(2000)...), "MG902"},
+		{"path const whose 1025-byte name shares its first 1024 bytes with a benign one",
+			graph(constNode(strings.Repeat("n", 1024)+"a", "ok"), constNode(strings.Repeat("n", 1024)+"b", "/etc/cron.d/x"),
+				nodeDef("save", "SaveV2", strings.Repeat("n", 1024)+"b", "names", "slices")), "MG902"},
+		{"benign: 40 plain strings into a dataset",
+			graph(constNode("files", make([]string, 41)...), nodeDef("ds", "TFRecordDataset", "files")), ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newEngine(t).ScanReaderAt(context.Background(), "graph.pb", bytes.NewReader(tc.g), int64(len(tc.g)))
+			got := summary(r)
+			for _, u := range r.Unscanned {
+				got += "," + u.RuleID
+			}
+			if (tc.want == "" && got != "") || !strings.Contains(got, tc.want) {
+				t.Fatalf("got %q, want %q (formats %v)", got, tc.want, r.Formats)
+			}
+		})
+	}
+}
+
+// TestTextMatchPastCommentedHead: the text format allows # comments
+// anywhere, so comments filling the head (or one longer than a scanner
+// line) must not leave saved_model.pbtxt unclaimed, to pass as plain text.
+func TestTextMatchPastCommentedHead(t *testing.T) {
+	body := "saved_model_schema_version: 1\nmeta_graphs {\n  graph_def {\n    node {\n      name: \"p\"\n      op: \"PyFunc\"\n    }\n  }\n}\n"
+	cases := []struct {
+		name, data string
+		want       bool
+	}{
+		{"plain", body, true},
+		{"comments filling the head", strings.Repeat("# "+strings.Repeat("c", 60)+"\n", 100) + body, true},
+		{"one comment longer than a line buffer", "# " + strings.Repeat("c", 2<<20) + "\n" + body, true},
+		{"comments then prose", strings.Repeat("# c\n", 2000) + "hello world\n", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			data := []byte(tc.data)
+			in := &engine.Input{R: bytes.NewReader(data), Size: int64(len(data)), Head: data[:min(len(data), engine.HeadSize)]}
+			if got := (tfsavedmodel.SavedModelText{}).Match(in); got != tc.want {
+				t.Errorf("Match = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

@@ -1,7 +1,11 @@
 package torchscript_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -49,4 +53,70 @@ func TestArchives(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestArchiveBehindDecoyPrefixes: torch.jit.load takes the archive's
+// directory from its first member, wherever data.pkl comes; the zip
+// walker's code/ hint must reach the real directory's source however many
+// other "<dir>/data.pkl" members come before it.
+func TestArchiveBehindDecoyPrefixes(t *testing.T) {
+	eng, err := engine.New(engine.Options{Formats: list.Default()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, decoys := range []int{1, 64, 200} {
+		t.Run(fmt.Sprint(decoys), func(t *testing.T) {
+			data := withDecoys(t, "../../../test/fixtures/malicious/torchscript/forward_from_file.pt", decoys)
+			r := eng.ScanReaderAt(context.Background(), "m.pt", bytes.NewReader(data), int64(len(data)))
+			var got []string
+			for _, f := range r.Findings {
+				got = append(got, f.RuleID+":"+f.Severity.String())
+			}
+			if !slices.Contains(got, "MG801:high") && len(r.Unscanned) == 0 {
+				t.Fatalf("findings %v, want MG801:high (formats %v)", got, r.Formats)
+			}
+		})
+	}
+}
+
+// withDecoys rewrites a torch zip with its version member first, then n
+// members "decoyN/data.pkl" holding a harmless pickle, then the rest.
+func withDecoys(t *testing.T, file string, n int) []byte {
+	t.Helper()
+	zr, err := zip.OpenReader(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	members := slices.Clone(zr.File)
+	i := slices.IndexFunc(members, func(f *zip.File) bool { return strings.HasSuffix(f.Name, "/version") })
+	if i < 0 {
+		t.Fatal("no version member")
+	}
+	version := members[i]
+	members = append([]*zip.File{version}, slices.Delete(members, i, i+1)...)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	copyMember := func(f *zip.File) {
+		if err := zw.Copy(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyMember(members[0])
+	for k := range n {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: fmt.Sprintf("decoy%d/data.pkl", k), Method: zip.Store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write([]byte("\x80\x02N.")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range members[1:] {
+		copyMember(f)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

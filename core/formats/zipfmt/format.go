@@ -32,8 +32,6 @@ const (
 	// tell torch archives from other zips; both formats use the same bound
 	// so they never both claim (or both refuse) one archive.
 	matchMaxMembers = 1 << 20
-	// maxTorchPrefixes bounds the set of "<dir>/data.pkl" directories kept.
-	maxTorchPrefixes = 64
 )
 
 // PyTorchZip is the format of torch.save zip checkpoints and TorchScript
@@ -151,7 +149,7 @@ type scanner struct {
 	in    *engine.Input
 	env   *engine.Env
 	arch  *Archive
-	torch map[string]bool // "<dir>/data/" prefixes of tensor storages
+	torch map[string]bool // "<dir>" of every "<dir>/data.pkl" or "<dir>/constants.pkl"
 	seen  map[[16]byte]int
 	// firstHeader is the lowest local header offset seen; what precedes it
 	// is prepended data.
@@ -187,19 +185,37 @@ func scan(ctx context.Context, in *engine.Input, env *engine.Env, torch bool) er
 	return werr
 }
 
-// torchStorageDirs collects "<dir>/data/" for every "<dir>/data.pkl".
+// torchStorageDirs collects "<dir>" for every "<dir>/data.pkl". All are
+// kept (the walk is bounded by MaxMembers): torch.jit.load takes the
+// directory from the first member, whatever it is, so a bound on the
+// set would let decoy directories hide the real one's code/ from the
+// TorchScript analysis.
 func torchStorageDirs(ctx context.Context, a *Archive, lim limits.Limits) map[string]bool {
 	dirs := map[string]bool{}
 	_ = a.walkCentral(ctx, lim.MaxMembers, false, func(e *Entry) error {
 		if p := torchPrefix(e.Name); p != "" {
-			dirs[p+"/data/"] = true
-			if len(dirs) >= maxTorchPrefixes {
-				return errStop
-			}
+			dirs[p] = true
 		}
 		return nil
 	})
 	return dirs
+}
+
+// underTorchDir reports whether name is "<dir>/<sub>/..." for a torch
+// directory <dir>. It looks each "/<sub>/" of name up rather than
+// scanning the set, so that many directories cost no more per member.
+func (s *scanner) underTorchDir(name, sub string) bool {
+	marker := "/" + sub + "/"
+	for i := 0; ; {
+		j := strings.Index(name[i:], marker)
+		if j < 0 {
+			return false
+		}
+		if s.torch[name[:i+j]] {
+			return true
+		}
+		i += j + 1
+	}
 }
 
 // prepended reports and scans bytes before the first member: torch.load
@@ -345,24 +361,11 @@ const ContextTorchScriptCode = "torchscript-code"
 // isTorchCode reports whether name is TorchScript source: a .py member
 // under "<dir>/code/" of a torch archive.
 func (s *scanner) isTorchCode(name string) bool {
-	if !strings.HasSuffix(name, ".py") {
-		return false
-	}
-	for p := range s.torch {
-		if strings.HasPrefix(name, strings.TrimSuffix(p, "data/")+"code/") {
-			return true
-		}
-	}
-	return false
+	return strings.HasSuffix(name, ".py") && s.underTorchDir(name, "code")
 }
 
 func (s *scanner) isTensorData(name string) bool {
-	for p := range s.torch {
-		if strings.HasPrefix(name, p) {
-			return true
-		}
-	}
-	return false
+	return s.underTorchDir(name, "data")
 }
 
 // checkFlags reports unusual flag bits and decides whether a member that

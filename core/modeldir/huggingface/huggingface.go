@@ -120,7 +120,10 @@ func (a *analysis) config(ctx context.Context, mf *modeldir.File, name string) b
 	data, err := a.t.ReadAll(ctx, mf, maxConfig)
 	if err != nil {
 		if errors.Is(err, modeldir.ErrTooLarge) {
-			return false
+			// transformers reads it whatever its size: what it names
+			// (remote code, a chat template) was not checked.
+			a.t.NotScanned(mf.Path, finding.Unscanned{RuleID: rules.NotScannedLimit, ModelLike: true,
+				Reason: fmt.Sprintf("%s: %v", name, err)})
 		}
 		return false
 	}
@@ -283,7 +286,10 @@ func (a *analysis) index(ctx context.Context, mf *modeldir.File) bool {
 	data, err := a.t.ReadAll(ctx, mf, MaxIndexBytes)
 	if err != nil {
 		if errors.Is(err, modeldir.ErrTooLarge) {
-			a.t.Report(mf.Path, finding.Finding{RuleID: rules.ModelDirUnexpectedShard, Message: err.Error()})
+			// The shards it names, and any that escape the repository,
+			// were not checked.
+			a.t.NotScanned(mf.Path, finding.Unscanned{RuleID: rules.NotScannedLimit, ModelLike: true,
+				Reason: "weight map index: " + err.Error()})
 			return true
 		}
 		return false
@@ -297,13 +303,10 @@ func (a *analysis) index(ctx context.Context, mf *modeldir.File) bool {
 		return true
 	}
 	a.files[mf.Path] = true
-	shards := ix.Shards
-	if len(shards) > maxShards {
-		a.t.Report(mf.Path, finding.Finding{RuleID: rules.ModelDirUnexpectedShard,
-			Message: fmt.Sprintf("the weight map names %d shard files; only the first %d were checked", len(shards), maxShards)})
-		shards = shards[:maxShards]
-	}
-	for _, shard := range shards {
+	// Every name is checked for escapes, however many: the check is cheap
+	// and a high-severity escape must not hide behind padding shards.
+	var inside []string
+	for _, shard := range ix.Shards {
 		if shard == "" {
 			continue
 		}
@@ -313,6 +316,14 @@ func (a *analysis) index(ctx context.Context, mf *modeldir.File) bool {
 				Evidence: "weight_map -> " + report.Printable(shard)})
 			continue
 		}
+		inside = append(inside, shard)
+	}
+	if len(inside) > maxShards {
+		a.t.NotScanned(mf.Path, finding.Unscanned{RuleID: rules.NotScannedLimit, ModelLike: true,
+			Reason: fmt.Sprintf("the weight map names %d shard files; only the first %d were checked, the rest were not", len(inside), maxShards)})
+		inside = inside[:maxShards]
+	}
+	for _, shard := range inside {
 		p := modeldir.Join(a.dir, shard)
 		f, ok := a.t.Get(ctx, p)
 		if !ok {

@@ -1,7 +1,9 @@
 package list_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -240,5 +242,64 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("analyzer name %q empty or repeated", a.Name())
 		}
 		seen[a.Name()] = true
+	}
+}
+
+// TestWeightMapPastShardBound: a weight map checks a bounded number of
+// shard files, so padding it with thousands of present shards must not
+// hide a shard path that leaves the repository, and the shards past the
+// bound must be reported as not scanned.
+func TestWeightMapPastShardBound(t *testing.T) {
+	const present = 1<<14 + 1 // one past huggingface.maxShards
+	fsys := fstest.MapFS{}
+	var wm strings.Builder
+	wm.WriteString(`{"weight_map": {`)
+	for i := range present {
+		name := fmt.Sprintf("s%05d.txt", i)
+		fsys["r/"+name] = &fstest.MapFile{Data: []byte("x")}
+		fmt.Fprintf(&wm, `"t%d": %q, `, i, name)
+	}
+	wm.WriteString(`"last": "z/../../../etc/passwd"}}`)
+	fsys["r/model.safetensors.index.json"] = &fstest.MapFile{Data: []byte(wm.String())}
+	rep := run(t, fsys, false)
+	for _, w := range []item{
+		{rule: "MG1004", path: "r/model.safetensors.index.json", sev: finding.SeverityHigh},
+		{rule: "MG902", path: "r/model.safetensors.index.json", modelLike: true},
+	} {
+		if !has(rep, w) {
+			t.Errorf("missing %+v", w)
+		}
+	}
+}
+
+// TestOversizedMetadataNotScanned: transformers reads a config or weight
+// map of any size; one larger than modelgate reads must be reported as not
+// scanned (MG902), not dropped or reported at a lower severity than what
+// it may hide.
+func TestOversizedMetadataNotScanned(t *testing.T) {
+	pad := func(prefix string, size int) []byte {
+		b := []byte(prefix + `, "pad": "`)
+		b = append(b, bytes.Repeat([]byte("x"), size)...)
+		return append(b, `"}`...)
+	}
+	tests := []struct {
+		name  string
+		files fstest.MapFS
+		want  item
+	}{
+		{"config.json over 64 MiB naming remote code",
+			fstest.MapFS{"r/config.json": {Data: pad(`{"model_type": "x", "auto_map": {"AutoModel": "../../evil.Model"}`, 64<<20)}},
+			item{rule: "MG902", path: "r/config.json", modelLike: true}},
+		{"weight map over 32 MiB",
+			fstest.MapFS{"r/model.safetensors.index.json": {Data: pad(`{"weight_map": {"a": "/etc/passwd"}`, 32<<20)}},
+			item{rule: "MG902", path: "r/model.safetensors.index.json", modelLike: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := run(t, tt.files, false)
+			if !has(rep, tt.want) {
+				t.Errorf("missing %+v", tt.want)
+			}
+		})
 	}
 }
