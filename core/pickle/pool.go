@@ -175,8 +175,10 @@ func (p *pools) str(b []byte) *Object {
 // maxItems of them; the rest are dropped and counted).
 func (p *pools) container(k Kind, items []Value) Value {
 	count := int64(len(items))
+	lossy := false
 	if len(items) > maxItems {
 		for _, it := range items[maxItems:] {
+			lossy = lossy || !dataOnly(it)
 			if it.O != nil {
 				p.drop(it)
 			}
@@ -203,6 +205,7 @@ func (p *pools) container(k Kind, items []Value) Value {
 	}
 	o.Items = append(o.Items, items...)
 	o.Len = count
+	o.lossy = lossy
 	return Value{Kind: k, O: o}
 }
 
@@ -227,6 +230,7 @@ func (p *pools) add(o *Object, vs []Value) {
 	room := max(maxItems-len(o.Items), 0)
 	if len(vs) > room {
 		for _, v := range vs[room:] {
+			o.lossy = o.lossy || !dataOnly(v)
 			if v.O != nil {
 				p.drop(v)
 			}
@@ -355,7 +359,7 @@ func (p *pools) release(o *Object) {
 	} else {
 		items := o.Items
 		clear(items)
-		o.S, o.Len, o.Off = "", 0, 0
+		o.S, o.Len, o.Off, o.lossy = "", 0, 0, false
 		var room []Value
 		switch class {
 		case poolTuple1, poolTuple2, poolTuple3, poolTuple4, poolDict:

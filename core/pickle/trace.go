@@ -20,7 +20,8 @@ type Call struct {
 	Pickle int
 	// ArgsKnown is false when the argument tuple is itself symbolic (the
 	// result of another call), or longer than the items a container keeps
-	// (Args then holds only the first of them).
+	// (Args then holds only the first of them) with something other than
+	// plain data among those dropped.
 	ArgsKnown bool
 	// Used is false when the result was discarded without being stored or
 	// passed on (OBJ+POP): the call still ran. (The two flags sit together

@@ -124,6 +124,10 @@ type Object struct {
 	// trace does (see pool.go).
 	pool            uint8
 	shared, exposed bool
+	// lossy marks a container that dropped an item (past maxItems) that
+	// was not plain data (see dataOnly): judging it by the items kept
+	// would miss that item.
+	lossy bool
 	// routine caches Options.Routine for a KGlobal (0: not asked yet,
 	// 1: no, 2: yes): a memoized global is one object for all its calls.
 	routine uint8
@@ -266,4 +270,41 @@ func (v Value) render(b *strings.Builder, depth int) {
 	default:
 		b.WriteString("<?>")
 	}
+}
+
+// DroppedOnlyData reports whether every item a container dropped (past
+// the maxItems it keeps) was plain data: numbers, strings, bytes, None,
+// booleans, buffers, persistent ids or unshared containers of those. A
+// container judged by its kept items is then judged soundly.
+func (o *Object) DroppedOnlyData() bool { return !o.lossy }
+
+// dataOnly reports whether a value about to be dropped from a container is
+// plain data. A shared container may still change through its other
+// references, and a nested one is not looked into, so neither is.
+func dataOnly(v Value) bool {
+	if scalarData(v.Kind) {
+		return true
+	}
+	switch v.Kind {
+	case KTuple, KList, KDict, KSet, KFrozenSet:
+		o := v.O
+		if o == nil || o.shared || o.lossy {
+			return false
+		}
+		for _, it := range o.Items {
+			if !scalarData(it.Kind) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func scalarData(k Kind) bool {
+	switch k {
+	case KNone, KBool, KInt, KFloat, KStr, KBytes, KBuffer, KPersistent:
+		return true
+	}
+	return false
 }

@@ -420,8 +420,9 @@ func (m *machine) call(op string, callee Value, args Value, kwargs *Value) Value
 	case args.Kind == KTuple:
 		c.Args = args.O.Items
 		// A tuple past maxItems keeps only its first arguments: the
-		// policy must not judge the call by those alone.
-		c.ArgsKnown = args.O.Len == int64(len(args.O.Items))
+		// policy may judge the call by those alone only when the rest
+		// were plain data.
+		c.ArgsKnown = args.O.Len == int64(len(args.O.Items)) || args.O.DroppedOnlyData()
 		n.args = args
 	case args.Kind != KUnknown:
 		n.args = args

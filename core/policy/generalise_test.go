@@ -64,6 +64,14 @@ func TestDecisionsByUse(t *testing.T) {
 			append(slices.Repeat([]op{int1(1)}, 64), global("numpy", "sum"))...), "", "MG103:high"},
 		{"reconstructed with a library function in a 65-item list", newobj(global("evilpkg.mod", "Thing"),
 			list(append(slices.Repeat([]op{int1(1)}, 64), global("numpy", "sum"))...)), "", "MG103:high"},
+		// Past the kept items, plain data stays plain: a third-party
+		// container class pickled with its items is not invoked code.
+		{"reconstructed with 100 data arguments", newobj(global("evilpkg.mod", "Thing"),
+			slices.Repeat([]op{int1(1)}, 100)...), "", "MG103:medium"},
+		{"reconstructed with a 200-item list of data", newobj(global("evilpkg.mod", "Thing"),
+			list(slices.Repeat([]op{int1(1)}, 200)...)), "", "MG103:medium"},
+		{"reconstructed with 80 rows of data", newobj(global("evilpkg.mod", "Thing"),
+			list(slices.Repeat([]op{list(int1(1), int1(2))}, 80)...)), "", "MG103:medium"},
 		{"copyreg reconstructor", reduce(global("copyreg", "_reconstructor"), global("evilpkg.mod", "Thing"),
 			global("builtins", "object"), op("N")), "", "MG103:medium"},
 		{"referenced only", tuple(unknown), "", "MG103:medium"},

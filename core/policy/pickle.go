@@ -399,8 +399,8 @@ func (j *judge) plainData(v pickle.Value, depth int) bool {
 	case pickle.KNone, pickle.KBool, pickle.KInt, pickle.KFloat, pickle.KStr, pickle.KBytes, pickle.KBuffer, pickle.KPersistent:
 		return true
 	case pickle.KTuple, pickle.KList, pickle.KDict, pickle.KSet, pickle.KFrozenSet:
-		if v.O.Len > int64(len(v.O.Items)) {
-			return false // items past those kept were not seen
+		if v.O.Len > int64(len(v.O.Items)) && !v.O.DroppedOnlyData() {
+			return false // an item past those kept was not plain data
 		}
 		for _, it := range v.O.Items {
 			if !j.plainData(it, depth+1) {
