@@ -178,7 +178,12 @@ func (p *pools) container(k Kind, items []Value) Value {
 	lossy := false
 	if len(items) > maxItems {
 		for _, it := range items[maxItems:] {
-			lossy = lossy || !dataOnly(it)
+			if it.O == nil && it.Kind != KUnknown {
+				continue // a number, boolean, None or short string
+			}
+			if !lossy && !dataOnly(it) {
+				lossy = true
+			}
 			if it.O != nil {
 				p.drop(it)
 			}
@@ -230,7 +235,12 @@ func (p *pools) add(o *Object, vs []Value) {
 	room := max(maxItems-len(o.Items), 0)
 	if len(vs) > room {
 		for _, v := range vs[room:] {
-			o.lossy = o.lossy || !dataOnly(v)
+			if v.O == nil && v.Kind != KUnknown {
+				continue // a number, boolean, None or short string
+			}
+			if !o.lossy && !dataOnly(v) {
+				o.lossy = true
+			}
 			if v.O != nil {
 				p.drop(v)
 			}
