@@ -21,31 +21,19 @@ import gzip
 import io
 import json
 import os
-import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import gen_bypass_fixtures as bypass  # noqa: E402  (its prove: a throw-away loader process)
+
 FIX = os.path.join(HERE, 'fixtures')
 OUT = os.path.join(FIX, 'malicious', 'padding')
 LOADER = 'gzip.open + pickle.load'
-LOAD = "import gzip, pickle\npickle.load(gzip.open(FILE))"
+bypass.LOADERS[LOADER] = "import gzip, pickle\npickle.load(gzip.open(FILE))"
 PAYLOAD = b"cposix\nsystem\n(S'touch \"${MODELGATE_MARKER:-/tmp/modelgate-marker}\"'\ntR."
 # More than the trace holds (100,000 of each).
 N = 100005
-
-
-def prove(data):
-    with tempfile.TemporaryDirectory(prefix='mg-padding-') as td:
-        path = os.path.join(td, 'candidate.pkl.gz')
-        with open(path, 'wb') as f:
-            f.write(data)
-        marker = os.path.join(td, 'marker')
-        env = dict(os.environ, MODELGATE_MARKER=marker)
-        env.pop('PYTHONPATH', None)
-        r = subprocess.run([sys.executable, '-c', 'FILE = %r\n' % path + LOAD], cwd=td, env=env,
-                           timeout=300, stdin=subprocess.DEVNULL, capture_output=True, text=True)
-        return os.path.exists(marker), r.returncode, (r.stderr.strip().splitlines() or [''])[-1]
 
 
 def compress(raw):
@@ -84,7 +72,7 @@ def main():
          '100,005 SETITEMS on an OrderedDict() result, then posix.system: more events than the trace keeps'),
     ]:
         data = compress(raw)
-        ok, rc, err = prove(data)
+        ok, rc, err = bypass.prove(data, LOADER)
         if not ok:
             sys.exit('NOT PROVEN: %s (rc=%s) %s' % (name, rc, err))
         with open(os.path.join(OUT, name), 'wb') as f:

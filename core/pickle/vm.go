@@ -311,7 +311,6 @@ func (m *machine) traceFull(what string, n int) {
 }
 
 func (m *machine) event(k EventKind, detail string, target, arg Value) {
-	target, arg = m.pools.expose(target), m.pools.expose(arg)
 	if len(m.tr.Events) >= maxTraceEvents {
 		switch k {
 		case EvPersistentID:
@@ -326,6 +325,7 @@ func (m *machine) event(k EventKind, detail string, target, arg Value) {
 			return
 		}
 	}
+	target, arg = m.pools.expose(target), m.pools.expose(arg)
 	m.tr.Events = append(m.tr.Events, Event{Kind: k, Offset: m.opOff, Pickle: m.pickle, Detail: detail, Target: target, Arg: arg})
 }
 

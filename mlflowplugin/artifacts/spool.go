@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"sync"
 
@@ -39,11 +40,7 @@ func Sums(fsys fs.FS) map[string]string {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make(map[string]string, len(f.sums))
-	for k, v := range f.sums {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(f.sums)
 }
 
 // spoolFile is a large artifact being downloaded to a temporary file.

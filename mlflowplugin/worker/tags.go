@@ -8,6 +8,7 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -149,11 +150,7 @@ func NewHashingFS(fsys fs.FS) *HashingFS { return &HashingFS{FS: fsys, sums: map
 func (h *HashingFS) Sums() map[string]string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := make(map[string]string, len(h.sums))
-	for k, v := range h.sums {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(h.sums)
 }
 
 // Open implements fs.FS.
