@@ -1,11 +1,7 @@
 package mlflowplugin_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/binary"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime/metrics"
@@ -16,6 +12,7 @@ import (
 	"time"
 
 	"github.com/modelgate/modelgate/core/scan"
+	"github.com/modelgate/modelgate/internal/benchdata"
 	"github.com/modelgate/modelgate/mlflowplugin/artifacts"
 	"github.com/modelgate/modelgate/mlflowplugin/fakemlflow"
 	"github.com/modelgate/modelgate/mlflowplugin/registry"
@@ -57,7 +54,7 @@ func BenchmarkFakeMLflowAPI_Scan1GBVersion(b *testing.B) {
 		}
 	}
 	big := filepath.Join(dir, "model.pkl")
-	if err := writeFloatPickle(big, 1<<30); err != nil {
+	if err := benchdata.WriteFloatPickle(big, 1<<30); err != nil {
 		b.Fatal(err)
 	}
 	var size int64
@@ -200,57 +197,4 @@ func (w *memoryWatch) report(b *testing.B) {
 			}
 		}
 	}
-}
-
-// writeFloatPickle streams what pickle.dumps([0.0, 0.25, ...], protocol=4)
-// writes for a list of size bytes: frames of about 64 KiB, each holding
-// MARK, 1000 BINFLOATs and APPENDS.
-func writeFloatPickle(path string, size int64) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	w := bufio.NewWriterSize(f, 1<<20)
-	var frame bytes.Buffer
-	flush := func() error {
-		var hdr [9]byte
-		hdr[0] = 0x95 // FRAME
-		binary.LittleEndian.PutUint64(hdr[1:], uint64(frame.Len()))
-		if _, err := w.Write(hdr[:]); err != nil {
-			return err
-		}
-		_, err := w.Write(frame.Bytes())
-		frame.Reset()
-		return err
-	}
-	if _, err := w.Write([]byte("\x80\x04")); err != nil { // PROTO 4
-		return err
-	}
-	frame.WriteString("]\x94(") // EMPTY_LIST, MEMOIZE, MARK
-	var written int64
-	for i := 0; written < size; i++ {
-		var g [9]byte
-		g[0] = 'G' // BINFLOAT
-		binary.BigEndian.PutUint64(g[1:], math.Float64bits(float64(i)*0.25))
-		frame.Write(g[:])
-		if i%1000 == 999 {
-			frame.WriteByte('e') // APPENDS
-			if frame.Len() >= 64<<10 {
-				written += int64(frame.Len()) + 9
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-			frame.WriteByte('(')
-		}
-	}
-	frame.WriteString("e.") // APPENDS, STOP
-	if err := flush(); err != nil {
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	return f.Close()
 }

@@ -35,7 +35,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"math"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -44,6 +43,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/modelgate/modelgate/internal/benchdata"
 )
 
 func main() {
@@ -116,7 +117,7 @@ func run(bin, dir string, cfg config) error {
 		{"torch", fmt.Sprintf("pytorch zip checkpoint %.1f GiB", torchGB), filepath.Join(dir, "checkpoint.pt"),
 			func(p string) error { return writeTorchZip(p, int64(torchGB*(1<<30)), cfg.dense) }},
 		{"floats", fmt.Sprintf("numeric pickle (list of floats) %d MiB", pickleMB), filepath.Join(dir, "floats.pkl"),
-			func(p string) error { return writeFloatPickle(p, int64(pickleMB)<<20) }},
+			func(p string) error { return benchdata.WriteFloatPickle(p, int64(pickleMB)<<20) }},
 		{"bytes", fmt.Sprintf("bytes pickle (one large bytes object) %d MiB", pickleMB), filepath.Join(dir, "blob.pkl"),
 			func(p string) error { return writeBytesPickle(p, int64(pickleMB)<<20) }},
 	}
@@ -313,55 +314,6 @@ func writeTorchZip(p string, total int64, dense bool) error {
 		return err
 	}
 	return zw.Close()
-}
-
-// writeFloatPickle streams pickle.dumps([float, ...], protocol=4): frames of
-// about 64 KiB holding batches of 1000 BINFLOATs.
-func writeFloatPickle(p string, size int64) error {
-	f, err := os.Create(p)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	w := bufio.NewWriterSize(f, 1<<20)
-	var frame bytes.Buffer
-	flush := func() error {
-		var hdr [9]byte
-		hdr[0] = 0x95
-		binary.LittleEndian.PutUint64(hdr[1:], uint64(frame.Len()))
-		if _, err := w.Write(hdr[:]); err != nil {
-			return err
-		}
-		_, err := w.Write(frame.Bytes())
-		frame.Reset()
-		return err
-	}
-	if _, err := w.Write([]byte("\x80\x04")); err != nil {
-		return err
-	}
-	frame.WriteString("]\x94(")
-	var written int64
-	for i := 0; written < size; i++ {
-		var g [9]byte
-		g[0] = 'G'
-		binary.BigEndian.PutUint64(g[1:], math.Float64bits(float64(i)*0.25))
-		frame.Write(g[:])
-		if i%1000 == 999 {
-			frame.WriteByte('e')
-			if frame.Len() >= 64<<10 {
-				written += int64(frame.Len()) + 9
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-			frame.WriteByte('(')
-		}
-	}
-	frame.WriteString("e.")
-	if err := flush(); err != nil {
-		return err
-	}
-	return w.Flush()
 }
 
 // writeBytesPickle writes pickle.dumps(b"..." * n, protocol=4) with random
