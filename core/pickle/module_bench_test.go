@@ -41,7 +41,7 @@ func BenchmarkModulePickle(b *testing.B) {
 	b.ReportAllocs()
 	r := bytes.NewReader(data)
 	for b.Loop() {
-		tr, err := pickle.Run(context.Background(), r, 0, int64(len(data)), pickle.Options{Routine: pol.RoutineCallee, Frames: pickle.FramesBoth})
+		tr, err := pickle.Run(context.Background(), r, 0, int64(len(data)), pickle.Options{Routine: pol.RoutineCallee, Inert: pol.InertResult, Frames: pickle.FramesBoth})
 		if err != nil || len(tr.Globals) == 0 {
 			b.Fatal(err)
 		}

@@ -43,7 +43,6 @@ const (
 	EvLimit            EventKind = "limit"              // an attack-shaped input hit a safety limit (memo expansion, deep nesting)
 	EvBudget           EventKind = "budget"             // a resource budget (max_opcodes, max_memo, ...) stopped the trace
 	EvStacked          EventKind = "stacked"            // another pickle starts after STOP
-	EvPersistentID     EventKind = "persistent-id"      // PERSID/BINPERSID
 	EvOutOfBandBuffers EventKind = "out-of-band-buffer" // NEXT_BUFFER
 	EvFrameStraddle    EventKind = "frame-straddle"     // a read crosses a FRAME end
 )
@@ -66,6 +65,9 @@ type Trace struct {
 	// in Calls.
 	Routine int64
 	Events  []Event
+	// Inert counts the BUILD and container events on results of
+	// Options.Inert calls, which are not in Events.
+	Inert int64
 	// Pickles is the number of pickle streams started.
 	Pickles int
 	// Complete is true when the last pickle ended with STOP at end of input.

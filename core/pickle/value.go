@@ -131,6 +131,8 @@ type Object struct {
 	// routine caches Options.Routine for a KGlobal (0: not asked yet,
 	// 1: no, 2: yes): a memoized global is one object for all its calls.
 	routine uint8
+	// inert caches Options.Inert for a KGlobal, likewise.
+	inert uint8
 }
 
 // Names are a global's module and name as the stream gives them.

@@ -41,6 +41,13 @@ type Options struct {
 	// arguments. The call still happens for the values that flow from it.
 	// A record cache makes millions of datetime and Decimal calls.
 	Routine func(module, name string) bool
+	// Inert, if set, names the globals whose call results are inert
+	// instances for the caller (policy judges BUILD and container opcodes
+	// applied to them as nothing): such events are counted in
+	// Trace.Inert instead of recorded. A torch.save of a whole nn.Module
+	// BUILDs and fills an OrderedDict per submodule attribute, hundreds
+	// of events that would each expose a module's whole state.
+	Inert func(module, name string) bool
 }
 
 // Stream is the view of the input that hooks get.
@@ -143,6 +150,7 @@ func trace(ctx context.Context, r io.ReaderAt, start, size int64, opts Options, 
 		vm.tr.Events = append(vm.tr.Events, alt.Events...)
 		vm.tr.Opcodes += alt.Opcodes
 		vm.tr.Routine += alt.Routine
+		vm.tr.Inert += alt.Inert
 	}
 	return vm.tr, 0, err
 }
@@ -176,6 +184,8 @@ type machine struct {
 	// routines caches Options.Routine by name (each global object
 	// caches it too).
 	routines map[[2]string]bool
+	// inerts caches Options.Inert likewise.
+	inerts map[[2]string]bool
 	// full is set when the trace holds as many globals, calls or events
 	// as it may (maxTraceGlobals ...): the VM stops after the opcode,
 	// since what it could no longer record may be what matters.
@@ -313,9 +323,6 @@ func (m *machine) traceFull(what string, n int) {
 func (m *machine) event(k EventKind, detail string, target, arg Value) {
 	if len(m.tr.Events) >= maxTraceEvents {
 		switch k {
-		case EvPersistentID:
-			// Informational: no judgement reads persistent ids.
-			return
 		case EvMalformed, EvBudget, EvLimit, EvStacked:
 			// How a pickle ended (at most one each per pickle, and
 			// max_pickles bounds those): always kept, or a trace that
@@ -474,28 +481,59 @@ func (m *machine) kept(idx uint64) bool { return m.live == nil || m.live.has(idx
 // routine asks Options.Routine about a global, once per global object and
 // once per name.
 func (m *machine) routine(g *Object) bool {
-	if m.opts.Routine == nil {
+	return ask(m.opts.Routine, g, &g.routine, &m.routines)
+}
+
+// inertResult reports whether v is the result of a call Options.Inert
+// names, so that an event on it is counted instead of recorded.
+func (m *machine) inertResult(v Value) bool {
+	if v.Kind != KCall || m.opts.Inert == nil {
 		return false
 	}
-	if g.routine != 0 {
-		return g.routine == 2
+	g := v.O.Call.Callee
+	if g.Kind != KGlobal || !ask(m.opts.Inert, g.O, &g.O.inert, &m.inerts) {
+		return false
+	}
+	m.tr.Inert++
+	return true
+}
+
+// ask asks a caller's question about a global, caching the answer in the
+// global object (*cached: 0 not asked yet, 1 no, 2 yes) and by name.
+func ask(q func(module, name string) bool, g *Object, cached *uint8, byName *map[[2]string]bool) bool {
+	if q == nil {
+		return false
+	}
+	if *cached != 0 {
+		return *cached == 2
 	}
 	key := [2]string{g.Module, g.Name}
-	ok, seen := m.routines[key]
+	ok, seen := (*byName)[key]
 	if !seen {
-		if m.routines == nil {
-			m.routines = map[[2]string]bool{}
+		if *byName == nil {
+			*byName = map[[2]string]bool{}
 		}
-		ok = m.opts.Routine(g.Module, g.Name)
-		if len(m.routines) < 10000 {
-			m.routines[key] = ok
+		ok = q(g.Module, g.Name)
+		if len(*byName) < 10000 {
+			(*byName)[key] = ok
 		}
 	}
-	g.routine = 1
+	*cached = 1
 	if ok {
-		g.routine = 2
+		*cached = 2
 	}
 	return ok
+}
+
+// persistent returns the value persistent_load gives for pid, which it
+// holds (one allocation for both).
+func persistent(pid Value) Value {
+	p := &struct {
+		o   Object
+		pid Value
+	}{pid: pid}
+	p.o.PID = &p.pid
+	return Value{Kind: KPersistent, O: &p.o}
 }
 
 // memoPutFast is memoPut for the next index in sequence below the memo
@@ -1232,7 +1270,9 @@ func (m *machine) step(op byte) error {
 		case KGlobal:
 			m.event(EvBuildGlobal, fmt.Sprintf("BUILD sets state %s on %s", state, target), target, state)
 		case KCall, KPersistent, KUnknown:
-			m.event(EvBuild, "", target, state)
+			if !m.inertResult(target) {
+				m.event(EvBuild, "", target, state)
+			}
 		}
 		if m.opts.OnBuild != nil {
 			target, state = m.pools.expose(target), m.pools.expose(state)
@@ -1247,15 +1287,13 @@ func (m *machine) step(op byte) error {
 			return err
 		}
 		pid := strValue(s, m.opOff+1, int64(len(s)))
-		m.event(EvPersistentID, "", pid, unknownValue)
-		return m.push(Value{Kind: KPersistent, O: &Object{PID: &pid}})
+		return m.push(persistent(pid))
 	case 'Q': // BINPERSID
 		pid, err := m.pop()
 		if err != nil {
 			return err
 		}
-		m.event(EvPersistentID, "", pid, unknownValue)
-		return m.push(Value{Kind: KPersistent, O: &Object{PID: &pid}})
+		return m.push(persistent(pid))
 	case 'g': // GET
 		s, err := m.line()
 		if err != nil {
@@ -1473,6 +1511,9 @@ func (m *machine) setItems(k int, op string) error {
 func (m *machine) nonContainer(op string, target Value, items []Value) {
 	// Instances built by allowlisted classes (OrderedDict, defaultdict,
 	// numpy arrays) legitimately receive items; policy decides.
+	if m.inertResult(target) {
+		return
+	}
 	m.event(EvNonContainer, op+" on "+describeKind(target), target, firstOr(items))
 }
 

@@ -191,6 +191,7 @@ func (j *judge) resolve(v pickle.Value, depth int) resolved {
 	case pickle.KCall:
 		c := v.O.Call
 		callee := j.resolve(c.Callee, depth+1)
+		// The names below are resultLookedInto: keep the two in step.
 		switch callee.name {
 		case "builtins.getattr":
 			if len(c.Args) >= 2 && c.Args[1].IsStr() {

@@ -24,3 +24,29 @@ func (p *Policy) routineCallee(module, name string) bool {
 	_, through := callThroughArgs[q]
 	return !through && !nestedLoaders[q]
 }
+
+// InertResult reports whether what a call of module.name returns is an
+// inert instance for judging: a routine callee (see RoutineCallee) whose
+// result the judge never looks into, so that BUILD and container opcodes
+// applied to the result are judged as nothing (judgeEvent's Safe target).
+// The pickle VM counts such events instead of keeping them
+// (pickle.Options.Inert); TestRoutineCallsDoNotChangeVerdicts checks the
+// verdicts stay the same.
+func (p *Policy) InertResult(module, name string) bool {
+	if !p.RoutineCallee(module, name) {
+		return false
+	}
+	q := Canonical(module, name)
+	return !resultLookedInto[q] && !productsCallable[q]
+}
+
+// resultLookedInto are the callees whose results resolve reads past the
+// callee: the arguments (getattr and the named-global resolvers), a BUILD
+// state (the wrappers, see stateOf); productsCallable are looked into too.
+// Keep in step with the cases of judge.resolve.
+var resultLookedInto = set(
+	"builtins.getattr",
+	"numpy.core._ufunc_reconstruct", "numpy._core._ufunc_reconstruct",
+	"scipy._lib._uarray._backend.unpickle_function", "torch._utils._import_dotted_name",
+	"functools.partial", "numpy.vectorize", "builtins.staticmethod", "builtins.classmethod",
+)

@@ -70,30 +70,36 @@ func verdictText(v PickleVerdict) string {
 }
 
 // TestRoutineCallsDoNotChangeVerdicts: counting the calls RoutineCallee
-// names instead of keeping them in the trace must leave every verdict as
+// names instead of keeping them in the trace, and the events on results
+// InertResult names instead of recording them, must leave every verdict as
 // it was, on every real benign and malicious pickle.
 func TestRoutineCallsDoNotChangeVerdicts(t *testing.T) {
 	p := Default()
-	counted := int64(0)
+	counted, inert := int64(0), int64(0)
 	for name, data := range fixturePickles(t) {
-		judge := func(routine func(string, string) bool) (string, *pickle.Trace) {
-			tr, err := pickle.Run(context.Background(), bytes.NewReader(data), 0, int64(len(data)), pickle.Options{Routine: routine})
+		judge := func(opts pickle.Options) (string, *pickle.Trace) {
+			tr, err := pickle.Run(context.Background(), bytes.NewReader(data), 0, int64(len(data)), opts)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return verdictText(p.JudgePickle(tr, "")), tr
 		}
-		all, _ := judge(nil)
-		some, tr := judge(p.RoutineCallee)
+		all, _ := judge(pickle.Options{})
+		some, tr := judge(pickle.Options{Routine: p.RoutineCallee})
 		counted += tr.Routine
 		if all != some {
 			t.Errorf("%s: verdict changes when routine calls are counted\nall calls:\n%s\nroutine counted:\n%s", name, all, some)
 		}
+		fewer, tr := judge(pickle.Options{Routine: p.RoutineCallee, Inert: p.InertResult})
+		inert += tr.Inert
+		if all != fewer {
+			t.Errorf("%s: verdict changes when events on inert results are counted\nall events:\n%s\ninert counted:\n%s", name, all, fewer)
+		}
 	}
-	if counted == 0 {
-		t.Error("no fixture made a routine call; the test compares nothing")
+	if counted == 0 || inert == 0 {
+		t.Errorf("no fixture made a routine call (%d) or an event on an inert result (%d); the test compares nothing", counted, inert)
 	}
-	t.Logf("%d routine calls counted", counted)
+	t.Logf("%d routine calls and %d events on inert results counted", counted, inert)
 }
 
 func TestRoutineCallee(t *testing.T) {
@@ -113,6 +119,30 @@ func TestRoutineCallee(t *testing.T) {
 	} {
 		if got := p.RoutineCallee(tc.module, tc.name); got != tc.want {
 			t.Errorf("RoutineCallee(%s, %s) = %v, want %v", tc.module, tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestInertResult(t *testing.T) {
+	p := Default()
+	for _, tc := range []struct {
+		module, name string
+		want         bool
+	}{
+		{"collections", "OrderedDict", true},
+		{"torch.nn.modules.conv", "Conv2d", true},
+		{"datetime", "datetime", true},
+		// Routine or not, the judge reads what these return: a BUILD
+		// state can replace what a partial calls.
+		{"functools", "partial", false},
+		{"builtins", "getattr", false},
+		{"operator", "itemgetter", false},
+		{"numpy.core", "_ufunc_reconstruct", false},
+		{"os", "system", false},
+		{"some.unknown", "thing", false},
+	} {
+		if got := p.InertResult(tc.module, tc.name); got != tc.want {
+			t.Errorf("InertResult(%s, %s) = %v, want %v", tc.module, tc.name, got, tc.want)
 		}
 	}
 }

@@ -158,7 +158,7 @@ func ScanRegion(ctx context.Context, env *engine.Env, r io.ReaderAt, member stri
 // scanAt traces r[start:end] and reports through env; depth counts
 // pickles nested in joblib object arrays.
 func scanAt(ctx context.Context, r io.ReaderAt, env *engine.Env, member string, start, end int64, stopAfter int, kind string, depth int) (*pickle.Trace, error) {
-	opts := pickle.Options{Limits: vmLimits(env), StopAfter: stopAfter, Routine: env.Policy.RoutineCallee}
+	opts := pickle.Options{Limits: vmLimits(env), StopAfter: stopAfter, Routine: env.Policy.RoutineCallee, Inert: env.Policy.InertResult}
 	opts.OnBuild = func(target, state pickle.Value, s *pickle.Stream) error {
 		return joblibArray(ctx, r, env, target, state, s, end, depth)
 	}
@@ -235,7 +235,7 @@ func joblibArray(ctx context.Context, r io.ReaderAt, env *engine.Env, target, st
 			return fmt.Errorf("joblib object arrays nested too deep")
 		}
 		off := s.Offset()
-		tr, err := pickle.Run(ctx, r, off, end, pickle.Options{Limits: vmLimits(env), StopAfter: 1, Routine: env.Policy.RoutineCallee,
+		tr, err := pickle.Run(ctx, r, off, end, pickle.Options{Limits: vmLimits(env), StopAfter: 1, Routine: env.Policy.RoutineCallee, Inert: env.Policy.InertResult,
 			OnBuild: func(t, st pickle.Value, s2 *pickle.Stream) error {
 				return joblibArray(ctx, r, env, t, st, s2, end, depth+1)
 			}})
