@@ -5,7 +5,8 @@ import (
 	"sync"
 )
 
-// classCache memoizes ClassifyGlobal and RoutineCallee per (module, name).
+// classCache memoizes ClassifyGlobal, RoutineCallee and InertResult per
+// (module, name).
 // Both are pure for one policy, and every pickle asks them about the same
 // few hundred globals (torch._utils._rebuild_tensor_v2, collections
 // OrderedDict, numpy dtypes): once per global while the VM runs, again per
@@ -25,7 +26,8 @@ type classEntry struct {
 	class      Class
 	hasClass   bool
 	routine    bool
-	hasRoutine bool
+	inert      bool // see InertResult
+	hasRoutine bool // routine and inert are set
 }
 
 func newClassCache() *classCache { return &classCache{m: map[[2]string]classEntry{}} }

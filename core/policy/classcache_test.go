@@ -25,8 +25,12 @@ func TestClassCacheAgrees(t *testing.T) {
 				if got, want := p.ClassifyGlobal(n[0], n[1]), p.classifyGlobal(n[0], n[1]); got != want {
 					t.Errorf("ClassifyGlobal(%s, %s) = %s, computed %s", n[0], n[1], got, want)
 				}
-				if got, want := p.RoutineCallee(n[0], n[1]), p.routineCallee(n[0], n[1]); got != want {
-					t.Errorf("RoutineCallee(%s, %s) = %v, computed %v", n[0], n[1], got, want)
+				routine, inert := p.routineCallee(n[0], n[1])
+				if got := p.RoutineCallee(n[0], n[1]); got != routine {
+					t.Errorf("RoutineCallee(%s, %s) = %v, computed %v", n[0], n[1], got, routine)
+				}
+				if got := p.InertResult(n[0], n[1]); got != inert {
+					t.Errorf("InertResult(%s, %s) = %v, computed %v", n[0], n[1], got, inert)
 				}
 			}
 		}

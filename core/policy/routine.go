@@ -7,22 +7,26 @@ package policy
 // keeping them (pickle.Options.Routine), which is what keeps a pickle of
 // millions of datetime or Decimal records in bounded memory; the verdict
 // on the trace is the same (TestRoutineCallsDoNotChangeVerdicts).
-func (p *Policy) RoutineCallee(module, name string) bool {
+func (p *Policy) RoutineCallee(module, name string) bool { return p.callee(module, name).routine }
+
+// callee answers RoutineCallee and InertResult, cached together.
+func (p *Policy) callee(module, name string) classEntry {
 	if e, ok := p.classes.get(module, name); ok && e.hasRoutine {
-		return e.routine
+		return e
 	}
-	r := p.routineCallee(module, name)
-	p.classes.update(module, name, func(e *classEntry) { e.routine, e.hasRoutine = r, true })
-	return r
+	r, inert := p.routineCallee(module, name)
+	p.classes.update(module, name, func(e *classEntry) { e.routine, e.inert, e.hasRoutine = r, inert, true })
+	return classEntry{routine: r, inert: inert, hasRoutine: true}
 }
 
-func (p *Policy) routineCallee(module, name string) bool {
+func (p *Policy) routineCallee(module, name string) (routine, inert bool) {
 	if p.ClassifyGlobal(module, name) != Safe {
-		return false
+		return false, false
 	}
 	q := Canonical(module, name)
 	_, through := callThroughArgs[q]
-	return !through && !nestedLoaders[q]
+	routine = !through && !nestedLoaders[q]
+	return routine, routine && !resultLookedInto[q] && !productsCallable[q]
 }
 
 // InertResult reports whether what a call of module.name returns is an
@@ -32,13 +36,7 @@ func (p *Policy) routineCallee(module, name string) bool {
 // The pickle VM counts such events instead of keeping them
 // (pickle.Options.Inert); TestRoutineCallsDoNotChangeVerdicts checks the
 // verdicts stay the same.
-func (p *Policy) InertResult(module, name string) bool {
-	if !p.RoutineCallee(module, name) {
-		return false
-	}
-	q := Canonical(module, name)
-	return !resultLookedInto[q] && !productsCallable[q]
-}
+func (p *Policy) InertResult(module, name string) bool { return p.callee(module, name).inert }
 
 // resultLookedInto are the callees whose results resolve reads past the
 // callee: the arguments (getattr and the named-global resolvers), a BUILD
