@@ -186,6 +186,9 @@ type machine struct {
 	routines map[[2]string]bool
 	// inerts caches Options.Inert likewise.
 	inerts map[[2]string]bool
+	// instances are the results of argument-less calls of inert globals
+	// (see inertInstance).
+	instances map[instanceKey]Value
 	// full is set when the trace holds as many globals, calls or events
 	// as it may (maxTraceGlobals ...): the VM stops after the opcode,
 	// since what it could no longer record may be what matters.
@@ -417,6 +420,9 @@ func (m *machine) global(mod, name, op string) Value {
 }
 
 func (m *machine) call(op string, callee Value, args Value, kwargs *Value) Value {
+	if v, ok := m.inertInstance(op, callee, args, kwargs); ok {
+		return v
+	}
 	// The call and its result are one pooled object: a REDUCE per record
 	// is the shape of record caches and pandas object columns.
 	o := m.pools.get(poolCall)
@@ -444,6 +450,39 @@ func (m *machine) call(op string, callee Value, args Value, kwargs *Value) Value
 		m.traceFull("calls", maxTraceCalls)
 	}
 	return Value{Kind: KCall, O: o}
+}
+
+// inertInstance returns the one result the machine keeps for calls of an
+// Options.Inert global with no arguments (OrderedDict(), a module class
+// NEWOBJ'd with ()). Such results differ only by identity and offset, and
+// neither is read: the events that would tell them apart are counted, not
+// kept (see inertResult), and the calls themselves are routine. A torch.save
+// of a whole nn.Module makes thousands of them.
+func (m *machine) inertInstance(op string, callee, args Value, kwargs *Value) (Value, bool) {
+	if kwargs != nil || callee.Kind != KGlobal || args.Kind != KTuple || args.O == nil || args.O.Len != 0 ||
+		m.opts.Inert == nil || !m.routine(callee.O) || !ask(m.opts.Inert, callee.O, &callee.O.inert, &m.inerts) {
+		return Value{}, false
+	}
+	m.tr.Routine++
+	key := instanceKey{callee.O, op, m.pickle}
+	if v, ok := m.instances[key]; ok {
+		return v, true
+	}
+	c := &Call{Callee: callee, Op: op, Offset: m.opOff, Pickle: m.pickle, Args: args.O.Items, ArgsKnown: true, Used: true}
+	v := Value{Kind: KCall, O: &Object{Call: c, shared: true}}
+	if m.instances == nil {
+		m.instances = map[instanceKey]Value{}
+	}
+	if len(m.instances) < 10000 {
+		m.instances[key] = v
+	}
+	return v, true
+}
+
+type instanceKey struct {
+	callee *Object
+	op     string
+	pickle int
 }
 
 // keepPrevMemo saves the finished pickle's memo for a later pickle's
