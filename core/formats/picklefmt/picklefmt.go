@@ -84,7 +84,7 @@ const sniffBytes = 64 << 10
 
 // Match implements engine.Format.
 func (Sniffed) Match(in *engine.Input) bool {
-	if len(in.Head) == 0 || in.Context == engine.ContextTensorData {
+	if len(in.Head) == 0 || in.Context == engine.ContextTensorData || !pickle.IsOpcode(in.Head[0]) {
 		return false
 	}
 	n := in.Size

@@ -36,7 +36,13 @@ func (SavedModelText) Match(in *engine.Input) bool {
 	if !engine.LooksLikeText(in.Head) {
 		return false
 	}
-	l := firstStatement(bufio.NewReader(io.NewSectionReader(in.R, 0, in.Size)), 32)
+	// The head almost always holds the first statement; reading past it
+	// is only for comments longer than the head.
+	head := bytes.NewReader(in.Head)
+	l := firstStatement(head, 32)
+	if head.Len() == 0 && int64(len(in.Head)) < in.Size {
+		l = firstStatement(bufio.NewReader(io.NewSectionReader(in.R, 0, in.Size)), 32)
+	}
 	return bytes.HasPrefix(l, []byte("saved_model_schema_version:")) || bytes.HasPrefix(l, []byte("meta_graphs {")) ||
 		bytes.HasPrefix(l, []byte("meta_graphs{"))
 }
@@ -45,7 +51,7 @@ func (SavedModelText) Match(in *engine.Input) bool {
 // blank lines and # comments, reading on past the head: the text parser
 // skips comments of any number and length, so they must not hide the
 // statement. Memory stays at n bytes whatever the comments.
-func firstStatement(r *bufio.Reader, n int) []byte {
+func firstStatement(r io.ByteReader, n int) []byte {
 	for {
 		c, err := r.ReadByte()
 		if err != nil {
