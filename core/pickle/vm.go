@@ -188,7 +188,7 @@ type machine struct {
 	inerts map[[2]string]bool
 	// instances are the results of argument-less calls of inert globals
 	// (see inertInstance).
-	instances map[instanceKey]Value
+	instances []instance
 	// full is set when the trace holds as many globals, calls or events
 	// as it may (maxTraceGlobals ...): the VM stops after the opcode,
 	// since what it could no longer record may be what matters.
@@ -464,25 +464,28 @@ func (m *machine) inertInstance(op string, callee, args Value, kwargs *Value) (V
 		return Value{}, false
 	}
 	m.tr.Routine++
-	key := instanceKey{callee.O, op, m.pickle}
-	if v, ok := m.instances[key]; ok {
-		return v, true
+	for _, in := range m.instances {
+		if in.callee == callee.O && in.op == op && in.pickle == m.pickle {
+			return in.v, true
+		}
 	}
 	c := &Call{Callee: callee, Op: op, Offset: m.opOff, Pickle: m.pickle, Args: args.O.Items, ArgsKnown: true, Used: true}
 	v := Value{Kind: KCall, O: &Object{Call: c, shared: true}}
-	if m.instances == nil {
-		m.instances = map[instanceKey]Value{}
-	}
-	if len(m.instances) < 10000 {
-		m.instances[key] = v
+	if len(m.instances) < maxInstances {
+		m.instances = append(m.instances, instance{callee.O, op, m.pickle, v})
 	}
 	return v, true
 }
 
-type instanceKey struct {
+// maxInstances bounds the results inertInstance keeps, each found by a
+// linear search: a module pickle calls a few dozen classes.
+const maxInstances = 64
+
+type instance struct {
 	callee *Object
 	op     string
 	pickle int
+	v      Value
 }
 
 // keepPrevMemo saves the finished pickle's memo for a later pickle's
