@@ -29,6 +29,11 @@ type Options struct {
 	// state. It may consume raw bytes that a custom unpickler reads from the
 	// stream at that point (joblib's NumpyArrayWrapper does).
 	OnBuild func(target, state Value, s *Stream) error
+	// OnBuildCallee, if set, limits OnBuild to BUILDs on the result of a
+	// call of a global it accepts: handing the hook a BUILD exposes the
+	// target and state to it, which for a torch.save of a whole nn.Module
+	// means walking every submodule's state.
+	OnBuildCallee func(module, name string) bool
 	// StopAfter stops after this many pickles (0 = run to end of input).
 	StopAfter int
 	// Frames selects the FRAME emulation (default FramesBoth).
@@ -565,6 +570,18 @@ func ask(q func(module, name string) bool, g *Object, cached *uint8, byName *map
 		*cached = 2
 	}
 	return ok
+}
+
+// buildHooked reports whether OnBuild is called for a BUILD on target.
+func (m *machine) buildHooked(target Value) bool {
+	if m.opts.OnBuildCallee == nil {
+		return true
+	}
+	if target.Kind != KCall {
+		return false
+	}
+	g := target.O.Call.Callee
+	return g.Kind == KGlobal && m.opts.OnBuildCallee(g.O.Module, g.O.Name)
 }
 
 // persistent returns the value persistent_load gives for pid, which it
@@ -1316,7 +1333,7 @@ func (m *machine) step(op byte) error {
 				m.event(EvBuild, "", target, state)
 			}
 		}
-		if m.opts.OnBuild != nil {
+		if m.opts.OnBuild != nil && m.buildHooked(target) {
 			target, state = m.pools.expose(target), m.pools.expose(state)
 			m.hooked = m.rd.Offset()
 			if err := m.opts.OnBuild(target, state, &Stream{r: m.rd, replayed: m.hooked <= m.replayedTo}); err != nil {

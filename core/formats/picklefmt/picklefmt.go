@@ -162,6 +162,7 @@ func scanAt(ctx context.Context, r io.ReaderAt, env *engine.Env, member string, 
 	opts.OnBuild = func(target, state pickle.Value, s *pickle.Stream) error {
 		return joblibArray(ctx, r, env, target, state, s, end, depth)
 	}
+	opts.OnBuildCallee = isJoblibArray
 	tr, err := pickle.Run(ctx, r, start, end, opts)
 	if err != nil {
 		return nil, fmt.Errorf("pickle trace: %w", err)
@@ -218,12 +219,18 @@ func scanAt(ctx context.Context, r io.ReaderAt, env *engine.Env, member string, 
 
 // joblibArray consumes the raw array bytes that joblib's NumpyUnpickler
 // reads from the stream right after BUILD of a NumpyArrayWrapper.
+// isJoblibArray names the class whose BUILD precedes an array's raw bytes
+// in a joblib pickle.
+func isJoblibArray(module, name string) bool {
+	return module == "joblib.numpy_pickle" && name == "NumpyArrayWrapper"
+}
+
 func joblibArray(ctx context.Context, r io.ReaderAt, env *engine.Env, target, state pickle.Value, s *pickle.Stream, end int64, depth int) error {
 	if target.Kind != pickle.KCall {
 		return nil
 	}
 	callee := target.O.Call.Callee
-	if callee.Kind != pickle.KGlobal || callee.O.Module != "joblib.numpy_pickle" || callee.O.Name != "NumpyArrayWrapper" {
+	if callee.Kind != pickle.KGlobal || !isJoblibArray(callee.O.Module, callee.O.Name) {
 		return nil
 	}
 	st := dictOf(state)
@@ -238,7 +245,7 @@ func joblibArray(ctx context.Context, r io.ReaderAt, env *engine.Env, target, st
 		tr, err := pickle.Run(ctx, r, off, end, pickle.Options{Limits: vmLimits(env), StopAfter: 1, Routine: env.Policy.RoutineCallee, Inert: env.Policy.InertResult,
 			OnBuild: func(t, st pickle.Value, s2 *pickle.Stream) error {
 				return joblibArray(ctx, r, env, t, st, s2, end, depth+1)
-			}})
+			}, OnBuildCallee: isJoblibArray})
 		if err != nil {
 			return err
 		}
