@@ -266,6 +266,11 @@ func readHead(in *Input) error {
 	if in.Head != nil {
 		return nil
 	}
+	if m, ok := in.R.(interface{ Bytes() []byte }); ok && int64(len(m.Bytes())) == in.Size {
+		// Content in memory is its own head (formats never write to it).
+		in.Head = m.Bytes()[:min(in.Size, HeadSize)]
+		return nil
+	}
 	head := make([]byte, min(in.Size, HeadSize))
 	m, err := in.R.ReadAt(head, 0)
 	if err != nil && !errors.Is(err, io.EOF) {

@@ -16,9 +16,13 @@ const MaxKeyBytes = 1024
 // TopLevel calls visit with each top-level key of the JSON object read
 // from r, decoded (\u escapes included), until visit returns true; values
 // are skipped byte by byte. It reports whether visit returned true, and
-// false for anything but an object.
+// false for anything but an object. A reader that is an io.ByteReader
+// (content in memory) is read as it is, without a buffer.
 func TopLevel(r io.Reader, visit func(key string) bool) bool {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br, ok := r.(io.ByteReader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 64<<10)
+	}
 	depth := 0
 	inStr, esc, inKey, keyNext := false, false, false, false
 	var cur []byte

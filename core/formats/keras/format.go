@@ -169,6 +169,9 @@ func (Config) Match(in *engine.Input) bool {
 	// Keras reads every top-level key, whichever comes first and however
 	// long the values before it: such padding must not leave a config
 	// unclaimed, to pass as plain text.
+	if m, ok := in.R.(interface{ Bytes() []byte }); ok && int64(len(m.Bytes())) == in.Size {
+		return kerasKeys(bytes.NewReader(m.Bytes()))
+	}
 	return kerasKeys(io.NewSectionReader(in.R, 0, in.Size))
 }
 
