@@ -118,6 +118,10 @@ func trace(ctx context.Context, r io.ReaderAt, start, size int64, opts Options, 
 		replayedTo: replayedTo,
 		src:        r, start: start,
 		mayGoLive: live == nil && opts.Memo == LiveMemoAuto,
+		liveAt:    liveMemoMinEntries,
+	}
+	if vm.rd.inPlace {
+		vm.liveAt = min(vm.liveAt, liveMemoInPlaceEntries)
 	}
 	if vm.opts.Limits.MaxOpcodes <= 0 {
 		vm.opts.Limits.MaxOpcodes = math.MaxInt64
@@ -181,8 +185,10 @@ type machine struct {
 	// mayGoLive is set while the VM may still switch to live mode (see
 	// LiveMemoAuto); src and start are what the pre-scan reads.
 	mayGoLive bool
-	src       io.ReaderAt
-	start     int64
+	// liveAt is the memo size at which LiveMemoAuto pre-scans.
+	liveAt int
+	src    io.ReaderAt
+	start  int64
 	// hooked is the stream offset of the last OnBuild call, replayedTo
 	// the offset up to which an earlier pass already called the hook.
 	hooked, replayedTo int64
@@ -610,7 +616,7 @@ func (m *machine) memoPutFast(idx uint64, v Value) bool {
 		m.memo.put(idx, v, false)
 		m.present.seq++
 		m.memoLen++
-		if m.mayGoLive && m.memo.n >= liveMemoMinEntries {
+		if m.mayGoLive && m.memo.n >= m.liveAt {
 			m.goLive()
 		}
 		return true
@@ -655,7 +661,7 @@ func (m *machine) memoPut(idx uint64, v Value) error {
 	m.memoLen++
 	if keep {
 		m.memo.put(idx, v, false)
-		if m.mayGoLive && m.memo.n >= liveMemoMinEntries {
+		if m.mayGoLive && m.memo.n >= m.liveAt {
 			m.goLive()
 		}
 	}
@@ -1340,6 +1346,10 @@ func (m *machine) step(op byte) error {
 				return fail("%v", err)
 			}
 		}
+		// BUILD consumes the state: unless something else holds it (the
+		// memo, the event, the hook), it is unreachable now. A module
+		// pickle's per-submodule state dicts are then reused.
+		m.pools.drop(state)
 	case 'P': // PERSID
 		s, err := m.line()
 		if err != nil {
@@ -1571,6 +1581,11 @@ func (m *machine) nonContainer(op string, target Value, items []Value) {
 	// Instances built by allowlisted classes (OrderedDict, defaultdict,
 	// numpy arrays) legitimately receive items; policy decides.
 	if m.inertResult(target) {
+		// Nothing records what an inert instance is given: the items
+		// are unreachable once off the stack.
+		for _, it := range items {
+			m.pools.drop(it)
+		}
 		return
 	}
 	m.event(EvNonContainer, op+" on "+describeKind(target), target, firstOr(items))
