@@ -93,6 +93,9 @@ const dictRoom = 12
 // traces with and without).
 var recycle = true
 
+// maxKeptItems bounds the items slice a recycled dict keeps.
+const maxKeptItems = 64
+
 // maxFree bounds each class's free list: a peak of live objects (a batch of
 // a thousand records waiting for APPENDS) is reused, a larger one is left
 // to the garbage collector.
@@ -379,6 +382,11 @@ func (p *pools) release(o *Object) {
 				// gets items, but a list of four does): the room holds
 				// stale copies.
 				clear(room[:cap(room)])
+				if class == poolDict && cap(items) <= maxKeptItems {
+					// The next dict of this shape (a module's state, a
+					// config) needs the room it grew to.
+					room = items[:0]
+				}
 			}
 		case poolBare:
 			if cap(items) <= 16 {
