@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -14,7 +15,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/pickle"
+	"github.com/modelgate/modelgate/core/policy"
 )
 
 type oracleResult struct {
@@ -84,8 +87,10 @@ func uniqSorted(s []string) []string {
 // TestDifferentialCPython compares the globals the VM resolves with those
 // CPython's unpickler passes to find_class, for every plain-pickle fixture
 // and for mutated variants of them.
-func TestDifferentialCPython(t *testing.T) {
-	var files []string
+// differentialFiles returns the pickle fixtures and, written to a temp
+// dir, deterministic byte mutations of each (base is how many fixtures).
+func differentialFiles(t *testing.T) (files []string, base int) {
+	t.Helper()
 	for _, fx := range loadManifest(t) {
 		if fx.Format == "pickle" {
 			files = append(files, filepath.Join("fixtures", fx.File))
@@ -94,8 +99,8 @@ func TestDifferentialCPython(t *testing.T) {
 	// Fuzz-generated inputs: deterministic byte mutations of each fixture.
 	dir := t.TempDir()
 	rng := rand.New(rand.NewSource(1))
-	base := append([]string(nil), files...)
-	for i, f := range base {
+	fixtures := append([]string(nil), files...)
+	for i, f := range fixtures {
 		if strings.Contains(filepath.ToSlash(f), "/benign/corpus/") {
 			// The broad benign corpus is compared as written by the real
 			// libraries; its mutants are left out so the mutant set (and the
@@ -118,6 +123,11 @@ func TestDifferentialCPython(t *testing.T) {
 			files = append(files, p)
 		}
 	}
+	return files, len(fixtures)
+}
+
+func TestDifferentialCPython(t *testing.T) {
+	files, nbase := differentialFiles(t)
 	want := oracle(t, files)
 	same, differ := 0, 0
 	for _, f := range files {
@@ -162,7 +172,7 @@ func TestDifferentialCPython(t *testing.T) {
 		}
 		same++
 	}
-	t.Logf("differential: %d of %d inputs agree with CPython (%d fixtures, %d mutants)", same, same+differ, len(base), len(files)-len(base))
+	t.Logf("differential: %d of %d inputs agree with CPython (%d fixtures, %d mutants)", same, same+differ, nbase, len(files)-nbase)
 }
 
 func subset(a, b []string) bool {
@@ -183,4 +193,53 @@ func deref(s *string) string {
 		return "none"
 	}
 	return *s
+}
+
+// TestShortcutsKeepVerdicts: the trace the pickle format asks for (routine
+// calls counted, events on inert instances counted, content read in place,
+// only the memo entries a GET reads kept, dropped values recycled) must be
+// judged exactly as the full trace, on every fixture and mutant.
+func TestShortcutsKeepVerdicts(t *testing.T) {
+	files, _ := differentialFiles(t)
+	pol := policy.Default()
+	judge := func(data []byte, r io.ReaderAt, opts pickle.Options) string {
+		tr, err := pickle.Run(context.Background(), r, 0, int64(len(data)), opts)
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		v := pol.JudgePickle(tr, "")
+		var b strings.Builder
+		for _, f := range v.Findings {
+			fmt.Fprintf(&b, "F %s %s %d %s %s %q %q\n", f.RuleID, f.Severity, f.Offset, f.Global, f.Call, f.Message, f.Evidence)
+		}
+		for _, n := range v.Nested {
+			fmt.Fprintf(&b, "N %s %d %v\n", n.Loader, n.Offset, n.Routine)
+		}
+		for _, u := range v.Unscanned {
+			fmt.Fprintf(&b, "U %s\n", u)
+		}
+		return b.String()
+	}
+	inert := int64(0)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full := judge(data, bytes.NewReader(data), pickle.Options{Memo: pickle.LiveMemoNever})
+		for _, memo := range []pickle.LiveMemo{pickle.LiveMemoAuto, pickle.LiveMemoAlways} {
+			opts := pickle.Options{Memo: memo, Routine: pol.RoutineCallee, Inert: pol.InertResult}
+			if got := judge(data, engine.Memory(data), opts); got != full {
+				t.Errorf("%s (memo mode %d): verdict with the shortcuts\n%s\nfull trace\n%s", f, memo, got, full)
+			}
+		}
+		tr, err := pickle.Run(context.Background(), engine.Memory(data), 0, int64(len(data)), pickle.Options{Routine: pol.RoutineCallee, Inert: pol.InertResult})
+		if err == nil {
+			inert += tr.Inert
+		}
+	}
+	if inert == 0 {
+		t.Error("no input made an event on an inert instance; the test compares nothing new")
+	}
+	t.Logf("%d inputs, %d events on inert instances counted", len(files), inert)
 }

@@ -43,7 +43,8 @@ type Options struct {
 	// Routine, if set, names the globals whose calls are counted in
 	// Trace.Routine instead of kept in Trace.Calls: the caller (policy) has
 	// established that such a call's verdict does not depend on its
-	// arguments. The call still happens for the values that flow from it.
+	// arguments, as long as none of them is a global (a call handed one
+	// is kept). The call still happens for the values that flow from it.
 	// A record cache makes millions of datetime and Decimal calls.
 	Routine func(module, name string) bool
 	// Inert, if set, names the globals whose call results are inert
@@ -452,7 +453,7 @@ func (m *machine) call(op string, callee Value, args Value, kwargs *Value) Value
 		n.args = args
 		c.Args = unsafe.Slice(&n.args, 1)
 	}
-	if callee.Kind == KGlobal && m.routine(callee.O) {
+	if callee.Kind == KGlobal && m.routine(callee.O) && !handsOverGlobal(c.Args) {
 		m.tr.Routine++
 	} else if len(m.tr.Calls) < maxTraceCalls {
 		m.pools.expose(Value{Kind: KCall, O: o})
@@ -461,6 +462,18 @@ func (m *machine) call(op string, callee Value, args Value, kwargs *Value) Value
 		m.traceFull("calls", maxTraceCalls)
 	}
 	return Value{Kind: KCall, O: o}
+}
+
+// handsOverGlobal reports whether a call is given a global itself: even an
+// allowlisted constructor may call what it is handed (LambdaLR calls its
+// lr_lambda), so such a call is kept for the policy to judge.
+func handsOverGlobal(args []Value) bool {
+	for _, a := range args {
+		if a.Kind == KGlobal {
+			return true
+		}
+	}
+	return false
 }
 
 // inertInstance returns the one result the machine keeps for calls of an

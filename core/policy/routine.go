@@ -3,7 +3,9 @@ package policy
 // RoutineCallee reports whether every call of module.name is judged by the
 // callee alone: an allowlisted global that neither calls nor deserializes
 // its arguments, so that JudgePickle reports nothing for such a call
-// whatever its arguments. The pickle VM counts these calls instead of
+// whatever its arguments, unless one of them is a global (what an
+// allowlisted constructor is handed is judged, see callThrough: the VM
+// keeps such calls). The pickle VM counts these calls instead of
 // keeping them (pickle.Options.Routine), which is what keeps a pickle of
 // millions of datetime or Decimal records in bounded memory; the verdict
 // on the trace is the same (TestRoutineCallsDoNotChangeVerdicts).

@@ -146,3 +146,29 @@ func TestInertResult(t *testing.T) {
 		}
 	}
 }
+
+// TestRoutineCallHandedAGlobalIsKept: an allowlisted constructor handed an
+// unknown global may call it, which the policy judges from the call; the
+// VM keeps such a call even when its callee is routine (a mutant of a
+// numpy fixture showed the gap).
+func TestRoutineCallHandedAGlobalIsKept(t *testing.T) {
+	data := []byte("\x80\x02cnumpy.core.multiarray\n_reconstruct\ncevil.mod\nthing\nK\x00\x85C\x01b\x87R.")
+	p := Default()
+	if !p.RoutineCallee("numpy.core.multiarray", "_reconstruct") {
+		t.Skip("_reconstruct is no routine callee; the case tests nothing")
+	}
+	var verdicts []string
+	for _, opts := range []pickle.Options{{}, {Routine: p.RoutineCallee, Inert: p.InertResult}} {
+		tr, err := pickle.Run(context.Background(), bytes.NewReader(data), 0, int64(len(data)), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		verdicts = append(verdicts, verdictText(p.JudgePickle(tr, "")))
+	}
+	if verdicts[0] != verdicts[1] {
+		t.Errorf("verdict changes when routine calls are counted\nall calls:\n%s\nroutine counted:\n%s", verdicts[0], verdicts[1])
+	}
+	if !strings.Contains(verdicts[1], "handed to numpy.core.multiarray._reconstruct") {
+		t.Errorf("the handed-over global is not judged as such:\n%s", verdicts[1])
+	}
+}
