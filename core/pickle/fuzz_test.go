@@ -23,13 +23,23 @@ func FuzzRun(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		opts := Options{Limits: Limits{MaxOpcodes: 1 << 20, MaxStack: 1 << 16, MaxMemo: 1 << 16}, Memo: LiveMemo(len(data) % 3)} // every memo mode
-		tr, err := Run(context.Background(), strings.NewReader(string(data)), 0, int64(len(data)), opts)
+		if len(data)%5 < 3 {
+			// Routine calls and inert instances as a policy might name
+			// them (the recycling of what they are given is checked below).
+			opts.Routine = func(module, name string) bool { return module == "collections" || strings.HasPrefix(name, "R") }
+			opts.Inert = func(module, name string) bool { return module == "collections" || strings.HasPrefix(name, "RI") }
+		}
+		reader := func() io.ReaderAt { return strings.NewReader(string(data)) }
+		if len(data)%2 == 0 {
+			reader = func() io.ReaderAt { return inPlace(data) } // read in place, live at 1,024 entries
+		}
+		tr, err := Run(context.Background(), reader(), 0, int64(len(data)), opts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Recycling objects must not show in the trace.
 		recycle = false
-		plain, err := Run(context.Background(), strings.NewReader(string(data)), 0, int64(len(data)), opts)
+		plain, err := Run(context.Background(), reader(), 0, int64(len(data)), opts)
 		recycle = true
 		if err != nil {
 			t.Fatal(err)
@@ -47,4 +57,13 @@ func FuzzRun(f *testing.F) {
 			_ = Value{Kind: KCall, O: &Object{Call: c}}.String()
 		}
 	})
+}
+
+// inPlace is content in memory, read in place as engine.Memory is.
+type inPlace []byte
+
+func (m inPlace) Bytes() []byte { return m }
+
+func (m inPlace) ReadAt(p []byte, off int64) (int, error) {
+	return strings.NewReader(string(m)).ReadAt(p, off)
 }
