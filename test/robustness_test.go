@@ -49,6 +49,13 @@ func TestHostileVariants(t *testing.T) {
 			// test within go test's default timeout.
 			step, flips = max(1, len(data)/16), 4
 		}
+		if strings.HasPrefix(fx.File, "malicious/padding/") {
+			// A few KB of gzip that inflate to megabytes of pickle: a
+			// prefix at every byte traced them thousands of times (three
+			// quarters of this package's test time) for the same parser
+			// states.
+			step, flips = max(1, len(data)/64), 4
+		}
 		for n := 0; n < len(data); n += step {
 			check(fx.File+"[:prefix]", data[:n])
 		}
