@@ -149,7 +149,7 @@ func TestLiveMemoDropsUnreadEntries(t *testing.T) {
 	for _, auto := range []bool{false, true} {
 		m := &machine{rd: newReader(bytes.NewReader(data), 0, int64(len(data))), tr: &Trace{}, ctx: context.Background(),
 			opts: Options{Limits: Limits{MaxOpcodes: 1 << 40, MaxStack: 1 << 20, MaxMemo: 1 << 20}}, replayedTo: -1,
-			src: bytes.NewReader(data), mayGoLive: auto}
+			src: bytes.NewReader(data), mayGoLive: auto, maxCells: maxCells}
 		if !auto {
 			m.live, _ = readIndices(bytes.NewReader(data), 0, int64(len(data)), 0)
 			m.liveEnd = m.live.end()

@@ -35,6 +35,9 @@ const (
 	poolTuple4
 	poolDict
 	poolCall
+	// poolLong is a string or bytes object too long for a pooled class:
+	// never recycled, but counted in pools.cells until it is dropped.
+	poolLong
 	nPools
 )
 
@@ -104,6 +107,12 @@ const maxFree = 1 << 14
 // pools holds the free lists of one machine.
 type pools struct {
 	free [nPools][]*Object
+	// cells estimates, in 24-byte units (one Value), the memory held by
+	// the objects the VM made and has not recycled: objects, container
+	// items and long strings (see maxCells).
+	cells int64
+	// longCut is where long payloads start keeping only a prefix.
+	longCut int64
 	// work is expose's list of objects to visit.
 	work  []*Object
 	empty *Object // see emptyTuple
@@ -112,6 +121,7 @@ type pools struct {
 // get returns a cleared object of the class, its Items (if any) empty with
 // the class's inline room.
 func (p *pools) get(class uint8) *Object {
+	p.cells += classCells(class)
 	if f := p.free[class]; len(f) > 0 {
 		o := f[len(f)-1]
 		p.free[class] = f[:len(f)-1]
@@ -212,9 +222,51 @@ func (p *pools) container(k Kind, items []Value) Value {
 		o = p.get(poolBare)
 	}
 	o.Items = append(o.Items, items...)
+	p.cells += int64(len(items))
 	o.Len = count
 	o.lossy = lossy
 	return Value{Kind: k, O: o}
+}
+
+// long returns a string or bytes object for a payload longer than the
+// pooled classes hold, counted in cells until it is dropped.
+func (p *pools) long(s string, n, off int64) *Object {
+	p.cells += longCells(s)
+	return &Object{S: s, Len: n, Off: off, pool: poolLong}
+}
+
+// longCells is what a long string object counts in pools.cells.
+func longCells(s string) int64 { return classCells(poolBare) + int64(len(s))/valueBytes }
+
+// valueBytes is the size of a Value, the unit of pools.cells.
+const valueBytes = int64(unsafe.Sizeof(Value{}))
+
+// classCells is what an object of the class counts in pools.cells.
+func classCells(class uint8) int64 {
+	var size uintptr
+	switch class {
+	case poolStr8:
+		size = unsafe.Sizeof(str8Node{})
+	case poolStr24:
+		size = unsafe.Sizeof(str24Node{})
+	case poolStr40:
+		size = unsafe.Sizeof(str40Node{})
+	case poolTuple1:
+		size = unsafe.Sizeof(tuple1Node{})
+	case poolTuple2:
+		size = unsafe.Sizeof(tuple2Node{})
+	case poolTuple3:
+		size = unsafe.Sizeof(tuple3Node{})
+	case poolTuple4:
+		size = unsafe.Sizeof(tuple4Node{})
+	case poolDict:
+		size = unsafe.Sizeof(dictNode{})
+	case poolCall:
+		size = unsafe.Sizeof(callNode{})
+	default:
+		size = unsafe.Sizeof(bareNode{})
+	}
+	return (int64(size) + valueBytes - 1) / valueBytes
 }
 
 // emptyTuple returns the machine's one empty tuple, as CPython has one:
@@ -252,6 +304,7 @@ func (p *pools) add(o *Object, vs []Value) {
 	}
 	n := len(o.Items)
 	o.Items = append(o.Items, vs...)
+	p.cells += int64(len(vs))
 	if o.exposed {
 		// The trace holds the container: what it gains is exposed too.
 		for i := n; i < len(o.Items); i++ {
@@ -338,6 +391,11 @@ func (p *pools) dropDepth(v Value, depth int) {
 	if o == nil || o.pool == poolNone || o.shared || depth > maxDropDepth || !recycle {
 		return
 	}
+	if o.pool == poolLong {
+		p.cells -= longCells(o.S)
+		o.pool = poolNone
+		return
+	}
 	if o.pool == poolCall {
 		n := (*callNode)(unsafe.Pointer(o))
 		p.dropDepth(n.c.Callee, depth+1)
@@ -362,6 +420,7 @@ func (p *pools) release(o *Object) {
 		return
 	}
 	class := o.pool
+	p.cells -= classCells(class) + int64(len(o.Items))
 	// Only the fields the VM sets on objects of the class are reset (call
 	// writes all of a Call; Names and PID belong to objects it does not
 	// pool), and a released object is never shared.

@@ -129,14 +129,16 @@ func (r *reader) fixed(n int) ([]byte, error) {
 // data reads an n-byte payload, keeping at most maxInline bytes. The
 // returned string is the kept prefix; off is where the payload started.
 func (r *reader) data(n int64) (s string, off int64, err error) {
+	return r.dataKeep(n, maxInline)
+}
+
+// dataKeep is data keeping at most max bytes.
+func (r *reader) dataKeep(n, max int64) (s string, off int64, err error) {
 	off = r.Offset()
 	if n < 0 || n > r.Remaining() {
 		return "", off, errTruncated
 	}
-	keep := n
-	if keep > maxInline {
-		keep = maxInline
-	}
+	keep := min(n, max)
 	if keep == n && int64(r.end-r.pos) >= n {
 		// The common case, a short payload already buffered: one copy.
 		s = string(r.buf[r.pos : r.pos+int(n)])
@@ -172,11 +174,18 @@ func (r *reader) dataObject(n int64, p *pools) (*Object, error) {
 		r.pos += int(n)
 		return o, nil
 	}
-	s, off, err := r.data(n)
+	keep := int64(maxInline)
+	if p.cells > p.longCut {
+		// Past this the VM already holds a lot: a long payload keeps a
+		// short prefix (its offset re-reads the rest), so that memory
+		// follows the number of values, not their bytes.
+		keep = longCutPrefix
+	}
+	s, off, err := r.dataKeep(n, keep)
 	if err != nil {
 		return nil, err
 	}
-	return &Object{S: s, Len: n, Off: off}, nil
+	return p.long(s, n, off), nil
 }
 
 // skip discards n bytes; large skips only move the offset.

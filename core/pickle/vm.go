@@ -1,6 +1,7 @@
 package pickle
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -54,6 +55,8 @@ type Options struct {
 	// BUILDs and fills an OrderedDict per submodule attribute, hundreds
 	// of events that would each expose a module's whole state.
 	Inert func(module, name string) bool
+	// maxCells replaces the package's maxCells (tests).
+	maxCells int64
 }
 
 // Stream is the view of the input that hooks get.
@@ -120,7 +123,9 @@ func trace(ctx context.Context, r io.ReaderAt, start, size int64, opts Options, 
 		src:        r, start: start,
 		mayGoLive: live == nil && opts.Memo == LiveMemoAuto,
 		liveAt:    liveMemoMinEntries,
+		maxCells:  cmp.Or(opts.maxCells, maxCells),
 	}
+	vm.pools.longCut = vm.maxCells / 2
 	if vm.rd.inPlace {
 		vm.liveAt = min(vm.liveAt, liveMemoInPlaceEntries)
 	}
@@ -222,7 +227,8 @@ type machine struct {
 	opOff    int64
 	gets     int64
 	// pools recycles the objects of values that are dropped unshared.
-	pools pools
+	pools    pools
+	maxCells int64 // see maxCells; Options.maxCells in tests
 }
 
 var errStop = errors.New("stop")
@@ -291,6 +297,21 @@ func (m *machine) run() error {
 		return nil
 	}
 }
+
+// maxCells bounds, in Values (24 bytes), the memory the VM's own objects
+// hold at once (pools.cells): a pickle's values cost up to a hundred times
+// the bytes that spell them (EMPTY_LIST is one byte, its list an object
+// and an item slot), so the other bounds (opcodes, stack, memo, kept calls
+// and container items) still let a few MB of hostile input hold GBs. A
+// benign pickle holds little at once: records and a state_dict's contents
+// are recycled as they are dropped, a module's few thousand objects are
+// far below it. Past half of it, long strings and bytes keep a prefix of
+// longCutPrefix bytes.
+const maxCells = 8 << 20 // 192 MiB
+
+// longCutPrefix is what a long payload keeps once the VM holds half of
+// maxCells.
+const longCutPrefix = 256
 
 // The most globals, calls and events a trace holds. They bound the
 // trace's memory, not the analysis: a pickle that needs more calls or
@@ -753,6 +774,10 @@ func (m *machine) one() error {
 				m.tr.Opcodes = ops
 				return err
 			}
+			if m.pools.cells > m.maxCells {
+				m.tr.Opcodes = ops
+				return &vmError{msg: fmt.Sprintf("the VM holds its most values (about %d MiB); the rest of the pickle was not analysed", m.maxCells*valueBytes>>20), budget: true}
+			}
 		}
 		if ops > maxOps {
 			m.tr.Opcodes = ops
@@ -1086,7 +1111,7 @@ func (m *machine) step(op byte) error {
 			return fail("the STRING opcode argument must be quoted")
 		}
 		u := unescapePy(s[1 : len(s)-1])
-		return m.push(strValue(u, off, int64(len(u))))
+		return m.push(Value{Kind: KStr, O: m.pools.long(u, int64(len(u)), off)})
 	case 'T', 'U', 'B', 'C', 0x8e, 0x96: // BINSTRING, SHORT_BINSTRING, BINBYTES, SHORT_BINBYTES, BINBYTES8, BYTEARRAY8
 		var n int64
 		var err error
@@ -1126,7 +1151,7 @@ func (m *machine) step(op byte) error {
 			return err
 		}
 		u := unescapeRawUnicode(s)
-		return m.push(strValue(u, off, int64(len(u))))
+		return m.push(Value{Kind: KStr, O: m.pools.long(u, int64(len(u)), off)})
 	case 'X', 0x8c, 0x8d: // BINUNICODE, SHORT_BINUNICODE, BINUNICODE8
 		var n int64
 		var err error
