@@ -242,32 +242,23 @@ func longCells(s string) int64 { return classCells(poolBare) + int64(len(s))/val
 const valueBytes = int64(unsafe.Sizeof(Value{}))
 
 // classCells is what an object of the class counts in pools.cells.
-func classCells(class uint8) int64 {
-	var size uintptr
-	switch class {
-	case poolStr8:
-		size = unsafe.Sizeof(str8Node{})
-	case poolStr24:
-		size = unsafe.Sizeof(str24Node{})
-	case poolStr40:
-		size = unsafe.Sizeof(str40Node{})
-	case poolTuple1:
-		size = unsafe.Sizeof(tuple1Node{})
-	case poolTuple2:
-		size = unsafe.Sizeof(tuple2Node{})
-	case poolTuple3:
-		size = unsafe.Sizeof(tuple3Node{})
-	case poolTuple4:
-		size = unsafe.Sizeof(tuple4Node{})
-	case poolDict:
-		size = unsafe.Sizeof(dictNode{})
-	case poolCall:
-		size = unsafe.Sizeof(callNode{})
-	default:
-		size = unsafe.Sizeof(bareNode{})
+func classCells(class uint8) int64 { return cellsOfClass[class] }
+
+// cellsOfClass is classCells' table (read-only; get looks it up for every
+// object).
+var cellsOfClass = func() (c [nPools]int64) {
+	sizes := [nPools]uintptr{
+		poolNone: unsafe.Sizeof(bareNode{}), poolBare: unsafe.Sizeof(bareNode{}), poolLong: unsafe.Sizeof(bareNode{}),
+		poolStr8: unsafe.Sizeof(str8Node{}), poolStr24: unsafe.Sizeof(str24Node{}), poolStr40: unsafe.Sizeof(str40Node{}),
+		poolTuple1: unsafe.Sizeof(tuple1Node{}), poolTuple2: unsafe.Sizeof(tuple2Node{}),
+		poolTuple3: unsafe.Sizeof(tuple3Node{}), poolTuple4: unsafe.Sizeof(tuple4Node{}),
+		poolDict: unsafe.Sizeof(dictNode{}), poolCall: unsafe.Sizeof(callNode{}),
 	}
-	return (int64(size) + valueBytes - 1) / valueBytes
-}
+	for i, size := range sizes {
+		c[i] = (int64(size) + valueBytes - 1) / valueBytes
+	}
+	return c
+}()
 
 // emptyTuple returns the machine's one empty tuple, as CPython has one:
 // most REDUCEs of a module pickle call a class with (), and nothing
