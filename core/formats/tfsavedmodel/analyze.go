@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/modelgate/modelgate/core/finding"
 	"github.com/modelgate/modelgate/core/rules"
@@ -14,9 +15,10 @@ import (
 //go:embed tf_ops.txt
 var tfOpsText string
 
-// knownOps is every operator TensorFlow registers (tf.raw_ops). It is
-// read-only after init.
-var knownOps = func() map[string]bool {
+// knownOps returns every operator TensorFlow registers (tf.raw_ops),
+// built on first use: every process pays package initialisation, and most
+// scans meet no TensorFlow graph.
+var knownOps = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	sc := bufio.NewScanner(strings.NewReader(tfOpsText))
 	for sc.Scan() {
@@ -25,12 +27,12 @@ var knownOps = func() map[string]bool {
 		}
 	}
 	return m
-}()
+})
 
 // KnownOp reports whether TensorFlow itself registers op. Names starting
 // with "_" are TensorFlow-internal kernels (_Arg, _Retval, _FusedConv2D,
 // _Mkl*) that graph optimisation writes.
-func KnownOp(op string) bool { return knownOps[op] || strings.HasPrefix(op, "_") }
+func KnownOp(op string) bool { return knownOps()[op] || strings.HasPrefix(op, "_") }
 
 // fileOps read or write files named by their input at run time.
 var fileOps = map[string]string{

@@ -13,6 +13,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/finding"
@@ -428,7 +429,9 @@ func identifier(s string) bool {
 //go:embed stdlib.txt
 var stdlibText string
 
-var stdlib = func() map[string]bool {
+// stdlib returns the interpreter's standard-library module names, built on
+// first use (most scans meet no MLflow model).
+var stdlib = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	for _, l := range strings.Split(stdlibText, "\n") {
 		l = strings.TrimSpace(l)
@@ -437,7 +440,7 @@ var stdlib = func() map[string]bool {
 		}
 	}
 	return m
-}()
+})
 
 // mlflowImports are mlflow itself and the packages mlflow.pyfunc and its
 // loaders import whatever the flavor (MLflow's core requirements and the
@@ -521,7 +524,7 @@ func shadows(mod string, imports map[string]string) (string, bool) {
 	if why, ok := imports[mod]; ok {
 		return why + " (" + mod + ")", true
 	}
-	if stdlib[mod] && !notOnLoadPath[mod] {
+	if stdlib()[mod] && !notOnLoadPath[mod] {
 		return "the standard-library module " + mod, true
 	}
 	return "", false
