@@ -236,7 +236,7 @@ func (p *pools) long(s string, n, off int64) *Object {
 }
 
 // longCells is what a long string object counts in pools.cells.
-func longCells(s string) int64 { return classCells(poolBare) + int64(len(s))/valueBytes }
+func longCells(s string) int64 { return classCells(poolLong) + int64(len(s))/valueBytes }
 
 // valueBytes is the size of a Value, the unit of pools.cells.
 const valueBytes = int64(unsafe.Sizeof(Value{}))
