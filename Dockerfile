@@ -2,8 +2,9 @@
 #
 #   docker build --build-arg VERSION=0.1.0 -t registry.gitlab.com/modelgate/modelgate:0.1.0 .
 #
-# Contents: one static Go binary (CGO_ENABLED=0) at /usr/local/bin/modelgate,
-# CA certificates, and Alpine's busybox /bin/sh, which GitLab's runner needs
+# Contents: two static Go binaries (CGO_ENABLED=0) in /usr/local/bin, the
+# scanner modelgate and the MLflow registry gate modelgate-mlflow (which
+# `modelgate mlflow ...` runs), CA certificates, and Alpine's busybox /bin/sh, which GitLab's runner needs
 # to run a job's script in the image. It runs as the unprivileged user
 # modelgate (uid 10001). The entrypoint is modelgate itself, so
 # `docker run IMAGE scan /models` works; CI jobs override it with
@@ -17,11 +18,11 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=0.1.0
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/modelgate/modelgate/internal/cli.Version=v${VERSION}" -o /out/modelgate ./cmd/modelgate
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/modelgate/modelgate/internal/climain.Version=v${VERSION}" -o /out/ ./cmd/modelgate ./cmd/modelgate-mlflow
 
 FROM alpine:${ALPINE_VERSION}
 RUN apk add --no-cache ca-certificates && adduser -D -u 10001 -g modelgate modelgate
-COPY --from=build /out/modelgate /usr/local/bin/modelgate
+COPY --from=build /out/modelgate /out/modelgate-mlflow /usr/local/bin/
 USER 10001:10001
 WORKDIR /home/modelgate
 ENTRYPOINT ["/usr/local/bin/modelgate"]

@@ -2,7 +2,7 @@
 .PHONY: build test bench fuzz
 
 build:
-	go build -o bin/modelgate ./cmd/modelgate
+	go build -o bin/ ./cmd/modelgate ./cmd/modelgate-mlflow
 
 test:
 	.ci/run

@@ -73,7 +73,7 @@ dir="$cache/src-$key/$os-$arch"
 if [ ! -x "$dir/$exe" ]; then
   label="${GITHUB_ACTION_REF:-source}"
   mkdir -p "$dir"
-  (cd "$src" && CGO_ENABLED=0 go build -ldflags "-s -w -X github.com/modelgate/modelgate/internal/cli.Version=$label" -o "$dir/$exe.tmp" ./cmd/modelgate) \
+  (cd "$src" && CGO_ENABLED=0 go build -ldflags "-s -w -X github.com/modelgate/modelgate/internal/climain.Version=$label" -o "$dir/$exe.tmp" ./cmd/modelgate) \
     || die "go build of modelgate failed (Go $have, go.mod wants $need)"
   mv -f "$dir/$exe.tmp" "$dir/$exe"
   echo "modelgate: built from source with $have (go.mod: go $need), cached as $dir"

@@ -42,6 +42,7 @@ func TestGoReleaserConfig(t *testing.T) {
 			Goarch  []string `yaml:"goarch"`
 		} `yaml:"builds"`
 		Archives []struct {
+			IDs             []string `yaml:"ids"`
 			NameTemplate    string   `yaml:"name_template"`
 			Formats         []string `yaml:"formats"`
 			FormatOverrides []struct {
@@ -59,27 +60,38 @@ func TestGoReleaserConfig(t *testing.T) {
 	if err := yaml.Unmarshal(data, &cfg); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Version != 2 || len(cfg.Builds) != 1 || len(cfg.Archives) != 1 {
+	if cfg.Version != 2 || len(cfg.Builds) != 2 || len(cfg.Archives) != 1 {
 		t.Fatalf("config %+v", cfg)
 	}
-	b := cfg.Builds[0]
-	if _, err := os.Stat(filepath.Join("..", filepath.FromSlash(b.Main), "main.go")); err != nil {
-		t.Errorf("main %s: %v", b.Main, err)
-	}
-	if !slices.Contains(b.Env, "CGO_ENABLED=0") {
-		t.Errorf("builds are not static: env %v", b.Env)
-	}
-	slices.Sort(b.Goos)
-	slices.Sort(b.Goarch)
-	if !slices.Equal(b.Goos, []string{"darwin", "linux", "windows"}) || !slices.Equal(b.Goarch, []string{"amd64", "arm64"}) {
-		t.Errorf("platforms %v %v", b.Goos, b.Goarch)
-	}
-	cli, err := os.ReadFile(filepath.Join("..", "internal", "cli", "cli.go"))
+	climain, err := os.ReadFile(filepath.Join("..", "internal", "climain", "climain.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(b.Ldflags) != 1 || !strings.Contains(b.Ldflags[0], "-X github.com/modelgate/modelgate/internal/cli.Version=") || !strings.Contains(string(cli), "var Version = ") {
-		t.Errorf("ldflags %v do not set internal/cli.Version", b.Ldflags)
+	// Both binaries, built the same way; `modelgate mlflow` finds
+	// modelgate-mlflow beside modelgate in the archive.
+	var ids []string
+	for _, b := range cfg.Builds {
+		ids = append(ids, b.ID)
+		if b.Binary != b.ID || b.Main != "./cmd/"+b.ID {
+			t.Errorf("build %s: binary %s from %s, want the binary named after its ./cmd directory", b.ID, b.Binary, b.Main)
+		}
+		if _, err := os.Stat(filepath.Join("..", filepath.FromSlash(b.Main), "main.go")); err != nil {
+			t.Errorf("main %s: %v", b.Main, err)
+		}
+		if !slices.Contains(b.Env, "CGO_ENABLED=0") {
+			t.Errorf("build %s is not static: env %v", b.ID, b.Env)
+		}
+		slices.Sort(b.Goos)
+		slices.Sort(b.Goarch)
+		if !slices.Equal(b.Goos, []string{"darwin", "linux", "windows"}) || !slices.Equal(b.Goarch, []string{"amd64", "arm64"}) {
+			t.Errorf("build %s: platforms %v %v", b.ID, b.Goos, b.Goarch)
+		}
+		if len(b.Ldflags) != 1 || !strings.Contains(b.Ldflags[0], "-X github.com/modelgate/modelgate/internal/climain.Version=") || !strings.Contains(string(climain), "var Version = ") {
+			t.Errorf("build %s: ldflags %v do not set internal/climain.Version", b.ID, b.Ldflags)
+		}
+	}
+	if !slices.Equal(ids, []string{"modelgate", "modelgate-mlflow"}) || !slices.Equal(cfg.Archives[0].IDs, ids) {
+		t.Errorf("builds %v, archive ids %v: want modelgate and modelgate-mlflow in one archive", ids, cfg.Archives[0].IDs)
 	}
 	a := cfg.Archives[0]
 	if a.WrapInDirectory != nil || !slices.Equal(a.Formats, []string{"tar.gz"}) || len(a.FormatOverrides) != 1 ||

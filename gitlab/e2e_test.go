@@ -50,7 +50,7 @@ func modelgateBinary(t *testing.T) string {
 		// The same build as the Dockerfile's, so that the tests run the
 		// binary the image would hold.
 		cmd := exec.Command(goTool(), "build", "-trimpath",
-			"-ldflags", "-s -w -X github.com/modelgate/modelgate/internal/cli.Version=v"+version,
+			"-ldflags", "-s -w -X github.com/modelgate/modelgate/internal/climain.Version=v"+version,
 			"-o", binPath, "../cmd/modelgate")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {

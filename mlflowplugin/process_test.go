@@ -33,8 +33,11 @@ func modelgateBinary(t *testing.T) string {
 			buildErr = err
 			return
 		}
+		// Both binaries, side by side as they are installed: the tests
+		// run `modelgate mlflow ...`, which execs modelgate-mlflow in its
+		// place (so signals, SIGKILL included, reach the receiver).
 		binPath = filepath.Join(dir, "modelgate")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/modelgate/modelgate/cmd/modelgate").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "github.com/modelgate/modelgate/cmd/modelgate", "github.com/modelgate/modelgate/cmd/modelgate-mlflow").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

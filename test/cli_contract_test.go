@@ -68,7 +68,7 @@ func TestVersionFallback(t *testing.T) {
 		}
 		return string(out)
 	}
-	if got := build("release", "-buildvcs=false", "-ldflags", "-X github.com/modelgate/modelgate/internal/cli.Version=v9.8.7"); !strings.HasPrefix(got, "modelgate v9.8.7 (go") {
+	if got := build("release", "-buildvcs=false", "-ldflags", "-X github.com/modelgate/modelgate/internal/climain.Version=v9.8.7"); !strings.HasPrefix(got, "modelgate v9.8.7 (go") {
 		t.Errorf("ldflags version: %q", got)
 	}
 	if got := build("novcs", "-buildvcs=false"); !strings.HasPrefix(got, "modelgate (devel) (go") {

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/modelgate/modelgate/internal/climain"
+
 	"io"
 	"os"
 
@@ -29,10 +31,10 @@ scan (or upload-sarif: true could not upload).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			res := action.Run(cmd.Context(), action.Env{
 				Getenv: os.Getenv, Stdout: stdout,
-				Tool: report.Tool{Name: "modelgate", Version: Version, URI: "https://github.com/modelgate/modelgate"},
+				Tool: report.Tool{Name: "modelgate", Version: climain.Version, URI: "https://github.com/modelgate/modelgate"},
 			})
 			if res.ExitCode != 0 {
-				return &exitError{code: res.ExitCode}
+				return climain.Exit(res.ExitCode, nil)
 			}
 			return nil
 		},

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/modelgate/modelgate/internal/climain"
+
 	"context"
 	"fmt"
 	"path/filepath"
@@ -33,7 +35,7 @@ func gitSource(ctx context.Context, layout gitsource.Layout, fl scanFlags, args 
 		return nil, usageErr("%v", err)
 	}
 	if err != nil {
-		return nil, &exitError{code: 2, err: err}
+		return nil, climain.Exit(2, err)
 	}
 	return src, nil
 }

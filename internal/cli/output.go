@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"fmt"
 	"io"
 	"os"
-	"runtime"
-	"runtime/debug"
 )
 
 // colorModes are the --color values.
@@ -36,37 +33,4 @@ func checkScanFlags(fl scanFlags) error {
 		return usageErr("--quiet and --verbose cannot be combined")
 	}
 	return nil
-}
-
-// versionString is the release version set with
-// -ldflags "-X github.com/modelgate/modelgate/internal/cli.Version=v1.2.3",
-// else the module version the go command recorded (go install ...@v1.2.3
-// or @<commit>), else the VCS revision of a build from a clone, else
-// "(devel)"; with the Go version that built it.
-func versionString() string {
-	v := Version
-	bi, ok := debug.ReadBuildInfo()
-	if v == "dev" && ok {
-		switch {
-		case bi.Main.Version != "" && bi.Main.Version != "(devel)":
-			v = bi.Main.Version
-		default:
-			v = "(devel)"
-			var rev, dirty string
-			for _, s := range bi.Settings {
-				switch s.Key {
-				case "vcs.revision":
-					rev = s.Value
-				case "vcs.modified":
-					if s.Value == "true" {
-						dirty = "-dirty"
-					}
-				}
-			}
-			if rev != "" {
-				v = "devel-" + rev[:min(12, len(rev))] + dirty
-			}
-		}
-	}
-	return fmt.Sprintf("%s (%s)", v, runtime.Version())
 }

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/modelgate/modelgate/internal/climain"
+
 	"context"
 	"fmt"
 	"io"
@@ -163,7 +165,7 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 	layout, layoutErr := gitsource.Locate(".")
 	opts := scan.Options{
 		Policy: pol, PolicySource: polSource, FailOn: fl.failOn, Jobs: fl.jobs, MemoryLimit: softMemoryLimit, GCPercent: gcPercent,
-		Tool: report.Tool{Name: "modelgate", Version: Version, URI: "https://github.com/modelgate/modelgate"},
+		Tool: report.Tool{Name: "modelgate", Version: climain.Version, URI: "https://github.com/modelgate/modelgate"},
 	}
 	if layoutErr == nil {
 		opts.LFSStore = lfs.DirStore(layout.LFSObjectsDir())
@@ -217,7 +219,7 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 	rep, err := scan.Run(ctx, src, opts)
 	prog.finish()
 	if err != nil {
-		return &exitError{code: 2, err: err}
+		return climain.Exit(2, err)
 	}
 	if rep.Summary.Files == 0 && !fl.hook {
 		fmt.Fprintln(stderr, "modelgate: nothing to scan: "+emptyWhat(fl))
@@ -226,7 +228,7 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 	code := rep.Outcome.ExitCode()
 	if fl.hook && fl.format == "text" && !toFile {
 		if err := hookOutput(ctx, w, rep, pol, fl, stdout, stderr); err != nil {
-			return &exitError{code: 2, err: err}
+			return climain.Exit(2, err)
 		}
 	} else {
 		out := stdout
@@ -239,19 +241,19 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 			out = f
 		}
 		if err := w.Write(ctx, out, rep); err != nil {
-			return &exitError{code: 2, err: fmt.Errorf("write report: %w", err)}
+			return climain.Exit(2, fmt.Errorf("write report: %w", err))
 		}
 		if fl.hook {
 			if err := hooks.WriteBlockMessage(stderr, rep, pol, hookMessageOptions(rep, fl)); err != nil {
-				return &exitError{code: 2, err: err}
+				return climain.Exit(2, err)
 			}
 		}
 	}
 	if err := extra.write(ctx, rep); err != nil {
-		return &exitError{code: 2, err: err}
+		return climain.Exit(2, err)
 	}
 	if code != 0 && !fl.noGate {
-		return &exitError{code: code}
+		return climain.Exit(code, nil)
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/modelgate/modelgate/internal/climain"
+
 	"fmt"
 	"io"
 	"os"
@@ -118,5 +120,5 @@ func runVerifySignature(cmd *cobra.Command, fl verifySigFlags, model string, std
 		}
 		fmt.Fprintf(stdout, "  %-19s %s: %s\n", p.Kind, where, p.Detail)
 	}
-	return &exitError{code: 1}
+	return climain.Exit(1, nil)
 }
