@@ -2,7 +2,6 @@ package policy
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -23,7 +22,20 @@ type PluginSpec struct {
 	MemoryBytes int64 `yaml:"memory_bytes"`
 }
 
-var sha256RE = regexp.MustCompile(`^(sha256:)?[0-9a-fA-F]{64}$`)
+// isSHA256Pin: ^(sha256:)?[0-9a-fA-F]{64}$, by hand (the regexp's 64-fold
+// repetition took every process's start-up 0.1 ms to compile).
+func isSHA256Pin(s string) bool {
+	s = strings.TrimPrefix(s, "sha256:")
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
 
 // validatePlugins checks the plugins list: every entry names a path and
 // pins it, and no path is listed twice.
@@ -37,7 +49,7 @@ func validatePlugins(specs []PluginSpec) error {
 		if s.SHA256 == "" {
 			return fmt.Errorf("%s (%s): sha256 is required: pin the plugin (sha256sum %s)", at, s.Path, s.Path)
 		}
-		if !sha256RE.MatchString(s.SHA256) {
+		if !isSHA256Pin(s.SHA256) {
 			return fmt.Errorf("%s (%s): sha256 %q is not 64 hex digits", at, s.Path, s.SHA256)
 		}
 		if s.CallTimeout < 0 || s.TimeBudget < 0 || s.MemoryBytes < 0 {
