@@ -19,26 +19,7 @@ func usageErr(format string, a ...any) error {
 
 // Run executes the command line and returns the process exit code.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	var showVersion bool
-	root := &cobra.Command{
-		Use:   "modelgate",
-		Short: "Scan ML model files for code that runs when they are loaded",
-		// A bare "modelgate" is a usage error (exit 2), not a success.
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if showVersion {
-				fmt.Fprintf(stdout, "modelgate %s\n", climain.VersionString())
-				return nil
-			}
-			cmd.SetOut(stderr)
-			_ = cmd.Help()
-			return usageErr("a command is required")
-		},
-	}
-	// A flag of our own rather than cobra's Version field: a custom version
-	// template would link text/template, whose reflection keeps every
-	// exported method in the binary (8 MB).
-	root.Flags().BoolVar(&showVersion, "version", false, "print the version and exit")
+	root := climain.Root("modelgate", "Scan ML model files for code that runs when they are loaded", "", stdout, stderr)
 	root.AddCommand(newScanCmd(stdin, stdout, stderr), newRulesCmd(stdout), newVersionCmd(stdout), newHookCmd(stdout), newInventoryCmd(stdin, stdout, stderr), newVerifySignatureCmd(stdout))
 	root.AddCommand(newActionCmd(stdout))
 	root.AddCommand(newMLflowCmd(stdin, stdout, stderr))

@@ -50,6 +50,33 @@ func Usage(format string, a ...any) error {
 	return &exitError{code: 2, err: fmt.Errorf(format, a...)}
 }
 
+// Root is a binary's root command: --version prints name and
+// VersionString, and a bare invocation prints the help and is a usage
+// error (exit 2), not a success. Callers add the subcommands.
+func Root(name, short, long string, stdout, stderr io.Writer) *cobra.Command {
+	var showVersion bool
+	root := &cobra.Command{
+		Use:   name,
+		Short: short,
+		Long:  long,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if showVersion {
+				fmt.Fprintf(stdout, "%s %s\n", name, VersionString())
+				return nil
+			}
+			cmd.SetOut(stderr)
+			_ = cmd.Help()
+			return Usage("a command is required")
+		},
+	}
+	// A flag of our own rather than cobra's Version field: a custom version
+	// template would link text/template, whose reflection keeps every
+	// exported method in the binary (8 MB).
+	root.Flags().BoolVar(&showVersion, "version", false, "print the version and exit")
+	return root
+}
+
 // Execute runs root with args and returns the process exit code. An error
 // that carries no code (see Exit) exits 2: whatever stopped the command, the
 // input was not judged.

@@ -14,11 +14,9 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -140,27 +138,12 @@ func (f *mlflowFlags) options(stderr io.Writer) (mlflowplugin.Options, error) {
 // Run executes the modelgate-mlflow command line and returns the process
 // exit code.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	var showVersion bool
-	root := &cobra.Command{
-		Use:   "modelgate-mlflow",
-		Short: "Gate an MLflow model registry: webhook receiver, reconcile, verify (also run as `modelgate mlflow`)",
-		Long: `Scan every new MLflow model version as one model directory, tag the verdict on the
+	root := climain.Root("modelgate-mlflow", "Gate an MLflow model registry: webhook receiver, reconcile, verify (also run as `modelgate mlflow`)",
+		`Scan every new MLflow model version as one model directory, tag the verdict on the
 version (modelgate.status = passed|failed|error|blocked), and keep versions that did not
 pass out of protected aliases and stages. The MLflow client reads MLFLOW_TRACKING_URI,
 MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN, MLFLOW_TRACKING_INSECURE_TLS,
-MLFLOW_TRACKING_SERVER_CERT_PATH and MLFLOW_TRACKING_CLIENT_CERT_PATH.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if showVersion {
-				fmt.Fprintf(stdout, "modelgate-mlflow %s\n", climain.VersionString())
-				return nil
-			}
-			cmd.SetOut(stderr)
-			_ = cmd.Help()
-			return climain.Usage("a command is required")
-		},
-	}
-	root.Flags().BoolVar(&showVersion, "version", false, "print the version and exit")
+MLFLOW_TRACKING_SERVER_CERT_PATH and MLFLOW_TRACKING_CLIENT_CERT_PATH.`, stdout, stderr)
 	root.AddCommand(newServeCmd(stderr), newReconcileCmd(stdout, stderr, false), newReconcileCmd(stdout, stderr, true),
 		newVerifyCmd(stdout, stderr), newJobsCmd(stdout), newRegisterCmd(stdout))
 	return climain.Execute(root, args, stdin, stdout, stderr)
@@ -206,8 +189,7 @@ once their job is committed to the store; jobs survive restarts.`,
 			if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
 				debug.SetMemoryLimit(serveMemoryLimit)
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
+			ctx := cmd.Context() // cancelled on SIGINT and SIGTERM (climain.Execute)
 			svc, err := mlflowplugin.Open(ctx, opts)
 			if err != nil {
 				return climain.Exit(2, err)
