@@ -26,6 +26,7 @@ import (
 	"github.com/modelgate/modelgate/core/report/sarif"
 	"github.com/modelgate/modelgate/core/report/text"
 	"github.com/modelgate/modelgate/core/scan"
+	"github.com/modelgate/modelgate/core/signing"
 	"github.com/modelgate/modelgate/hooks/gitsource"
 )
 
@@ -44,6 +45,9 @@ type Env struct {
 	PollInterval, PollTimeout time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Signatures verifies the model signatures a policy requires (nil: a
+	// policy that requires them cannot run, see scan.Options).
+	Signatures signing.Verifier
 }
 
 // Result is what one run decided, for the caller and for tests.
@@ -127,7 +131,7 @@ func (r *runner) run(ctx context.Context) Result {
 	started := r.env.Now()
 
 	opts := scan.Options{FailOn: in.FailOn, Root: filepath.ToSlash(ws), Tool: r.env.Tool,
-		TempDir: r.env.Getenv("RUNNER_TEMP"), Now: r.env.Now,
+		TempDir: r.env.Getenv("RUNNER_TEMP"), Now: r.env.Now, SignatureVerifier: r.env.Signatures,
 		// An inventory records every file's digest.
 		HashAll: in.CycloneDXFile != ""}
 	pol := policy.Default()

@@ -22,20 +22,17 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/modelgate/modelgate/core/engine"
 	"github.com/modelgate/modelgate/core/formats/picklefmt"
+	"github.com/modelgate/modelgate/core/plugin/pluginspec"
 	"github.com/modelgate/modelgate/core/report"
 	"github.com/modelgate/modelgate/core/rules"
 )
 
-// Defaults for Spec fields left zero.
+// Host-side bounds that no Spec sets.
 const (
-	DefaultCallTimeout  = 30 * time.Second
-	DefaultTimeBudget   = 10 * time.Minute
-	DefaultMemoryBytes  = 2 << 30
 	DefaultStartTimeout = 10 * time.Second
 	// MaxRestarts bounds how often one plugin is restarted in one scan after
 	// it crashed or hung (an input that crashes it is tried twice); after
@@ -43,35 +40,9 @@ const (
 	MaxRestarts = 6
 )
 
-// Spec says which plugin to run and within which bounds.
-type Spec struct {
-	// Path is the plugin executable.
-	Path string
-	// SHA256 pins the executable (hex). Empty means "whatever the file holds
-	// now": it is hashed once and the running process is held to that hash.
-	SHA256 string
-	// CallTimeout bounds one Scan call (0: DefaultCallTimeout).
-	CallTimeout time.Duration
-	// TimeBudget bounds the wall time of all calls to the plugin in one scan
-	// (0: DefaultTimeBudget).
-	TimeBudget time.Duration
-	// MemoryBytes limits the plugin process's data memory (RLIMIT_DATA;
-	// 0: DefaultMemoryBytes; Linux only).
-	MemoryBytes int64
-}
-
-func (s Spec) withDefaults() Spec {
-	if s.CallTimeout <= 0 {
-		s.CallTimeout = DefaultCallTimeout
-	}
-	if s.TimeBudget <= 0 {
-		s.TimeBudget = DefaultTimeBudget
-	}
-	if s.MemoryBytes <= 0 {
-		s.MemoryBytes = DefaultMemoryBytes
-	}
-	return s
-}
+// Spec is pluginspec.Spec, named here too so that callers of Load need one
+// import.
+type Spec = pluginspec.Spec
 
 // Options configure Load.
 type Options struct {
@@ -227,16 +198,4 @@ func resolvePath(p string) (string, error) {
 		return "", fmt.Errorf("plugin %s: not executable", p)
 	}
 	return abs, nil
-}
-
-// ParsePin normalises a pinned SHA-256 (hex, optionally "sha256:"-prefixed).
-func ParsePin(s string) (string, error) {
-	s = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s), "sha256:"))
-	if len(s) != 64 {
-		return "", fmt.Errorf("sha256 %q: want 64 hex digits", s)
-	}
-	if _, err := hex.DecodeString(s); err != nil {
-		return "", fmt.Errorf("sha256 %q: %w", s, err)
-	}
-	return s, nil
 }

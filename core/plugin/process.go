@@ -18,6 +18,7 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
+	"github.com/modelgate/modelgate/core/plugin/pluginspec"
 	"github.com/modelgate/modelgate/sdk"
 	"github.com/modelgate/modelgate/sdk/pluginpb"
 )
@@ -51,7 +52,7 @@ type process struct {
 
 // start launches a plugin for the first time.
 func start(ctx context.Context, spec Spec, opts Options) (*Plugin, error) {
-	spec = spec.withDefaults()
+	spec = spec.WithDefaults()
 	path, err := resolvePath(spec.Path)
 	if err != nil {
 		return nil, err
@@ -61,7 +62,7 @@ func start(ctx context.Context, spec Spec, opts Options) (*Plugin, error) {
 	// only by go-plugin.
 	var sum string
 	if spec.SHA256 != "" {
-		sum, err = ParsePin(spec.SHA256)
+		sum, err = pluginspec.ParsePin(spec.SHA256)
 	} else {
 		sum, err = fileSHA256(path)
 	}

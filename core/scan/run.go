@@ -29,6 +29,7 @@ import (
 	"github.com/modelgate/modelgate/core/policy"
 	"github.com/modelgate/modelgate/core/report"
 	"github.com/modelgate/modelgate/core/rules"
+	"github.com/modelgate/modelgate/core/signing"
 )
 
 // Options configures one scan. The zero value scans with the built-in
@@ -83,11 +84,21 @@ type Options struct {
 	// default only files with something to report are hashed, so clean
 	// multi-GB checkpoints are never read whole.
 	HashAll bool
+	// SignatureVerifier checks the OpenSSF model signatures a policy
+	// requires (sigstoreverify.Verifier{}). It is an option, not a
+	// dependency, because sigstore-go is the largest library modelgate
+	// links and the scanner binary leaves it out; a policy that requires
+	// signatures with no verifier set is an error, never a pass.
+	SignatureVerifier signing.Verifier
 	// NoModelDirs turns off model-directory recognition.
 	NoModelDirs bool
 	// Now is the clock for the report's times (nil: time.Now).
 	Now func() time.Time
 }
+
+// ErrNoSignatureVerifier is returned, before anything is read, when the
+// policy requires signatures and Options.SignatureVerifier is nil.
+var ErrNoSignatureVerifier = errors.New("the policy requires model signatures, but no signature verifier is configured (scan.Options.SignatureVerifier)")
 
 // DefaultTool is the report's tool when Options.Tool is empty.
 var DefaultTool = report.Tool{Name: "modelgate", Version: "dev", URI: "https://github.com/modelgate/modelgate"}
@@ -119,6 +130,9 @@ func Run(ctx context.Context, src Source, opts Options) (*report.Report, error) 
 		if polSource == "" {
 			polSource = "built-in"
 		}
+	}
+	if len(pol.Signatures()) > 0 && opts.SignatureVerifier == nil {
+		return nil, ErrNoSignatureVerifier
 	}
 	formats := opts.Formats
 	if formats == nil {
@@ -154,7 +168,7 @@ func Run(ctx context.Context, src Source, opts Options) (*report.Report, error) 
 	if !opts.NoModelDirs {
 		models, results = analyzeModels(ctx, eng, src, entries, results)
 	}
-	results, models = checkSignatures(ctx, pol.Signatures(), src, entries, results, models, cat)
+	results, models = checkSignatures(ctx, opts.SignatureVerifier, pol.Signatures(), src, entries, results, models, cat)
 	if opts.Root != "" {
 		// Suppression paths of a policy file are relative to its own
 		// directory; the policy needs to know where report paths start.

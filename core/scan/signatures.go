@@ -19,7 +19,7 @@ import (
 // that matches its path and holds files; its findings go on the signature
 // file (unsigned, invalid, signer) or on the file concerned (changed,
 // missing, extra), so every report format can point at them.
-func checkSignatures(ctx context.Context, reqs []policy.Signatures, src Source, entries []Entry, results []finding.FileResult, models []report.Model, cat *rules.Catalogue) ([]finding.FileResult, []report.Model) {
+func checkSignatures(ctx context.Context, verifier signing.Verifier, reqs []policy.Signatures, src Source, entries []Entry, results []finding.FileResult, models []report.Model, cat *rules.Catalogue) ([]finding.FileResult, []report.Model) {
 	if len(reqs) == 0 {
 		return results, models
 	}
@@ -73,7 +73,7 @@ func checkSignatures(ctx context.Context, reqs []policy.Signatures, src Source, 
 			}
 			trust := signing.Trust{PublicKeyPEM: req.PublicKeyPEM, RootPEM: req.RootPEM, IntermediatesPEM: req.IntermediatesPEM,
 				Identity: req.Identity, OIDCIssuer: req.OIDCIssuer, TrustedRootJSON: req.TrustedRootJSON}
-			res, err := signing.Verify(ctx, m, trust, signing.Options{IgnorePaths: req.IgnorePaths})
+			res, err := verifier.Verify(ctx, m, trust, signing.Options{IgnorePaths: req.IgnorePaths})
 			if err != nil {
 				add(sigPath, rules.SignatureInvalid, fmt.Sprintf("signature of %s could not be checked: %v", dir, err), "")
 				continue

@@ -2,6 +2,7 @@ package scan_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/modelgate/modelgate/core/policy"
 	"github.com/modelgate/modelgate/core/report"
 	"github.com/modelgate/modelgate/core/scan"
+	"github.com/modelgate/modelgate/core/signing/sigstoreverify"
 )
 
 func vectorDir(t *testing.T, name string) string {
@@ -68,7 +70,7 @@ func TestPolicyRequiresSignatures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rep, err := scan.Run(context.Background(), scan.Paths([]string{root}, root), scan.Options{Policy: pol})
+			rep, err := scan.Run(context.Background(), scan.Paths([]string{root}, root), scan.Options{Policy: pol, SignatureVerifier: sigstoreverify.Verifier{}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -101,6 +103,22 @@ func TestPolicyRequiresSignatures(t *testing.T) {
 				t.Errorf("signer %q recorded on the model: want one %v", signer, tc.signer)
 			}
 		})
+	}
+}
+
+// TestSignaturesWithoutVerifierFailClosed: a library caller that forgets
+// the verifier gets an error before anything is read, never a pass.
+func TestSignaturesWithoutVerifierFailClosed(t *testing.T) {
+	keys := vectorDir(t, "keys")
+	pol, err := policy.Parse([]byte("signatures:\n  - path: models/*\n    public_key: "+filepath.Join(keys, "signing-key-pub.pem")+"\n"), "", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	write(t, filepath.Join(root, "models", "m", "weights.bin"), []byte("data\n"))
+	rep, err := scan.Run(context.Background(), scan.Paths([]string{root}, root), scan.Options{Policy: pol})
+	if !errors.Is(err, scan.ErrNoSignatureVerifier) || rep != nil {
+		t.Fatalf("got report %v, error %v; want ErrNoSignatureVerifier", rep, err)
 	}
 }
 

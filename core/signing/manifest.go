@@ -1,9 +1,10 @@
-// Package signing verifies OpenSSF Model Signing (OMS) signatures: a
-// Sigstore bundle whose DSSE envelope carries an in-toto statement listing
-// every file of a model with its digest. Bundle, certificate and
-// transparency-log verification are sigstore-go's; this package reads the
-// OMS manifest layer (statement, predicate.resources, serialization, ignore
-// paths) and compares it with the files, bounded like every parser.
+// Package signing is the OpenSSF Model Signing (OMS) layer: a Sigstore
+// bundle whose DSSE envelope carries an in-toto statement listing every file
+// of a model with its digest. It reads the manifest (statement,
+// predicate.resources, serialization, ignore paths) and compares it with the
+// files, bounded like every parser; bundle, certificate and transparency-log
+// verification are sigstore-go's, in package sigstoreverify, behind the
+// Verifier interface.
 package signing
 
 import (

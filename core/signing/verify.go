@@ -1,13 +1,9 @@
 package signing
 
 import (
-	"bytes"
 	"context"
-	"crypto"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -15,12 +11,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/sigstore/sigstore-go/pkg/bundle"
-	"github.com/sigstore/sigstore-go/pkg/root"
-	"github.com/sigstore/sigstore-go/pkg/verify"
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
-	"github.com/sigstore/sigstore/pkg/signature"
 )
 
 // Trust is who may have signed: exactly one of a public key, a certificate
@@ -36,6 +26,14 @@ type Trust struct {
 	// trusted root (the public-good one, or a private instance's).
 	Identity, OIDCIssuer string
 	TrustedRootJSON      []byte
+}
+
+// Check reports whether exactly one kind of trust is given.
+func (t Trust) Check() error {
+	if t.kinds() != 1 {
+		return errors.New("give exactly one of a public key, a certificate chain, or an identity with its OIDC issuer")
+	}
+	return nil
 }
 
 func (t Trust) kinds() int {
@@ -110,126 +108,18 @@ type Options struct {
 	Now func() time.Time
 }
 
+// Verifier checks a model's signature bundle against trust, then every file
+// against the signed manifest. The error is for unusable input (no trust, an
+// unreadable file); a signature that does not hold is a Result with
+// Problems. Package sigstoreverify is the implementation; it is apart
+// because sigstore-go is the largest library modelgate links, and the
+// scanner binary leaves it out.
+type Verifier interface {
+	Verify(ctx context.Context, m Model, trust Trust, opts Options) (*Result, error)
+}
+
 // DefaultIgnorePaths are what the reference signer leaves out by default.
 var DefaultIgnorePaths = []string{".git", ".gitattributes", ".github", ".gitignore"}
-
-// Verify checks the bundle against trust, then every file against the
-// manifest. The error is for unusable input (no trust, an unreadable file);
-// a signature that does not hold is a Result with Problems.
-func Verify(ctx context.Context, m Model, trust Trust, opts Options) (*Result, error) {
-	if trust.kinds() != 1 {
-		return nil, errors.New("give exactly one of a public key, a certificate chain, or an identity with its OIDC issuer")
-	}
-	if len(m.Bundle) > MaxBundleBytes {
-		return &Result{Problems: []Problem{{Kind: Invalid, Detail: fmt.Sprintf("signature of %d bytes exceeds %d", len(m.Bundle), MaxBundleBytes)}}}, nil
-	}
-	data, ref, err := normalize(m.Bundle)
-	if err != nil {
-		return &Result{Problems: []Problem{{Kind: Invalid, Detail: fmt.Sprintf("not a Sigstore bundle: %v", err)}}}, nil
-	}
-	var b bundle.Bundle
-	if err := b.UnmarshalJSON(data); err != nil {
-		return &Result{Problems: []Problem{{Kind: Invalid, Detail: fmt.Sprintf("not a Sigstore bundle: %v", err)}}}, nil
-	}
-	env, err := b.Envelope()
-	if err != nil || env == nil {
-		return &Result{Problems: []Problem{{Kind: Invalid, Detail: "the bundle carries no DSSE envelope"}}}, nil
-	}
-	payload, err := env.RawEnvelope().DecodeB64Payload()
-	if err != nil {
-		return &Result{Problems: []Problem{{Kind: Invalid, Detail: fmt.Sprintf("envelope payload: %v", err)}}}, nil
-	}
-	man, err := ParseStatement(payload)
-	if err != nil {
-		return &Result{Problems: []Problem{{Kind: Invalid, Detail: err.Error()}}}, nil
-	}
-	res := &Result{Manifest: man}
-	now := time.Now()
-	if opts.Now != nil {
-		now = opts.Now()
-	}
-	signer, prob := verifyBundle(&b, ref, man, trust, now)
-	if prob != nil {
-		res.Problems = append(res.Problems, *prob)
-		return res, nil
-	}
-	res.Signer = signer
-	probs, err := compareFiles(ctx, m, man, opts)
-	if err != nil {
-		return nil, err
-	}
-	res.Problems = probs
-	return res, nil
-}
-
-func verifyBundle(b *bundle.Bundle, ref *reference, man *Manifest, trust Trust, now time.Time) (string, *Problem) {
-	var material root.TrustedMaterial
-	var vopts []verify.VerifierOption
-	var popts []verify.PolicyOption
-	var signer string
-	switch {
-	case len(trust.PublicKeyPEM) > 0:
-		pub, err := cryptoutils.UnmarshalPEMToPublicKey(trust.PublicKeyPEM)
-		if err != nil {
-			return "", &Problem{Kind: Invalid, Detail: fmt.Sprintf("public key: %v", err)}
-		}
-		if material = keyMaterial(pub); material == nil {
-			return "", &Problem{Kind: Invalid, Detail: "public key: unsupported key type"}
-		}
-		vopts = append(vopts, verify.WithNoObserverTimestamps())
-		popts = append(popts, verify.WithKey())
-		signer = "public key sha256:" + keyFingerprint(pub)
-		if hint := bundleKey(b, ref); hint != nil && keyFingerprint(hint) != keyFingerprint(pub) {
-			return "", &Problem{Kind: SignerNotAllowed, Detail: fmt.Sprintf("signed with public key sha256:%s, not the trusted %s", keyFingerprint(hint), signer)}
-		}
-	case len(trust.RootPEM) > 0:
-		leaf, prob := verifyChain(ref, trust, now)
-		if prob != nil {
-			return "", prob
-		}
-		material = keyMaterial(leaf.PublicKey)
-		if material == nil {
-			return "", &Problem{Kind: Invalid, Detail: "the certificate's key is not usable for signatures"}
-		}
-		vopts = append(vopts, verify.WithNoObserverTimestamps())
-		popts = append(popts, verify.WithKey())
-		signer = "certificate " + leaf.Subject.String() + " issued by " + leaf.Issuer.String()
-	default:
-		tr, err := root.NewTrustedRootFromJSON(trust.TrustedRootJSON)
-		if err != nil {
-			return "", &Problem{Kind: Invalid, Detail: fmt.Sprintf("trusted root: %v", err)}
-		}
-		material = tr
-		vopts = append(vopts, verify.WithSignedCertificateTimestamps(1), verify.WithTransparencyLog(1), verify.WithObserverTimestamps(1))
-		id, err := verify.NewShortCertificateIdentity(trust.OIDCIssuer, "", trust.Identity, "")
-		if err != nil {
-			return "", &Problem{Kind: Invalid, Detail: fmt.Sprintf("identity: %v", err)}
-		}
-		popts = append(popts, verify.WithCertificateIdentity(id))
-		signer = fmt.Sprintf("%s (issuer %s)", trust.Identity, trust.OIDCIssuer)
-	}
-	v, err := verify.NewVerifier(material, vopts...)
-	if err != nil {
-		return "", &Problem{Kind: Invalid, Detail: fmt.Sprintf("verifier: %v", err)}
-	}
-	result, err := v.Verify(b, verify.NewPolicy(verify.WithArtifactDigest("sha256", man.SubjectDigestOrSingle()), popts...))
-	if err != nil {
-		kind := Invalid
-		if strings.Contains(err.Error(), "expected") && (strings.Contains(err.Error(), "SAN") || strings.Contains(err.Error(), "issuer")) ||
-			strings.Contains(err.Error(), "certificate identit") || strings.Contains(err.Error(), "x509: certificate signed by unknown authority") {
-			kind = SignerNotAllowed
-		}
-		return "", &Problem{Kind: kind, Detail: err.Error()}
-	}
-	if signer == "" && result.Signature != nil && result.Signature.Certificate != nil {
-		c := result.Signature.Certificate
-		signer = "certificate " + c.SubjectAlternativeName
-		if signer == "certificate " {
-			signer = "certificate issued by " + c.Issuer
-		}
-	}
-	return signer, nil
-}
 
 // SubjectDigestOrSingle is the digest the statement's subject must carry.
 func (m *Manifest) SubjectDigestOrSingle() []byte {
@@ -239,99 +129,8 @@ func (m *Manifest) SubjectDigestOrSingle() []byte {
 	return resourcesDigest(m)
 }
 
-func parseCerts(data []byte) ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
-	for len(bytes.TrimSpace(data)) > 0 {
-		var blk *pem.Block
-		blk, data = pem.Decode(data)
-		if blk == nil {
-			return nil, errors.New("not PEM")
-		}
-		if blk.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, nil
-}
-
-func keyFingerprint(pub crypto.PublicKey) string {
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		return "unknown"
-	}
-	s := sha256.Sum256(der)
-	return hex.EncodeToString(s[:8])
-}
-
-// bundleKey is the public key a key-signed bundle carries, if any.
-func bundleKey(b *bundle.Bundle, ref *reference) crypto.PublicKey {
-	if len(ref.publicKey) > 0 {
-		if pub, err := cryptoutils.UnmarshalPEMToPublicKey(ref.publicKey); err == nil {
-			return pub
-		}
-	}
-	if b.VerificationMaterial == nil || b.VerificationMaterial.GetPublicKey() == nil {
-		return nil
-	}
-	if pub, err := cryptoutils.UnmarshalPEMToPublicKey([]byte(b.VerificationMaterial.GetPublicKey().GetHint())); err == nil {
-		return pub
-	}
-	return nil
-}
-
-// keyMaterial trusts exactly one public key.
-func keyMaterial(pub crypto.PublicKey) root.TrustedMaterial {
-	v, err := signature.LoadDefaultVerifier(pub)
-	if err != nil {
-		return nil
-	}
-	return root.NewTrustedPublicKeyMaterial(func(string) (root.TimeConstrainedVerifier, error) {
-		return root.NewExpiringKey(v, time.Time{}, time.Time{}), nil
-	})
-}
-
-// verifyChain validates a private CA chain carried by the bundle: leaf to
-// the trusted root through the bundle's and the caller's intermediates,
-// valid now, for code signing.
-func verifyChain(ref *reference, trust Trust, now time.Time) (*x509.Certificate, *Problem) {
-	if len(ref.chain) == 0 {
-		return nil, &Problem{Kind: SignerNotAllowed, Detail: "the signature carries no certificate chain"}
-	}
-	roots, err := parseCerts(trust.RootPEM)
-	if err != nil || len(roots) == 0 {
-		return nil, &Problem{Kind: Invalid, Detail: fmt.Sprintf("certificate chain root: %v", err)}
-	}
-	inters, err := parseCerts(trust.IntermediatesPEM)
-	if err != nil {
-		return nil, &Problem{Kind: Invalid, Detail: fmt.Sprintf("intermediate certificates: %v", err)}
-	}
-	rootPool, interPool := x509.NewCertPool(), x509.NewCertPool()
-	for _, r := range roots {
-		rootPool.AddCert(r)
-	}
-	for _, c := range append(inters, ref.chain[1:]...) {
-		interPool.AddCert(c)
-	}
-	leaf := ref.chain[0]
-	_, err = leaf.Verify(x509.VerifyOptions{Roots: rootPool, Intermediates: interPool, CurrentTime: now,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}})
-	if err != nil {
-		var unknown x509.UnknownAuthorityError
-		if errors.As(err, &unknown) {
-			return nil, &Problem{Kind: SignerNotAllowed, Detail: fmt.Sprintf("certificate %s: %v", leaf.Subject, err)}
-		}
-		return nil, &Problem{Kind: Invalid, Detail: fmt.Sprintf("certificate %s: %v", leaf.Subject, err)}
-	}
-	return leaf, nil
-}
-
-// compareFiles hashes every file and compares it with the manifest.
-func compareFiles(ctx context.Context, m Model, man *Manifest, opts Options) ([]Problem, error) {
+// CompareFiles hashes every file and compares it with the manifest.
+func CompareFiles(ctx context.Context, m Model, man *Manifest, opts Options) ([]Problem, error) {
 	ignored := append(append(append([]string{}, DefaultIgnorePaths...), man.IgnorePaths...), opts.IgnorePaths...)
 	seen := map[string]bool{}
 	var probs []Problem

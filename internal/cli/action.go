@@ -3,7 +3,6 @@ package cli
 import (
 	"github.com/modelgate/modelgate/internal/climain"
 
-	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -14,7 +13,7 @@ import (
 
 // newActionCmd is the entry point action.yml runs. It takes no flags: a
 // GitHub Action's configuration is its INPUT_* environment.
-func newActionCmd(stdout io.Writer) *cobra.Command {
+func newActionCmd(b *build) *cobra.Command {
 	return &cobra.Command{
 		Use:   "action",
 		Short: "Run as the GitHub Action (reads INPUT_* and GITHUB_* from the environment)",
@@ -29,8 +28,14 @@ Exit codes as for scan: 0 pass, 1 findings at or above fail-on, 2 could not
 scan (or upload-sarif: true could not upload).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// The action's policy is read from the workspace later; a
+			// job step pays the hand-off's few milliseconds either way,
+			// so it always runs where every feature is.
+			if err := b.handOff(cmd.Context(), b.features.Complete(), "the GitHub Action"); err != nil {
+				return err
+			}
 			res := action.Run(cmd.Context(), action.Env{
-				Getenv: os.Getenv, Stdout: stdout,
+				Getenv: os.Getenv, Stdout: b.stdout, Signatures: b.features.Signatures,
 				Tool: report.Tool{Name: "modelgate", Version: climain.Version, URI: "https://github.com/modelgate/modelgate"},
 			})
 			if res.ExitCode != 0 {

@@ -6,9 +6,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/modelgate/modelgate/internal/features/full"
 )
 
-// `modelgate action` is wired to the action package and maps its verdict
+// `modelgate action` (in modelgate-full, see TestHandOff) is wired to the action package and maps its verdict
 // to the exit-code contract.
 func TestActionCommandExitCodes(t *testing.T) {
 	evil, err := os.ReadFile(filepath.Join("..", "..", "test", "fixtures", "malicious", "posix_system_reduce_p2.pkl"))
@@ -40,7 +42,7 @@ func TestActionCommandExitCodes(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			var stdout, stderr bytes.Buffer
-			if got := Run([]string{"action"}, nil, &stdout, &stderr); got != tt.want {
+			if got := RunWith(full.New(), []string{"action"}, nil, &stdout, &stderr); got != tt.want {
 				t.Fatalf("exit %d, want %d\n%s%s", got, tt.want, stdout.String(), stderr.String())
 			}
 			data, _ := os.ReadFile(out)

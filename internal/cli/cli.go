@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modelgate/modelgate/internal/climain"
+	"github.com/modelgate/modelgate/internal/features"
 )
 
 // usageErr is a usage error (exit 2).
@@ -17,11 +18,19 @@ func usageErr(format string, a ...any) error {
 	return climain.Usage(format, a...)
 }
 
-// Run executes the command line and returns the process exit code.
+// Run executes the command line of the modelgate binary, which has none
+// of the optional features (see package features) and hands a run that
+// needs one to modelgate-full, and returns the process exit code.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return RunWith(features.Set{}, args, stdin, stdout, stderr)
+}
+
+// RunWith executes the command line of a build with the given features.
+func RunWith(feat features.Set, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	b := &build{features: feat, args: args, stdin: stdin, stdout: stdout, stderr: stderr}
 	root := climain.Root("modelgate", "Scan ML model files for code that runs when they are loaded", "", stdout, stderr)
-	root.AddCommand(newScanCmd(stdin, stdout, stderr), newRulesCmd(stdout), newVersionCmd(stdout), newHookCmd(stdout), newInventoryCmd(stdin, stdout, stderr), newVerifySignatureCmd(stdout))
-	root.AddCommand(newActionCmd(stdout))
+	root.AddCommand(newScanCmd(b), newRulesCmd(b), newVersionCmd(stdout), newHookCmd(stdout), newInventoryCmd(b), newVerifySignatureCmd(b))
+	root.AddCommand(newActionCmd(b))
 	root.AddCommand(newMLflowCmd(stdin, stdout, stderr))
 	return climain.Execute(root, args, stdin, stdout, stderr)
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"io"
 	"runtime"
 
 	"github.com/spf13/cobra"
@@ -16,7 +15,7 @@ func addInventoryFlags(f *pflag.FlagSet, fl *scanFlags) {
 // newInventoryCmd is `scan --format cyclonedx` with an inventory's
 // defaults: it records every model with its verdict against --fail-on and
 // exits 0 whatever was found, unless --gate asks for scan's exit codes.
-func newInventoryCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+func newInventoryCmd(b *build) *cobra.Command {
 	fl := scanFlags{format: "cyclonedx", noGate: true, color: "never"}
 	var gate bool
 	cmd := &cobra.Command{
@@ -43,7 +42,7 @@ exit codes of scan.`,
 				return err
 			}
 			fl.noGate = !gate
-			return runScan(cmd.Context(), fl, args, stdin, stdout, stderr)
+			return runScan(cmd.Context(), b, fl, args)
 		},
 	}
 	f := cmd.Flags()

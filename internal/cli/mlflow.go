@@ -30,7 +30,7 @@ func newMLflowCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 modelgate binary first, then on PATH.`,
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := findHelper(mlflowBinary)
+			path, err := findHelper(mlflowBinary, "modelgate mlflow runs "+mlflowBinary)
 			if err != nil {
 				return climain.Exit(2, err)
 			}
@@ -41,8 +41,8 @@ modelgate binary first, then on PATH.`,
 
 // findHelper locates a companion binary: beside the running modelgate (the
 // same build, as release archives, the container image and go install lay
-// them out), else on PATH.
-func findHelper(name string) (string, error) {
+// them out), else on PATH. purpose says who needs it, for the error.
+func findHelper(name, purpose string) (string, error) {
 	file := name
 	if runtime.GOOS == "windows" {
 		file += ".exe"
@@ -56,8 +56,8 @@ func findHelper(name string) (string, error) {
 	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
 	}
-	return "", fmt.Errorf("modelgate mlflow runs %s, which is neither beside this modelgate binary nor on PATH; "+
-		"install it with go install github.com/modelgate/modelgate/cmd/%s@<version> (release archives and the container image carry both)", name, name)
+	return "", fmt.Errorf("%s, which is neither beside this modelgate binary nor on PATH; "+
+		"install it with go install github.com/modelgate/modelgate/cmd/%s@<version> (release archives and the container image carry every modelgate binary)", purpose, name)
 }
 
 // runHelper runs the helper with args. With the process's own stdio it

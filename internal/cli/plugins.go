@@ -11,10 +11,11 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/modelgate/modelgate/core/formats/list"
-	"github.com/modelgate/modelgate/core/plugin"
+	"github.com/modelgate/modelgate/core/plugin/pluginspec"
 	"github.com/modelgate/modelgate/core/policy"
 	"github.com/modelgate/modelgate/core/rules"
 	"github.com/modelgate/modelgate/core/scan"
+	"github.com/modelgate/modelgate/internal/features"
 )
 
 // pinSep separates a --plugin path from its pin, as in container image
@@ -28,10 +29,10 @@ func addPluginFlag(f *pflag.FlagSet, dst *[]string) {
 // pluginSpecs merges the policy's plugins (paths relative to the policy
 // file) with --plugin flags. A flag naming a plugin the policy lists uses
 // the policy's pin and bounds.
-func pluginSpecs(flags []string, pol *policy.Policy, policyFile string) ([]plugin.Spec, error) {
-	var specs []plugin.Spec
+func pluginSpecs(flags []string, pol *policy.Policy, policyFile string) ([]pluginspec.Spec, error) {
+	var specs []pluginspec.Spec
 	index := map[string]int{}
-	add := func(s plugin.Spec) error {
+	add := func(s pluginspec.Spec) error {
 		abs, err := filepath.Abs(s.Path)
 		if err != nil {
 			return err
@@ -56,20 +57,20 @@ func pluginSpecs(flags []string, pol *policy.Policy, policyFile string) ([]plugi
 			if !filepath.IsAbs(p) && policyFile != "" {
 				p = filepath.Join(filepath.Dir(policyFile), p)
 			}
-			if err := add(plugin.Spec{Path: p, SHA256: ps.SHA256, CallTimeout: ps.CallTimeout,
+			if err := add(pluginspec.Spec{Path: p, SHA256: ps.SHA256, CallTimeout: ps.CallTimeout,
 				TimeBudget: ps.TimeBudget, MemoryBytes: ps.MemoryBytes}); err != nil {
 				return nil, err
 			}
 		}
 	}
 	for _, f := range flags {
-		s := plugin.Spec{Path: f}
+		s := pluginspec.Spec{Path: f}
 		if i := strings.LastIndex(f, pinSep); i >= 0 {
-			pin, err := plugin.ParsePin(f[i+len(pinSep):])
+			pin, err := pluginspec.ParsePin(f[i+len(pinSep):])
 			if err != nil {
 				return nil, fmt.Errorf("--plugin %s: %w", f, err)
 			}
-			s = plugin.Spec{Path: f[:i], SHA256: pin}
+			s = pluginspec.Spec{Path: f[:i], SHA256: pin}
 		}
 		if s.Path == "" {
 			return nil, errors.New("--plugin needs a path")
@@ -81,19 +82,22 @@ func pluginSpecs(flags []string, pol *policy.Policy, policyFile string) ([]plugi
 	return specs, nil
 }
 
-// loadPlugins starts the plugins a scan or a rules listing asks for. The
-// caller closes the set; a nil set means none.
-func loadPlugins(ctx context.Context, flags []string, pol *policy.Policy, policyFile string, log io.Writer) (*plugin.Set, error) {
-	specs, err := pluginSpecs(flags, pol, policyFile)
-	if err != nil || len(specs) == 0 {
-		return nil, err
+// loadPlugins starts the plugins a scan or a rules listing asks for, in a
+// build that can (the caller has handed off otherwise). The caller closes
+// the set; a nil set means none.
+func loadPlugins(ctx context.Context, feat features.Set, specs []pluginspec.Spec, log io.Writer) (features.Plugins, error) {
+	if len(specs) == 0 {
+		return nil, nil
 	}
-	return plugin.Load(ctx, specs, plugin.Options{Log: log})
+	if feat.LoadPlugins == nil {
+		return nil, errors.New("this build of modelgate cannot run detector plugins")
+	}
+	return feat.LoadPlugins(ctx, specs, log)
 }
 
 // usePlugins adds the plugins' formats, rules and detector entries to a
 // scan.
-func usePlugins(set *plugin.Set, opts *scan.Options) error {
+func usePlugins(set features.Plugins, opts *scan.Options) error {
 	if set == nil {
 		return nil
 	}

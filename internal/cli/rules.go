@@ -4,15 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/modelgate/modelgate/core/plugin/pluginspec"
 	"github.com/modelgate/modelgate/core/policy"
 	"github.com/modelgate/modelgate/core/report"
 	"github.com/modelgate/modelgate/core/report/jsonreport"
 	"github.com/modelgate/modelgate/core/rules"
+	"github.com/modelgate/modelgate/internal/features"
 )
 
 // rulesDocument is `rules --format json`: the same rule objects, with the
@@ -23,7 +24,8 @@ type rulesDocument struct {
 	Rules         []jsonreport.Rule `json:"rules"`
 }
 
-func newRulesCmd(stdout io.Writer) *cobra.Command {
+func newRulesCmd(b *build) *cobra.Command {
+	stdout := b.stdout
 	var format string
 	var plugins []string
 	cmd := &cobra.Command{
@@ -36,7 +38,16 @@ func newRulesCmd(stdout io.Writer) *cobra.Command {
 			default:
 				return usageErr("unknown --format %q (want text, json or markdown)", format)
 			}
-			cat, err := pluginCatalogue(cmd.Context(), plugins)
+			specs, err := pluginSpecs(plugins, nil, "")
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			if len(specs) > 0 {
+				if err := b.handOff(cmd.Context(), b.features.LoadPlugins != nil, "listing plugin rules"); err != nil {
+					return err
+				}
+			}
+			cat, err := pluginCatalogue(cmd.Context(), b.features, specs)
 			if err != nil {
 				return usageErr("%v", err)
 			}
@@ -96,10 +107,10 @@ func newRulesCmd(stdout io.Writer) *cobra.Command {
 
 // pluginCatalogue is the built-in catalogue plus the rules of the plugins
 // named by --plugin, which are started only to describe themselves.
-func pluginCatalogue(ctx context.Context, flags []string) (*rules.Catalogue, error) {
-	set, err := loadPlugins(ctx, flags, nil, "", nil)
-	if err != nil {
-		return nil, err
+func pluginCatalogue(ctx context.Context, feat features.Set, specs []pluginspec.Spec) (*rules.Catalogue, error) {
+	set, err := loadPlugins(ctx, feat, specs, nil)
+	if err != nil || set == nil {
+		return rules.Default(), err
 	}
 	defer set.Close()
 	return rules.Default().With(set.Rules()...)

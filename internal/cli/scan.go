@@ -54,7 +54,7 @@ type scanFlags struct {
 	plugins []string
 }
 
-func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+func newScanCmd(b *build) *cobra.Command {
 	var fl scanFlags
 	cmd := &cobra.Command{
 		Use:   "scan [flags] PATH...",
@@ -75,7 +75,7 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
 			return checkScanFlags(fl)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runScan(cmd.Context(), fl, args, stdin, stdout, stderr)
+			return runScan(cmd.Context(), b, fl, args)
 		},
 	}
 	f := cmd.Flags()
@@ -121,7 +121,8 @@ func writerFor(fl scanFlags, color bool) (report.Writer, error) {
 	return nil, fmt.Errorf("unknown --format %q (want text, json, sarif, cyclonedx, gitlab-sast, codequality or gitlab-log)", fl.format)
 }
 
-func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runScan(ctx context.Context, b *build, fl scanFlags, args []string) error {
+	stdin, stdout, stderr := b.stdin, b.stdout, b.stderr
 	started := time.Now()
 	if _, err := finding.ParseSeverity(fl.failOn); err != nil {
 		return usageErr("--fail-on: %v", err)
@@ -135,6 +136,22 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 		if pol, err = policy.Load(policyFile, started); err != nil {
 			return usageErr("%v", err)
 		}
+	}
+	specs, err := pluginSpecs(fl.plugins, pol, policyFile)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if len(specs) > 0 {
+		if err := b.handOff(ctx, b.features.LoadPlugins != nil, "a scan with detector plugins"); err != nil {
+			return err
+		}
+	}
+	if len(pol.Signatures()) > 0 {
+		if err := b.handOff(ctx, b.features.Signatures != nil, "a policy that requires model signatures"); err != nil {
+			return err
+		}
+	}
+	if policyFile != "" {
 		if fl.verbose {
 			fmt.Fprintf(stderr, "modelgate: policy %s\n", policyFile)
 		}
@@ -172,11 +189,14 @@ func runScan(ctx context.Context, fl scanFlags, args []string, stdin io.Reader, 
 	}
 	// An inventory records every file's digest, not only the reported ones.
 	opts.HashAll = fl.format == "cyclonedx" || extra.has("cyclonedx")
-	plugins, err := loadPlugins(ctx, fl.plugins, pol, policyFile, nil)
+	opts.SignatureVerifier = b.features.Signatures
+	plugins, err := loadPlugins(ctx, b.features, specs, nil)
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	defer plugins.Close()
+	if plugins != nil {
+		defer plugins.Close()
+	}
 	if err := usePlugins(plugins, &opts); err != nil {
 		return usageErr("%v", err)
 	}

@@ -18,7 +18,7 @@ type verifySigFlags struct {
 	ignore                                     []string
 }
 
-func newVerifySignatureCmd(stdout io.Writer) *cobra.Command {
+func newVerifySignatureCmd(b *build) *cobra.Command {
 	var fl verifySigFlags
 	cmd := &cobra.Command{
 		Use:   "verify-signature [flags] MODEL",
@@ -45,7 +45,10 @@ Exit codes: 0 the signature holds; 1 it does not (with the reasons); 2 usage err
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runVerifySignature(cmd, fl, args[0], stdout)
+			if err := b.handOff(cmd.Context(), b.features.Signatures != nil, "signature verification"); err != nil {
+				return err
+			}
+			return runVerifySignature(cmd, b.features.Signatures, fl, args[0], b.stdout)
 		},
 	}
 	f := cmd.Flags()
@@ -60,7 +63,7 @@ Exit codes: 0 the signature holds; 1 it does not (with the reasons); 2 usage err
 	return cmd
 }
 
-func runVerifySignature(cmd *cobra.Command, fl verifySigFlags, model string, stdout io.Writer) error {
+func runVerifySignature(cmd *cobra.Command, verifier signing.Verifier, fl verifySigFlags, model string, stdout io.Writer) error {
 	read := func(flag, p string) ([]byte, error) {
 		if p == "" {
 			return nil, nil
@@ -104,7 +107,7 @@ func runVerifySignature(cmd *cobra.Command, fl verifySigFlags, model string, std
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	res, err := signing.Verify(cmd.Context(), m, trust, signing.Options{IgnorePaths: fl.ignore})
+	res, err := verifier.Verify(cmd.Context(), m, trust, signing.Options{IgnorePaths: fl.ignore})
 	if err != nil {
 		return usageErr("%v", err)
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/modelgate/modelgate/core/policy"
 	"github.com/modelgate/modelgate/core/scan"
+	"github.com/modelgate/modelgate/core/signing/sigstoreverify"
 	"github.com/modelgate/modelgate/internal/climain"
 	"github.com/modelgate/modelgate/mlflowplugin"
 	"github.com/modelgate/modelgate/mlflowplugin/artifacts"
@@ -130,7 +131,7 @@ func (f *mlflowFlags) options(stderr io.Writer) (mlflowplugin.Options, error) {
 		Workers: f.workers, Lease: f.lease, PublicURL: f.publicURL, Logger: log,
 		ReadyTimeout: f.readyTimeout, ScanWait: f.scanWait, S3: artifacts.S3FromEnv(nil),
 		ScanOptions: func() scan.Options {
-			return scan.Options{Policy: pol, PolicySource: polSource, FailOn: failOn, TempDir: tempDir, Tool: tool}
+			return scan.Options{Policy: pol, PolicySource: polSource, FailOn: failOn, TempDir: tempDir, Tool: tool, SignatureVerifier: sigstoreverify.Verifier{}}
 		},
 	}, nil
 }

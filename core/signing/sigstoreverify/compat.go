@@ -1,4 +1,4 @@
-package signing
+package sigstoreverify
 
 import (
 	"crypto/x509"

@@ -1,4 +1,4 @@
-package signing
+package sigstoreverify
 
 import (
 	"context"
@@ -14,13 +14,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/modelgate/modelgate/core/signing"
 )
 
 // vectors is the reference signer's test material in the shared folder
 // beside the repository.
 func vectors(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "reference", "model-signing-vectors")
+	dir := filepath.Join("..", "..", "..", "..", "shared", "reference", "model-signing-vectors")
 	if _, err := os.Stat(dir); err != nil {
 		t.Fatalf("model-signing vectors missing: %v", err)
 	}
@@ -36,27 +38,27 @@ func readFile(t *testing.T, p string) []byte {
 	return b
 }
 
-func trustFor(t *testing.T, dir, kind string) Trust {
+func trustFor(t *testing.T, dir, kind string) signing.Trust {
 	keys := filepath.Join(dir, "keys")
 	switch kind {
 	case "elliptic-key":
-		return Trust{PublicKeyPEM: readFile(t, filepath.Join(keys, "signing-key-pub.pem"))}
+		return signing.Trust{PublicKeyPEM: readFile(t, filepath.Join(keys, "signing-key-pub.pem"))}
 	case "certificate":
-		return Trust{RootPEM: readFile(t, filepath.Join(keys, "ca-cert.pem")), IntermediatesPEM: readFile(t, filepath.Join(keys, "int-ca-cert.pem"))}
+		return signing.Trust{RootPEM: readFile(t, filepath.Join(keys, "ca-cert.pem")), IntermediatesPEM: readFile(t, filepath.Join(keys, "int-ca-cert.pem"))}
 	}
-	return Trust{Identity: "stefanb@us.ibm.com", OIDCIssuer: "https://sigstore.verify.ibm.com/oauth2",
+	return signing.Trust{Identity: "stefanb@us.ibm.com", OIDCIssuer: "https://sigstore.verify.ibm.com/oauth2",
 		TrustedRootJSON: readFile(t, filepath.Join(dir, "trusted-root-public-good.json"))}
 }
 
 // modelOf maps a vector folder to the model it signs: the two oldest
 // elliptic-key vectors sign the single file signme-1.
-func modelOf(t *testing.T, folder string) Model {
+func modelOf(t *testing.T, folder string) signing.Model {
 	t.Helper()
 	p := folder
 	if strings.HasSuffix(folder, "v0.3.1-elliptic-key") || strings.HasSuffix(folder, "v1.0.0-elliptic-key") {
 		p = filepath.Join(folder, "signme-1")
 	}
-	m, err := DiskModel(p, filepath.Join(folder, "model.sig"))
+	m, err := signing.DiskModel(p, filepath.Join(folder, "model.sig"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +81,7 @@ func TestReferenceVectorsVerify(t *testing.T) {
 		t.Run(e.Name(), func(t *testing.T) {
 			folder := filepath.Join(dir, e.Name())
 			// v1.0.1 signed with --ignore-paths ignore-me but did not record it.
-			res, err := Verify(context.Background(), modelOf(t, folder), trustFor(t, dir, kind), Options{IgnorePaths: []string{"ignore-me"}})
+			res, err := Verifier{}.Verify(context.Background(), modelOf(t, folder), trustFor(t, dir, kind), signing.Options{IgnorePaths: []string{"ignore-me"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -147,29 +149,29 @@ func TestNegativeCases(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	otherKey := Trust{PublicKeyPEM: throwawayKeyPEM(t)}
+	otherKey := signing.Trust{PublicKeyPEM: throwawayKeyPEM(t)}
 	cases := []struct {
 		name   string
 		folder string
 		change mutate
-		trust  *Trust
+		trust  *signing.Trust
 		ignore []string
-		want   ProblemKind
+		want   signing.ProblemKind
 	}{
-		{"changed file (key)", "v1.1.0-elliptic-key", write("signme-1", "changed\n"), nil, nil, Changed},
-		{"changed file (certificate)", "v1.1.0-certificate", write("signme-2", "changed\n"), nil, nil, Changed},
-		{"changed file (sigstore)", "v1.1.0-sigstore", write("signme-1", "changed\n"), nil, nil, Changed},
-		{"extra file", "v1.1.0-certificate", write("payload.pkl", "extra"), nil, nil, Extra},
-		{"ignored file not recorded", "v1.0.1-certificate", nil, nil, nil, Extra},
-		{"missing file", "v1.1.0-elliptic-key", remove("signme-2"), nil, nil, Missing},
-		{"another key", "v1.0.1-elliptic-key", nil, &otherKey, []string{"ignore-me"}, SignerNotAllowed},
+		{"changed file (key)", "v1.1.0-elliptic-key", write("signme-1", "changed\n"), nil, nil, signing.Changed},
+		{"changed file (certificate)", "v1.1.0-certificate", write("signme-2", "changed\n"), nil, nil, signing.Changed},
+		{"changed file (sigstore)", "v1.1.0-sigstore", write("signme-1", "changed\n"), nil, nil, signing.Changed},
+		{"extra file", "v1.1.0-certificate", write("payload.pkl", "extra"), nil, nil, signing.Extra},
+		{"ignored file not recorded", "v1.0.1-certificate", nil, nil, nil, signing.Extra},
+		{"missing file", "v1.1.0-elliptic-key", remove("signme-2"), nil, nil, signing.Missing},
+		{"another key", "v1.0.1-elliptic-key", nil, &otherKey, []string{"ignore-me"}, signing.SignerNotAllowed},
 		// A v1.1 key bundle names its key only by an opaque hint, so a
 		// wrong key cannot be told from a bad signature.
-		{"another key, hint only", "v1.1.0-elliptic-key", nil, &otherKey, nil, Invalid},
-		{"another identity", "v1.1.0-sigstore", nil, &Trust{Identity: "mallory@example.com", OIDCIssuer: "https://sigstore.verify.ibm.com/oauth2",
-			TrustedRootJSON: readFile(t, filepath.Join(dir, "trusted-root-public-good.json"))}, nil, SignerNotAllowed},
-		{"another CA", "v1.1.0-certificate", nil, &Trust{RootPEM: throwawayCAPEM(t)}, nil, SignerNotAllowed},
-		{"tampered payload", "v1.1.0-elliptic-key", tamper, nil, nil, Invalid},
+		{"another key, hint only", "v1.1.0-elliptic-key", nil, &otherKey, nil, signing.Invalid},
+		{"another identity", "v1.1.0-sigstore", nil, &signing.Trust{Identity: "mallory@example.com", OIDCIssuer: "https://sigstore.verify.ibm.com/oauth2",
+			TrustedRootJSON: readFile(t, filepath.Join(dir, "trusted-root-public-good.json"))}, nil, signing.SignerNotAllowed},
+		{"another CA", "v1.1.0-certificate", nil, &signing.Trust{RootPEM: throwawayCAPEM(t)}, nil, signing.SignerNotAllowed},
+		{"tampered payload", "v1.1.0-elliptic-key", tamper, nil, nil, signing.Invalid},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -181,11 +183,11 @@ func TestNegativeCases(t *testing.T) {
 			if tc.trust != nil {
 				trust = *tc.trust
 			}
-			m, err := DiskModel(d, "")
+			m, err := signing.DiskModel(d, "")
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := Verify(context.Background(), m, trust, Options{IgnorePaths: tc.ignore, Now: time.Now})
+			res, err := Verifier{}.Verify(context.Background(), m, trust, signing.Options{IgnorePaths: tc.ignore, Now: time.Now})
 			if err != nil {
 				t.Fatal(err)
 			}
