@@ -2,7 +2,7 @@
 .PHONY: build test bench fuzz
 
 build:
-	go build -o bin/ ./cmd/modelgate ./cmd/modelgate-mlflow
+	go build -o bin/ ./cmd/modelgate ./cmd/modelgate-full ./cmd/modelgate-mlflow
 
 test:
 	.ci/run

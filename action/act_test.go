@@ -20,7 +20,7 @@ import (
 // These tests run examples/github/modelgate.yml with a real runner:
 // nektos/act in host mode (no Docker), loopback only (--no-cache-server,
 // no artifact server). The workflow uses this action as `uses: ./`, so act
-// runs action.yml, install.sh builds modelgate from the copied source, and
+// runs action.yml, install.sh builds modelgate-full from the copied source, and
 // `modelgate action` gates the job. .ci/install-act.sh installs act.
 
 // actEvent is one line of `act --json`.
@@ -50,7 +50,7 @@ func actBinary(t *testing.T) string {
 	return ""
 }
 
-// sourceRoots are what `go build ./cmd/modelgate` and action.yml need;
+// sourceRoots are what `go build ./cmd/modelgate-full` (install.sh) and action.yml need;
 // TestSourceRootsCoverTheBinary keeps the list in step with the imports.
 var sourceRoots = []string{"action.yml", "go.mod", "go.sum", "action", "cmd", "core", "gitlab", "hooks", "internal", "mlflowplugin", "sdk"}
 
@@ -58,7 +58,7 @@ var sourceRoots = []string{"action.yml", "go.mod", "go.sum", "action", "cmd", "c
 // module lies under one of sourceRoots, or the act runs would build from an
 // incomplete copy.
 func TestSourceRootsCoverTheBinary(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "-f", "{{.Module}} {{.ImportPath}}", "../cmd/modelgate").Output()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.Module}} {{.ImportPath}}", "../cmd/modelgate-full").Output()
 	if err != nil {
 		t.Skipf("SKIPPED: go list: %v", err)
 	}

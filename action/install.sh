@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Gets the modelgate binary for one action run and writes its path to
-# GITHUB_OUTPUT as bin=PATH. Two ways, chosen by MODELGATE_VERSION (the
+# Gets modelgate-full, the build of modelgate with every feature (the
+# action's policy may name detector plugins or require model signatures),
+# for one action run and writes its path to GITHUB_OUTPUT as bin=PATH. Two ways, chosen by MODELGATE_VERSION (the
 # action's version input):
 #
 #   ""       build from the action's own source (GITHUB_ACTION_PATH, i.e. the
@@ -25,7 +26,7 @@ case "${RUNNER_ARCH:-$(uname -m)}" in
   X64|x86_64|amd64) arch=amd64 ;; ARM64|arm64|aarch64) arch=arm64 ;;
   *) die "unsupported runner architecture ${RUNNER_ARCH:-$(uname -m)}" ;;
 esac
-exe=modelgate; [ "$os" = windows ] && exe=modelgate.exe
+exe=modelgate-full; [ "$os" = windows ] && exe=modelgate-full.exe
 cache="${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-${TMPDIR:-/tmp}}}/modelgate"
 src="${GITHUB_ACTION_PATH:-$(cd "$(dirname "$0")/.." && pwd)}"
 version="${MODELGATE_VERSION:-}"
@@ -73,7 +74,7 @@ dir="$cache/src-$key/$os-$arch"
 if [ ! -x "$dir/$exe" ]; then
   label="${GITHUB_ACTION_REF:-source}"
   mkdir -p "$dir"
-  (cd "$src" && CGO_ENABLED=0 go build -ldflags "-s -w -X github.com/modelgate/modelgate/internal/climain.Version=$label" -o "$dir/$exe.tmp" ./cmd/modelgate) \
+  (cd "$src" && CGO_ENABLED=0 go build -ldflags "-s -w -X github.com/modelgate/modelgate/internal/climain.Version=$label" -o "$dir/$exe.tmp" ./cmd/modelgate-full) \
     || die "go build of modelgate failed (Go $have, go.mod wants $need)"
   mv -f "$dir/$exe.tmp" "$dir/$exe"
   echo "modelgate: built from source with $have (go.mod: go $need), cached as $dir"

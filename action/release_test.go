@@ -60,15 +60,15 @@ func TestGoReleaserConfig(t *testing.T) {
 	if err := yaml.Unmarshal(data, &cfg); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Version != 2 || len(cfg.Builds) != 2 || len(cfg.Archives) != 1 {
+	if cfg.Version != 2 || len(cfg.Builds) != 3 || len(cfg.Archives) != 1 {
 		t.Fatalf("config %+v", cfg)
 	}
 	climain, err := os.ReadFile(filepath.Join("..", "internal", "climain", "climain.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Both binaries, built the same way; `modelgate mlflow` finds
-	// modelgate-mlflow beside modelgate in the archive.
+	// Every binary, built the same way; modelgate finds modelgate-full and
+	// modelgate-mlflow beside it in the archive.
 	var ids []string
 	for _, b := range cfg.Builds {
 		ids = append(ids, b.ID)
@@ -90,8 +90,8 @@ func TestGoReleaserConfig(t *testing.T) {
 			t.Errorf("build %s: ldflags %v do not set internal/climain.Version", b.ID, b.Ldflags)
 		}
 	}
-	if !slices.Equal(ids, []string{"modelgate", "modelgate-mlflow"}) || !slices.Equal(cfg.Archives[0].IDs, ids) {
-		t.Errorf("builds %v, archive ids %v: want modelgate and modelgate-mlflow in one archive", ids, cfg.Archives[0].IDs)
+	if !slices.Equal(ids, []string{"modelgate", "modelgate-full", "modelgate-mlflow"}) || !slices.Equal(cfg.Archives[0].IDs, ids) {
+		t.Errorf("builds %v, archive ids %v: want modelgate, modelgate-full and modelgate-mlflow in one archive", ids, cfg.Archives[0].IDs)
 	}
 	a := cfg.Archives[0]
 	if a.WrapInDirectory != nil || !slices.Equal(a.Formats, []string{"tar.gz"}) || len(a.FormatOverrides) != 1 ||
@@ -190,7 +190,7 @@ func installScript(t *testing.T, env map[string]string) (string, map[string]stri
 
 func TestInstallScriptReleaseDownloadIsVerified(t *testing.T) {
 	binary := []byte("#!/bin/sh\necho modelgate v9.9.9\n")
-	archive := tarGz(t, "modelgate", binary)
+	archive := tarGz(t, "modelgate-full", binary)
 	sum := sha256.Sum256(archive)
 	const base = "/modelgate/modelgate/releases/download/v9.9.9/"
 	checksums := fmt.Sprintf("%s  modelgate_9.9.9_linux_amd64.tar.gz\n%s  modelgate_9.9.9_darwin_arm64.tar.gz\n", hex.EncodeToString(sum[:]), strings.Repeat("0", 64))
@@ -204,7 +204,7 @@ func TestInstallScriptReleaseDownloadIsVerified(t *testing.T) {
 	if err != nil {
 		t.Fatalf("install: %v\n%s", err, log)
 	}
-	want := filepath.Join(cache, "modelgate", "v9.9.9", "linux-amd64", "modelgate")
+	want := filepath.Join(cache, "modelgate", "v9.9.9", "linux-amd64", "modelgate-full")
 	if out["bin"] != want || !strings.Contains(log, "matches checksums.txt") {
 		t.Fatalf("bin %q, want %q\n%s", out["bin"], want, log)
 	}
@@ -217,13 +217,13 @@ func TestInstallScriptReleaseDownloadIsVerified(t *testing.T) {
 	}
 
 	t.Run("tampered archive", func(t *testing.T) {
-		rel.files[base+"modelgate_9.9.9_linux_amd64.tar.gz"] = tarGz(t, "modelgate", []byte("#!/bin/sh\necho stolen\n"))
+		rel.files[base+"modelgate_9.9.9_linux_amd64.tar.gz"] = tarGz(t, "modelgate-full", []byte("#!/bin/sh\necho stolen\n"))
 		env := maps(env, "RUNNER_TOOL_CACHE", t.TempDir())
 		log, out, err := installScript(t, env)
 		if err == nil || out["bin"] != "" || !strings.Contains(log, "checksum mismatch") {
 			t.Errorf("err %v, bin %q\n%s", err, out["bin"], log)
 		}
-		if matches, _ := filepath.Glob(filepath.Join(env["RUNNER_TOOL_CACHE"], "modelgate", "*", "*", "modelgate")); len(matches) != 0 {
+		if matches, _ := filepath.Glob(filepath.Join(env["RUNNER_TOOL_CACHE"], "modelgate", "*", "*", "modelgate*")); len(matches) != 0 {
 			t.Errorf("a tampered binary was cached: %v", matches)
 		}
 	})

@@ -80,7 +80,7 @@ func TestDockerfileFinalStage(t *testing.T) {
 	var user, entrypoint, copyLine string
 	caCerts, buildStatic := false, false
 	for _, l := range build.lines {
-		if strings.HasPrefix(l, "RUN ") && strings.Contains(l, "CGO_ENABLED=0 go build") && strings.Contains(l, "./cmd/modelgate ") && strings.Contains(l, "./cmd/modelgate-mlflow") {
+		if strings.HasPrefix(l, "RUN ") && strings.Contains(l, "CGO_ENABLED=0 go build") && strings.Contains(l, "./cmd/modelgate ") && strings.Contains(l, "./cmd/modelgate-full ") && strings.Contains(l, "./cmd/modelgate-mlflow") {
 			buildStatic = true
 		}
 	}
@@ -97,7 +97,7 @@ func TestDockerfileFinalStage(t *testing.T) {
 		}
 	}
 	if !buildStatic {
-		t.Error("the build stage does not run CGO_ENABLED=0 go build ./cmd/modelgate ./cmd/modelgate-mlflow")
+		t.Error("the build stage does not run CGO_ENABLED=0 go build ./cmd/modelgate ./cmd/modelgate-full ./cmd/modelgate-mlflow")
 	}
 	if !caCerts {
 		t.Error("the runtime stage does not install ca-certificates")
@@ -112,9 +112,9 @@ func TestDockerfileFinalStage(t *testing.T) {
 	if entrypoint != `["/usr/local/bin/modelgate"]` {
 		t.Errorf("ENTRYPOINT %s, want exec form of /usr/local/bin/modelgate", entrypoint)
 	}
-	// modelgate mlflow runs modelgate-mlflow from beside modelgate.
-	if copyLine != "COPY --from=build /out/modelgate /out/modelgate-mlflow /usr/local/bin/" {
-		t.Errorf("binaries copied with %q, want modelgate and modelgate-mlflow into /usr/local/bin/", copyLine)
+	// modelgate runs modelgate-full and modelgate-mlflow from beside itself.
+	if copyLine != "COPY --from=build /out/modelgate /out/modelgate-full /out/modelgate-mlflow /usr/local/bin/" {
+		t.Errorf("binaries copied with %q, want modelgate, modelgate-full and modelgate-mlflow into /usr/local/bin/", copyLine)
 	}
 }
 

@@ -30,7 +30,9 @@ var (
 	buildErr  error
 )
 
-// modelgateBinary builds cmd/modelgate once per test run.
+// modelgateBinary builds cmd/modelgate once per test run, with
+// cmd/modelgate-full beside it as every distribution lays them out, so that
+// runs needing plugins or signatures go through the real hand-off.
 func modelgateBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -40,7 +42,7 @@ func modelgateBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "modelgate")
-		out, err := exec.Command(goTool(), "build", "-o", binPath, "../cmd/modelgate").CombinedOutput()
+		out, err := exec.Command(goTool(), "build", "-o", dir+string(filepath.Separator), "../cmd/modelgate", "../cmd/modelgate-full").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

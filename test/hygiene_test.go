@@ -80,8 +80,8 @@ func TestTrackedFilesCheck(t *testing.T) {
 
 // TestGoInstallInstallsOnlyTheBinaries: the pre-commit framework installs
 // a golang hook with `go install ./...`, so every main package of the
-// module lands on the hook's PATH. Only the two binaries may be main
-// packages: modelgate and modelgate-mlflow, which `modelgate mlflow` runs.
+// module lands on the hook's PATH. Only the binaries may be main packages:
+// modelgate, and modelgate-full and modelgate-mlflow, which it runs.
 func TestGoInstallInstallsOnlyTheBinaries(t *testing.T) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -94,7 +94,7 @@ func TestGoInstallInstallsOnlyTheBinaries(t *testing.T) {
 		t.Fatalf("go list: %v", err)
 	}
 	got := strings.Fields(string(out))
-	want := []string{"github.com/modelgate/modelgate/cmd/modelgate", "github.com/modelgate/modelgate/cmd/modelgate-mlflow"}
+	want := []string{"github.com/modelgate/modelgate/cmd/modelgate", "github.com/modelgate/modelgate/cmd/modelgate-full", "github.com/modelgate/modelgate/cmd/modelgate-mlflow"}
 	if !slices.Equal(got, want) {
 		t.Errorf("go install ./... would install %v, want %v", got, want)
 	}
@@ -130,6 +130,40 @@ func TestScannerDoesNotLinkTheReceiver(t *testing.T) {
 	for _, pkg := range receiverOnly {
 		if !slices.Contains(receiver, pkg) {
 			t.Errorf("modelgate-mlflow does not link %s: update this list", pkg)
+		}
+	}
+}
+
+// TestScannerDoesNotLinkPluginsOrSigstore: detector plugins (go-plugin,
+// gRPC) and signature verification (sigstore-go and its Rekor, TUF and
+// OpenAPI models) cost every process about 6 ms and 11 MB at start-up, so
+// modelgate leaves them to modelgate-full and hands it the runs that need
+// them (internal/cli/build.go).
+func TestScannerDoesNotLinkPluginsOrSigstore(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("SKIPPED: go not on PATH")
+	}
+	list := func(pkg string) []string {
+		cmd := exec.Command(goBin, "list", "-deps", pkg)
+		cmd.Dir = ".."
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", pkg, err)
+		}
+		return strings.Fields(string(out))
+	}
+	fullOnly := []string{"github.com/modelgate/modelgate/core/plugin", "github.com/modelgate/modelgate/core/signing/sigstoreverify",
+		"github.com/hashicorp/go-plugin", "google.golang.org/grpc", "github.com/sigstore/sigstore-go/pkg/verify", "github.com/sigstore/sigstore-go/pkg/bundle"}
+	for _, pkg := range list("./cmd/modelgate") {
+		if slices.Contains(fullOnly, pkg) {
+			t.Errorf("modelgate links %s", pkg)
+		}
+	}
+	full := list("./cmd/modelgate-full")
+	for _, pkg := range fullOnly {
+		if !slices.Contains(full, pkg) {
+			t.Errorf("modelgate-full does not link %s: update this list", pkg)
 		}
 	}
 }

@@ -219,6 +219,11 @@ func TestNoOrphanPluginAfterHostKilled(t *testing.T) {
 				cmd.Wait()
 				t.Fatal("plugin process never appeared")
 			}
+			// modelgate replaced itself with modelgate-full (same pid),
+			// so the signal below reaches the plugin host itself.
+			if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", cmd.Process.Pid)); err == nil && filepath.Base(exe) != "modelgate-full" {
+				t.Errorf("the host is %s, want modelgate-full in modelgate's place", exe)
+			}
 			// Let the scan reach the hanging call.
 			time.Sleep(300 * time.Millisecond)
 			cmd.Process.Signal(sig)
