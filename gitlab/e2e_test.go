@@ -48,10 +48,10 @@ func modelgateBinary(t *testing.T) string {
 			return
 		}
 		// The same build as the Dockerfile's, so that the tests run the
-		// binary the image would hold.
+		// binaries the image would hold.
 		cmd := exec.Command(goTool(), "build", "-trimpath",
 			"-ldflags", "-s -w -X github.com/modelgate/modelgate/internal/climain.Version=v"+version,
-			"-o", binPath, "../cmd/modelgate")
+			"-o", dir+string(filepath.Separator), "../cmd/modelgate", "../cmd/modelgate-full")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
