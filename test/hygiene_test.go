@@ -135,10 +135,11 @@ func TestScannerDoesNotLinkTheReceiver(t *testing.T) {
 }
 
 // TestScannerDoesNotLinkPluginsOrSigstore: detector plugins (go-plugin,
-// gRPC) and signature verification (sigstore-go and its Rekor, TUF and
-// OpenAPI models) cost every process about 6 ms and 11 MB at start-up, so
-// modelgate leaves them to modelgate-full and hands it the runs that need
-// them (internal/cli/build.go).
+// gRPC), signature verification (sigstore-go and its Rekor, TUF and
+// OpenAPI models) and the GitHub Action (go-github, and html/template
+// through go-githubactions) cost every process about 6 ms and 13 MB at
+// start-up, so modelgate leaves them to modelgate-full and hands it the
+// runs that need them (internal/cli/build.go).
 func TestScannerDoesNotLinkPluginsOrSigstore(t *testing.T) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -154,7 +155,8 @@ func TestScannerDoesNotLinkPluginsOrSigstore(t *testing.T) {
 		return strings.Fields(string(out))
 	}
 	fullOnly := []string{"github.com/modelgate/modelgate/core/plugin", "github.com/modelgate/modelgate/core/signing/sigstoreverify",
-		"github.com/hashicorp/go-plugin", "google.golang.org/grpc", "github.com/sigstore/sigstore-go/pkg/verify", "github.com/sigstore/sigstore-go/pkg/bundle"}
+		"github.com/hashicorp/go-plugin", "google.golang.org/grpc", "github.com/sigstore/sigstore-go/pkg/verify", "github.com/sigstore/sigstore-go/pkg/bundle",
+		"github.com/modelgate/modelgate/action", "github.com/google/go-github/v60/github", "html/template"}
 	for _, pkg := range list("./cmd/modelgate") {
 		if slices.Contains(fullOnly, pkg) {
 			t.Errorf("modelgate links %s", pkg)

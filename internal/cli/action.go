@@ -1,14 +1,9 @@
 package cli
 
 import (
-	"github.com/modelgate/modelgate/internal/climain"
-
-	"os"
-
 	"github.com/spf13/cobra"
 
-	"github.com/modelgate/modelgate/action"
-	"github.com/modelgate/modelgate/core/report"
+	"github.com/modelgate/modelgate/internal/climain"
 )
 
 // newActionCmd is the entry point action.yml runs. It takes no flags: a
@@ -28,18 +23,15 @@ Exit codes as for scan: 0 pass, 1 findings at or above fail-on, 2 could not
 scan (or upload-sarif: true could not upload).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			// The action's policy is read from the workspace later; a
-			// job step pays the hand-off's few milliseconds either way,
-			// so it always runs where every feature is.
-			if err := b.handOff(cmd.Context(), b.features.Complete(), "the GitHub Action"); err != nil {
+			// The action reads its policy from the workspace, which may
+			// name plugins or require signatures, and a job step does not
+			// notice the hand-off's milliseconds: it always runs in
+			// modelgate-full.
+			if err := b.handOff(cmd.Context(), b.features.GitHubAction != nil, "the GitHub Action"); err != nil {
 				return err
 			}
-			res := action.Run(cmd.Context(), action.Env{
-				Getenv: os.Getenv, Stdout: b.stdout, Signatures: b.features.Signatures,
-				Tool: report.Tool{Name: "modelgate", Version: climain.Version, URI: "https://github.com/modelgate/modelgate"},
-			})
-			if res.ExitCode != 0 {
-				return climain.Exit(res.ExitCode, nil)
+			if code := b.features.GitHubAction(cmd.Context(), b.stdout); code != 0 {
+				return climain.Exit(code, nil)
 			}
 			return nil
 		},

@@ -1,7 +1,8 @@
 // Package features names what a build of the modelgate command line can do
-// beyond the core scanner: host detector plugins (gRPC, go-plugin) and
-// verify model signatures (sigstore-go). Those libraries double the
-// scanner's start-up time and memory, and most runs use neither, so the
+// beyond the core scanner: host detector plugins (gRPC, go-plugin), verify
+// model signatures (sigstore-go) and run as the GitHub Action (go-github).
+// Those libraries double the scanner's start-up time and memory, and most
+// runs use none of them, so the
 // modelgate binary is built without them and hands a run that needs them to
 // modelgate-full, the same command line built with package full.
 package features
@@ -24,11 +25,16 @@ type Set struct {
 	LoadPlugins func(ctx context.Context, specs []pluginspec.Spec, log io.Writer) (Plugins, error)
 	// Signatures verifies OpenSSF model signatures.
 	Signatures signing.Verifier
+	// GitHubAction runs `modelgate action` (package action, which links
+	// the GitHub API client) and returns its exit code.
+	GitHubAction func(ctx context.Context, stdout io.Writer) int
 }
 
 // Complete reports whether the build has every feature, so that it never
 // needs to hand a run to another binary.
-func (s Set) Complete() bool { return s.LoadPlugins != nil && s.Signatures != nil }
+func (s Set) Complete() bool {
+	return s.LoadPlugins != nil && s.Signatures != nil && s.GitHubAction != nil
+}
 
 // Plugins is a started set of detector plugins (plugin.Set).
 type Plugins interface {
