@@ -2,7 +2,6 @@ package policy
 
 import (
 	_ "embed"
-	"maps"
 	"strings"
 	"sync"
 )
@@ -346,17 +345,12 @@ func set(items ...string) map[string]bool {
 	return m
 }
 
-// builtinLists returns the built-in safe and needs-call sets, the caller's
-// to modify. The embedded harvest is parsed once per process (a process
-// that builds several policies, or a CLI run, pays for it once); each
-// policy gets its own copy, which costs far less than a parse.
-func builtinLists() (safe, call map[string]bool) {
-	s, c := parsedBuiltinLists()
-	return maps.Clone(s), maps.Clone(c)
-}
-
-// parsedBuiltinLists holds parseBuiltinLists' result, never modified.
-var parsedBuiltinLists = sync.OnceValues(parseBuiltinLists)
+// builtinLists returns the built-in safe and needs-call sets, shared by
+// every policy and never modified (a policy's own allow and deny globals
+// are looked up beside them). The embedded harvest is parsed on the first
+// classification, once per process: a run that meets no pickle global
+// never pays for it.
+var builtinLists = sync.OnceValues(parseBuiltinLists)
 
 // parseBuiltinLists parses the embedded harvest into safe and needs-call sets.
 func parseBuiltinLists() (safe, call map[string]bool) {

@@ -78,9 +78,10 @@ type Policy struct {
 	cfg        Config
 	signatures []Signatures
 	limits     limits.Limits
-	safe       map[string]bool
-	call       map[string]bool
-	deny       map[string]bool
+	// allow are the policy file's allow_globals; the built-in lists are
+	// shared by every policy (builtinLists) and read only.
+	allow map[string]bool
+	deny  map[string]bool
 	// allowCode are reviewed pickled-function digests.
 	allowCode map[string]bool
 	now       time.Time
@@ -159,17 +160,13 @@ func New(cfg Config, now time.Time) (*Policy, error) {
 // newPolicy is New with relative file names (signature trust material)
 // read from base.
 func newPolicy(cfg Config, now time.Time, base string) (*Policy, error) {
-	p := &Policy{cfg: cfg, limits: cfg.Limits.WithDefaults(), now: now, deny: map[string]bool{}}
-	p.safe, p.call = builtinLists()
-	for g := range legacySafe {
-		p.safe[g] = true
-	}
+	p := &Policy{cfg: cfg, limits: cfg.Limits.WithDefaults(), now: now, allow: map[string]bool{}, deny: map[string]bool{}}
 	for _, g := range cfg.AllowGlobals {
 		q, err := parseGlobal(g)
 		if err != nil {
 			return nil, fmt.Errorf("allow_globals: %w", err)
 		}
-		p.safe[q] = true
+		p.allow[q] = true
 	}
 	for _, g := range cfg.DenyGlobals {
 		q, err := parseGlobal(g)
@@ -177,7 +174,6 @@ func newPolicy(cfg Config, now time.Time, base string) (*Policy, error) {
 			return nil, fmt.Errorf("deny_globals: %w", err)
 		}
 		p.deny[q] = true
-		delete(p.safe, q)
 	}
 	switch cfg.Mode {
 	case "", ModeDefault, ModeLenient:
@@ -261,10 +257,11 @@ func (p *Policy) Classify(q string) Class {
 	if p.deny[q] {
 		return Dangerous
 	}
-	if p.safe[q] {
+	safe, call := builtinLists()
+	if p.allow[q] || safe[q] || legacySafe[q] {
 		return Safe
 	}
-	if p.call[q] {
+	if call[q] {
 		return NeedsCall
 	}
 	if isConstantMember(q) {
