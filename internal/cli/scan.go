@@ -151,10 +151,8 @@ func runScan(ctx context.Context, b *build, fl scanFlags, args []string) error {
 			return err
 		}
 	}
-	if policyFile != "" {
-		if fl.verbose {
-			fmt.Fprintf(stderr, "modelgate: policy %s\n", policyFile)
-		}
+	if policyFile != "" && fl.verbose {
+		fmt.Fprintf(stderr, "modelgate: policy %s\n", policyFile)
 	}
 	polSource := "built-in"
 	if policyFile != "" {
