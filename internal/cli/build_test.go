@@ -19,12 +19,7 @@ import (
 // stdio are buffers, so it runs as a child; test/handoff_test.go execs the
 // real binaries.
 func TestHandOff(t *testing.T) {
-	dir := t.TempDir()
-	script := "#!/bin/sh\necho \"full: $*\"\necho \"stdin: $(cat)\"\nexit 3\n"
-	if err := os.WriteFile(filepath.Join(dir, fullBinary), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	helperOnPath(t, fullBinary, "echo \"full: $*\"\necho \"stdin: $(cat)\"\nexit 3")
 	models := t.TempDir()
 	if err := os.WriteFile(filepath.Join(models, "notes.txt"), []byte("plain text\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -82,11 +77,7 @@ func TestHandOff(t *testing.T) {
 // TestFullBuildNeverHandsOff: with every feature, the same invocations
 // run in process even when a modelgate-full is on PATH (no loop).
 func TestFullBuildNeverHandsOff(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, fullBinary), []byte("#!/bin/sh\necho handed off\nexit 3\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	helperOnPath(t, fullBinary, "echo handed off\nexit 3")
 	var stdout, stderr bytes.Buffer
 	code := RunWith(full.New(), []string{"verify-signature", "--public-key", "missing.pem", t.TempDir()}, nil, &stdout, &stderr)
 	if code != 2 || strings.Contains(stdout.String(), "handed off") || !strings.Contains(stderr.String(), "--public-key") {

@@ -16,12 +16,7 @@ import (
 // child; mlflowplugin's process tests cover the exec in place with the real
 // binary beside modelgate.
 func TestMLflowRunsTheReceiverBinary(t *testing.T) {
-	dir := t.TempDir()
-	script := "#!/bin/sh\necho \"args: $*\"\necho \"stdin: $(cat)\"\necho oops >&2\nexit 3\n"
-	if err := os.WriteFile(filepath.Join(dir, mlflowBinary), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	helperOnPath(t, mlflowBinary, "echo \"args: $*\"\necho \"stdin: $(cat)\"\necho oops >&2\nexit 3")
 	tests := []struct {
 		args []string
 		want string
@@ -43,6 +38,17 @@ func TestMLflowRunsTheReceiverBinary(t *testing.T) {
 			t.Errorf("%v: stderr %q, want the helper's own", tt.args, stderr.String())
 		}
 	}
+}
+
+// helperOnPath puts a shell script named name, running body, first on PATH
+// for the test.
+func helperOnPath(t *testing.T, name, body string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
 }
 
 func TestMLflowWithoutTheReceiverBinaryIsAUsageError(t *testing.T) {
