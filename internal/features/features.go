@@ -30,12 +30,6 @@ type Set struct {
 	GitHubAction func(ctx context.Context, stdout io.Writer) int
 }
 
-// Complete reports whether the build has every feature, so that it never
-// needs to hand a run to another binary.
-func (s Set) Complete() bool {
-	return s.LoadPlugins != nil && s.Signatures != nil && s.GitHubAction != nil
-}
-
 // Plugins is a started set of detector plugins (plugin.Set).
 type Plugins interface {
 	// Formats is base with the plugins' formats placed by their claims.
